@@ -1,0 +1,42 @@
+# mailshift — top-level build.  One directory per program (see DESIGN.md);
+# each has its own Makefile and this one only walks them.
+#
+#   make              build everything (-Wall -Wextra -Werror)
+#   make check        unit + integration tests (real Dovecot on loopback)
+#   make check-asan   the same under AddressSanitizer + UBSan
+#   make demo         old and new Dovecot on loopback, one user migrates
+#   make install      install the Dovecot plugins and conf.d snippet
+
+export TOP := $(CURDIR)
+export BUILD ?= $(TOP)/build
+
+SUBDIRS = shared dovecot-plugin
+
+.PHONY: all check check-unit check-integration check-asan demo install clean bench
+
+all:
+	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
+
+check-unit: all
+	$(MAKE) -C tests/unit check
+
+check-integration: all
+	tests/integration/run-all
+
+check: check-unit check-integration
+
+# Sanitizer build lives in its own tree so it never mixes with normal objects.
+check-asan:
+	$(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
+
+demo: all
+	tests/demo/run-demo
+
+bench: all
+	bench/copy-bench
+
+install: all
+	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done
+
+clean:
+	rm -rf $(TOP)/build $(TOP)/build-asan
