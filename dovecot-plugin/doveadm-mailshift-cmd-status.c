@@ -1,0 +1,136 @@
+/* Copyright (c) mailshift authors */
+
+/* doveadm mailshift status [-u user | -A | -F file]
+
+   One row per user from the state store: state, progress of the running
+   or last pass, rate, ETA, and the reason of the last failure. */
+
+#include "lib.h"
+#include "ioloop.h"
+#include "time-util.h"
+#include "mail-user.h"
+#include "doveadm-mail.h"
+#include "doveadm-print.h"
+#include "mailshift-settings.h"
+#include "doveadm-mailshift.h"
+#include "state-store.h"
+
+#include <sysexits.h>
+
+struct mailshift_status_cmd_context {
+	struct doveadm_mail_cmd_context ctx;
+	struct ms_store *store;
+	const char *store_uri;
+};
+
+static const char *mailshift_status_time(time_t t)
+{
+	if (t == 0)
+		return "-";
+	return t_strflocaltime("%Y-%m-%d %H:%M:%S", t);
+}
+
+static const char *
+mailshift_status_eta(const struct ms_user_record *rec)
+{
+	uint64_t left;
+	double secs, per_msg;
+
+	if (rec->state != MS_USER_STATE_SYNCING ||
+	    rec->progress.msgs_done == 0 ||
+	    rec->progress.msgs_total <= rec->progress.msgs_done)
+		return "-";
+	left = rec->progress.msgs_total - rec->progress.msgs_done;
+	secs = difftime(ioloop_time, rec->last_pass_started);
+	per_msg = secs / rec->progress.msgs_done;
+	return t_strdup_printf("%.0fs", per_msg * left);
+}
+
+static int
+cmd_mailshift_status_run(struct doveadm_mail_cmd_context *_ctx,
+			 struct mail_user *user)
+{
+	struct mailshift_status_cmd_context *ctx =
+		container_of(_ctx, struct mailshift_status_cmd_context, ctx);
+	const struct mailshift_settings *set;
+	struct ms_user_record *rec;
+	const char *error;
+	int ret;
+
+	if (mailshift_settings_read(user, &set, &error) < 0) {
+		e_error(user->event, "mailshift: %s", error);
+		_ctx->exit_code = EX_CONFIG;
+		return -1;
+	}
+	if (doveadm_mailshift_store_get(_ctx, user, set->store_uri,
+					&ctx->store, &ctx->store_uri) < 0)
+		return -1;
+	ret = ms_store_user_get(ctx->store, user->username, &rec, &error);
+	if (ret < 0) {
+		e_error(user->event, "mailshift: state store: %s", error);
+		_ctx->exit_code = EX_TEMPFAIL;
+		return -1;
+	}
+	doveadm_print(user->username);
+	if (ret == 0) {
+		/* never seen by mailshift: nothing copied yet */
+		doveadm_print(ms_user_state_to_str(MS_USER_STATE_PENDING));
+		for (unsigned int i = 0; i < 8; i++)
+			doveadm_print("-");
+		return 0;
+	}
+	doveadm_print(ms_user_state_to_str(rec->state));
+	doveadm_print(t_strdup_printf("%u/%u", rec->progress.folders_done,
+				      rec->progress.folders_total));
+	doveadm_print(t_strdup_printf("%"PRIu64"/%"PRIu64,
+				      rec->progress.msgs_done,
+				      rec->progress.msgs_total));
+	doveadm_print_num(rec->bytes_copied_total);
+	doveadm_print(t_strdup_printf("%.1f MB/s",
+				      rec->rate_bytes_per_sec / 1e6));
+	doveadm_print(mailshift_status_eta(rec));
+	doveadm_print(mailshift_status_time(rec->last_pass_started));
+	doveadm_print(mailshift_status_time(rec->last_pass_finished));
+	doveadm_print(rec->reason == NULL ? "-" : rec->reason);
+	ms_user_record_free(&rec);
+	return 0;
+}
+
+static void
+cmd_mailshift_status_init(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
+			  const char *const args[] ATTR_UNUSED)
+{
+	doveadm_print_header_simple("user");
+	doveadm_print_header_simple("state");
+	doveadm_print_header_simple("folders");
+	doveadm_print_header_simple("messages");
+	doveadm_print_header_simple("bytes");
+	doveadm_print_header_simple("rate");
+	doveadm_print_header_simple("eta");
+	doveadm_print_header_simple("started");
+	doveadm_print_header_simple("finished");
+	doveadm_print_header_simple("reason");
+}
+
+static void
+cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
+{
+	struct mailshift_status_cmd_context *ctx =
+		container_of(_ctx, struct mailshift_status_cmd_context, ctx);
+
+	ms_store_close(&ctx->store);
+}
+
+struct doveadm_mail_cmd_context *cmd_mailshift_status_alloc(void)
+{
+	struct mailshift_status_cmd_context *ctx;
+
+	ctx = doveadm_mail_cmd_alloc(struct mailshift_status_cmd_context);
+	ctx->ctx.v.init = cmd_mailshift_status_init;
+	ctx->ctx.v.run = cmd_mailshift_status_run;
+	ctx->ctx.v.deinit = cmd_mailshift_status_deinit;
+	/* status needs only settings: skip opening the user's mailboxes */
+	ctx->ctx.service_flags |= MAIL_STORAGE_SERVICE_FLAG_NO_NAMESPACES;
+	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+	return &ctx->ctx;
+}

@@ -1,0 +1,66 @@
+/* Copyright (c) mailshift authors */
+
+/* lib20_doveadm_mailshift_plugin.so: "doveadm mailshift sync" and
+   "doveadm mailshift status".  doveadm loads it from
+   $moduledir/doveadm; it needs no mail plugin. */
+
+#include "lib.h"
+#include "module-dir.h"
+#include "mail-user.h"
+#include "doveadm-mail.h"
+#include "doveadm-mailshift.h"
+#include "state-store.h"
+
+#include <sysexits.h>
+
+const char *doveadm_mailshift_plugin_version = DOVECOT_ABI_VERSION;
+
+void doveadm_mailshift_plugin_init(struct module *module);
+void doveadm_mailshift_plugin_deinit(void);
+
+static struct doveadm_cmd_ver2 mailshift_commands[] = {
+	{
+		.name = "mailshift sync",
+		.mail_cmd = cmd_mailshift_sync_alloc,
+		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAMS_END
+	},
+	{
+		.name = "mailshift status",
+		.mail_cmd = cmd_mailshift_status_alloc,
+		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAMS_END
+	},
+};
+
+int doveadm_mailshift_store_get(struct doveadm_mail_cmd_context *ctx,
+				struct mail_user *user, const char *uri,
+				struct ms_store **store, const char **store_uri)
+{
+	const char *error;
+
+	if (*store != NULL && strcmp(*store_uri, uri) == 0)
+		return 0;
+	ms_store_close(store);
+	if (ms_store_open(uri, store, &error) < 0) {
+		e_error(user->event, "mailshift: state store: %s", error);
+		ctx->exit_code = EX_TEMPFAIL;
+		return -1;
+	}
+	*store_uri = p_strdup(ctx->pool, uri);
+	return 0;
+}
+
+void doveadm_mailshift_plugin_init(struct module *module ATTR_UNUSED)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_commands); i++)
+		doveadm_cmd_register_ver2(&mailshift_commands[i]);
+}
+
+void doveadm_mailshift_plugin_deinit(void)
+{
+}

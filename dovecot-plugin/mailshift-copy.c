@@ -1,0 +1,872 @@
+/* Copyright (c) mailshift authors */
+
+/* The copy engine.  For each old folder, in order INBOX first:
+
+     1. open it read-only through imapc (EXAMINE, then UID FETCH 1:* FLAGS
+        into imapc's in-memory index);
+     2. create the new folder with the old UIDVALIDITY if it does not exist,
+        or adopt the old UIDVALIDITY if it exists but has never held mail;
+     3. read the folder's mailshift state from the new folder's index;
+     4. stream every old message above the state's last UID into the new
+        folder, with its flags, keywords, INTERNALDATE and (when the folder
+        is UID-preserving) its UID, committing every commit_interval
+        messages together with the updated state;
+     5. raise the new folder's UIDNEXT to the old one, so that UIDs of
+        messages expunged on the old server are never reused.
+
+   imapc's prefetch pipelines the FETCHes (mail_prefetch_count) and spools
+   bodies to temp files, so memory does not grow with message size. */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "ioloop.h"
+#include "time-util.h"
+#include "sleep.h"
+#include "istream.h"
+#include "mail-storage-private.h"
+#include "mail-namespace.h"
+#include "mail-search-build.h"
+#include "mailbox-list-iter.h"
+#include "mail-storage-settings.h"
+#include "mailshift-folder-map.h"
+#include "mailshift-folder-state.h"
+#include "mailshift-copy.h"
+
+#include <unistd.h>
+
+struct mailshift_source_folder {
+	struct mailshift_folder map;
+	bool noselect;
+};
+
+struct mailshift_copy {
+	const struct mailshift_copy_params *params;
+	struct mailshift_progress progress;
+	char sep;
+
+	ARRAY(struct mailshift_source_folder) folders;
+	ARRAY_TYPE(const_string) subscriptions;
+
+	struct timeval pass_start;
+	uint64_t pass_bytes;
+
+	enum mailshift_source_error error_class;
+	const char *error;
+};
+
+/* One folder being copied */
+struct mailshift_folder_copy {
+	struct mailshift_copy *copy;
+	const struct mailshift_source_folder *folder;
+	struct mailbox *src_box, *dest_box;
+	struct mailbox_status src_status;
+	struct mailshift_folder_state state;
+
+	struct mailbox_transaction_context *dest_t;
+	unsigned int uncommitted;
+	uint64_t uncommitted_bytes;
+	/* the UIDs asked for in this transaction, to verify they were given */
+	uint32_t first_wanted_uid, last_wanted_uid;
+};
+
+#define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
+
+static void
+mailshift_copy_fail_source(struct mailshift_copy *copy, struct mailbox *box,
+			   const char *what)
+{
+	enum mail_error mail_error;
+	const char *error = mailbox_get_last_internal_error(box, &mail_error);
+
+	copy->error_class = mailshift_source_classify_error(error);
+	if (mail_error == MAIL_ERROR_PERM &&
+	    copy->error_class == MAILSHIFT_SOURCE_ERR_TEMP)
+		copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
+	copy->error = t_strdup_printf("old server: %s %s: %s", what,
+				      mailbox_get_vname(box), error);
+}
+
+static void
+mailshift_copy_fail_dest(struct mailshift_copy *copy, struct mailbox *box,
+			 const char *what)
+{
+	copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+	copy->error = t_strdup_printf("new server: %s %s: %s", what,
+				      mailbox_get_vname(box),
+				      mailbox_get_last_internal_error(box, NULL));
+}
+
+/* --- the folder list ---------------------------------------------------- */
+
+static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
+				const struct mailshift_source_folder *b)
+{
+	bool a_inbox = strcasecmp(a->map.src_vname, "INBOX") == 0;
+	bool b_inbox = strcasecmp(b->map.src_vname, "INBOX") == 0;
+
+	/* INBOX first: it is what a user who just logged in looks at */
+	if (a_inbox != b_inbox)
+		return a_inbox ? -1 : 1;
+	return strcmp(a->map.src_vname, b->map.src_vname);
+}
+
+static int mailshift_copy_list_source(struct mailshift_copy *copy)
+{
+	static const char *const patterns[] = { "*", NULL };
+	struct mail_user *user = copy->params->source_user;
+	struct mailbox_list_iterate_context *iter;
+	const struct mailbox_info *info;
+	struct mailshift_source_folder *folder;
+	bool have_inbox = FALSE;
+
+	iter = mailbox_list_iter_init_namespaces(user->namespaces, patterns,
+		MAIL_NAMESPACE_TYPE_PRIVATE,
+		MAILBOX_LIST_ITER_RETURN_SPECIALUSE |
+		MAILBOX_LIST_ITER_RETURN_SUBSCRIBED |
+		MAILBOX_LIST_ITER_SKIP_ALIASES);
+	while ((info = mailbox_list_iter_next(iter)) != NULL) {
+		const char *vname = p_strdup(user->pool, info->vname);
+
+		if ((info->flags & MAILBOX_SUBSCRIBED) != 0)
+			array_push_back(&copy->subscriptions, &vname);
+		if ((info->flags & MAILBOX_NONEXISTENT) != 0)
+			continue;
+		folder = array_append_space(&copy->folders);
+		folder->map.src_vname = vname;
+		folder->map.src_special_use =
+			p_strdup(user->pool, info->special_use);
+		folder->noselect = (info->flags & MAILBOX_NOSELECT) != 0;
+		if (strcasecmp(vname, "INBOX") == 0)
+			have_inbox = TRUE;
+	}
+	if (mailbox_list_iter_deinit(&iter) < 0) {
+		enum mail_error mail_error;
+		const char *error = mailbox_list_get_last_internal_error(
+			user->namespaces->list, &mail_error);
+
+		copy->error_class = mailshift_source_classify_error(error);
+		copy->error = t_strdup_printf(
+			"old server: listing folders failed: %s", error);
+		return -1;
+	}
+	if (!have_inbox) {
+		/* some servers leave INBOX out of LIST "" "*" */
+		folder = array_append_space(&copy->folders);
+		folder->map.src_vname = "INBOX";
+	}
+
+	/* Subscriptions to folders that do not exist are listed only when
+	   asking for subscriptions explicitly. */
+	iter = mailbox_list_iter_init_namespaces(user->namespaces, patterns,
+		MAIL_NAMESPACE_TYPE_PRIVATE,
+		MAILBOX_LIST_ITER_SELECT_SUBSCRIBED |
+		MAILBOX_LIST_ITER_RETURN_SUBSCRIBED |
+		MAILBOX_LIST_ITER_RETURN_NO_FLAGS);
+	while ((info = mailbox_list_iter_next(iter)) != NULL) {
+		const char *vname = p_strdup(user->pool, info->vname);
+		bool found = FALSE;
+		const char *const *sub;
+
+		array_foreach(&copy->subscriptions, sub) {
+			if (strcmp(*sub, vname) == 0)
+				found = TRUE;
+		}
+		if (!found)
+			array_push_back(&copy->subscriptions, &vname);
+	}
+	if (mailbox_list_iter_deinit(&iter) < 0) {
+		const char *error = mailbox_list_get_last_internal_error(
+			user->namespaces->list, NULL);
+		copy->error_class = mailshift_source_classify_error(error);
+		copy->error = t_strdup_printf(
+			"old server: listing subscriptions failed: %s", error);
+		return -1;
+	}
+	array_sort(&copy->folders, mailshift_folder_cmp);
+	return 0;
+}
+
+/* The new server's folders per role, from its namespace configuration
+   (namespace inbox { mailbox Sent { special_use = \Sent } }): in 2.3 a
+   role is configuration, not a property a folder can be given. */
+static void
+mailshift_copy_dest_roles(struct mailshift_copy *copy,
+			  const char *dest_roles[MAILSHIFT_ROLE_COUNT])
+{
+	struct mail_namespace *ns;
+	struct mailbox_settings *const *box_set;
+
+	memset(dest_roles, 0, sizeof(const char *) * MAILSHIFT_ROLE_COUNT);
+	ns = mail_namespace_find_inbox(copy->params->dest_user->namespaces);
+	if (ns == NULL || !array_is_created(&ns->set->mailboxes))
+		return;
+	array_foreach(&ns->set->mailboxes, box_set) {
+		enum mailshift_folder_role role =
+			mailshift_role_from_special_use((*box_set)->special_use);
+
+		if (role != MAILSHIFT_ROLE_NONE && dest_roles[role] == NULL) {
+			dest_roles[role] = t_strconcat(ns->prefix,
+						       (*box_set)->name, NULL);
+		}
+	}
+}
+
+static void mailshift_copy_map_folders(struct mailshift_copy *copy)
+{
+	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
+	struct mailshift_source_folder *folders;
+	struct mailshift_folder *maps;
+	unsigned int i, count;
+
+	mailshift_copy_dest_roles(copy, dest_roles);
+	folders = array_get_modifiable(&copy->folders, &count);
+	maps = t_new(struct mailshift_folder, count);
+	for (i = 0; i < count; i++)
+		maps[i] = folders[i].map;
+	mailshift_folder_map_assign(maps, count, dest_roles,
+				    copy->params->set->folder_map,
+				    copy->params->set->special_use_mapping,
+				    copy->sep);
+	for (i = 0; i < count; i++) {
+		folders[i].map = maps[i];
+		folders[i].map.dest_vname =
+			p_strdup(copy->params->dest_user->pool,
+				 maps[i].dest_vname);
+		if (strcmp(maps[i].dest_vname, maps[i].src_vname) != 0) {
+			e_debug(copy->params->dest_user->event,
+				"mailshift: folder %s -> %s (%s%s)",
+				maps[i].src_vname, maps[i].dest_vname,
+				mailshift_role_to_special_use(maps[i].role) == NULL ?
+				"folder_map" :
+				mailshift_role_to_special_use(maps[i].role),
+				maps[i].role_guessed ? " by name" : "");
+		}
+	}
+}
+
+static const char *
+mailshift_copy_dest_vname(struct mailshift_copy *copy, const char *src_vname)
+{
+	const struct mailshift_source_folder *folder;
+
+	array_foreach(&copy->folders, folder) {
+		if (strcmp(folder->map.src_vname, src_vname) == 0)
+			return folder->map.dest_vname;
+	}
+	return src_vname;
+}
+
+/* --- one folder ------------------------------------------------------- */
+
+static struct mailbox *
+mailshift_copy_dest_alloc(struct mailshift_copy *copy, const char *vname)
+{
+	struct mail_namespace *ns;
+	struct mailbox *box;
+
+	ns = mail_namespace_find(copy->params->dest_user->namespaces, vname);
+	box = mailbox_alloc(ns->list, vname, MAILBOX_FLAG_IGNORE_ACLS);
+	/* odd names from the old server must still arrive (as dsync does) */
+	mailbox_skip_create_name_restrictions(box, TRUE);
+	return box;
+}
+
+/* Search for every message with a UID above last_uid.  The search runs
+   on imapc's local copy of the UID list, so there is no "N:*" surprise
+   where the server returns the last message for an N above it. */
+static struct mail_search_args *mailshift_search_uids_after(uint32_t last_uid)
+{
+	struct mail_search_args *search_args = mail_search_build_init();
+	struct mail_search_arg *arg;
+
+	arg = mail_search_build_add(search_args, SEARCH_UIDSET);
+	p_array_init(&arg->value.seqset, search_args->pool, 1);
+	seq_range_array_add_range(&arg->value.seqset, last_uid + 1,
+				  (uint32_t)-1);
+	return search_args;
+}
+
+/* Open (creating if needed) the new folder and decide whether it can keep
+   the old UIDs.  Returns 0 or -1. */
+static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailbox_status dest_status;
+	struct mailbox_update update;
+	enum mail_error mail_error;
+
+	fc->dest_box = mailshift_copy_dest_alloc(copy,
+						 fc->folder->map.dest_vname);
+	i_zero(&update);
+	update.uid_validity = fc->src_status.uidvalidity;
+	if (mailbox_create(fc->dest_box, &update, FALSE) < 0) {
+		(void)mailbox_get_last_error(fc->dest_box, &mail_error);
+		if (mail_error != MAIL_ERROR_EXISTS) {
+			mailshift_copy_fail_dest(copy, fc->dest_box,
+						 "creating folder");
+			return -1;
+		}
+	}
+	if (mailbox_sync(fc->dest_box, 0) < 0) {
+		mailshift_copy_fail_dest(copy, fc->dest_box, "opening folder");
+		return -1;
+	}
+	if (mailshift_folder_state_get(fc->dest_box, &fc->state) > 0)
+		return 0;
+
+	/* Never synced.  The old UIDs can be kept if the folder is empty and
+	   has never handed out a UID (e.g. autocreated, or created just now
+	   with the old UIDVALIDITY).  If it has local mail, new UIDs. */
+	mailbox_get_open_status(fc->dest_box,
+				STATUS_MESSAGES | STATUS_UIDNEXT |
+				STATUS_UIDVALIDITY, &dest_status);
+	i_zero(&fc->state);
+	fc->state.src_uidvalidity = fc->src_status.uidvalidity;
+	if (dest_status.messages == 0 && dest_status.uidnext <= 1) {
+		if (dest_status.uidvalidity != fc->src_status.uidvalidity &&
+		    mailbox_update(fc->dest_box, &update) < 0) {
+			mailshift_copy_fail_dest(copy, fc->dest_box,
+				"setting UIDVALIDITY of");
+			return -1;
+		}
+		fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
+	} else if (dest_status.uidvalidity == fc->src_status.uidvalidity) {
+		/* We created it, and a pass was killed before its first
+		   state commit (maildir).  Recovery below sorts out which
+		   messages are ours. */
+		fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
+	}
+	return 0;
+}
+
+static bool
+mailshift_same_message(struct mail *dest_mail, struct mail *src_mail)
+{
+	uoff_t dest_size, src_size;
+	const char *dest_id, *src_id;
+
+	if (mail_get_physical_size(dest_mail, &dest_size) < 0 ||
+	    mail_get_physical_size(src_mail, &src_size) < 0 ||
+	    dest_size != src_size)
+		return FALSE;
+	if (mail_get_first_header(dest_mail, "Message-ID", &dest_id) < 0 ||
+	    mail_get_first_header(src_mail, "Message-ID", &src_id) < 0)
+		return FALSE;
+	return null_strcmp(dest_id, src_id) == 0;
+}
+
+/* A pass killed between maildir's uidlist write and its index commit
+   leaves messages with our UIDs but without our state.  Claim the ones that
+   match the old message of the same UID; anything else was delivered on the
+   new server, and from then on UIDs can no longer be kept. */
+static int mailshift_folder_recover(struct mailshift_folder_copy *fc)
+{
+	struct mailbox_transaction_context *dest_t, *src_t;
+	struct mail_search_args *search_args;
+	struct mail_search_context *search;
+	struct mail *dest_mail, *src_mail;
+	struct mailbox_status dest_status;
+	int ret = 0;
+
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0)
+		return 0;
+	mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT, &dest_status);
+	if (dest_status.uidnext <= fc->state.src_last_uid + 1)
+		return 0;
+
+	dest_t = mailbox_transaction_begin(fc->dest_box, 0, __func__);
+	src_t = mailbox_transaction_begin(fc->src_box, 0, __func__);
+	src_mail = mail_alloc(src_t, MAIL_FETCH_PHYSICAL_SIZE, NULL);
+	search_args = mailshift_search_uids_after(fc->state.src_last_uid);
+	search = mailbox_search_init(dest_t, search_args, NULL,
+				     MAIL_FETCH_PHYSICAL_SIZE, NULL);
+	mail_search_args_unref(&search_args);
+	while (mailbox_search_next(search, &dest_mail)) {
+		if (mail_set_uid(src_mail, dest_mail->uid) &&
+		    mailshift_same_message(dest_mail, src_mail)) {
+			fc->state.src_last_uid = dest_mail->uid;
+			continue;
+		}
+		e_warning(fc->copy->params->dest_user->event,
+			  "mailshift: folder %s: UID %u was delivered on the "
+			  "new server during the migration; later messages "
+			  "get new UIDs", mailbox_get_vname(fc->dest_box),
+			  dest_mail->uid);
+		fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
+		break;
+	}
+	if (mailbox_search_deinit(&search) < 0) {
+		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
+					 "searching folder");
+		ret = -1;
+	}
+	mail_free(&src_mail);
+	(void)mailbox_transaction_commit(&src_t);
+	(void)mailbox_transaction_commit(&dest_t);
+	return ret;
+}
+
+static void mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
+{
+	/* EXTERNAL|ASSIGN_UIDS: a save from outside, like dsync's;
+	   NO_NOTIFY keeps push/replication plugins out of a migration */
+	fc->dest_t = mailbox_transaction_begin(fc->dest_box,
+		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
+		MAILBOX_TRANSACTION_FLAG_ASSIGN_UIDS |
+		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift copy");
+	fc->uncommitted = 0;
+	fc->uncommitted_bytes = 0;
+	fc->first_wanted_uid = fc->last_wanted_uid = 0;
+}
+
+static void
+mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
+			    const struct mail_transaction_commit_changes *changes)
+{
+	const struct seq_range *range;
+	unsigned int count;
+
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0 ||
+	    fc->first_wanted_uid == 0)
+		return;
+	range = array_get(&changes->saved_uids, &count);
+	if (count > 0 && range[0].seq1 == fc->first_wanted_uid &&
+	    range[count - 1].seq2 == fc->last_wanted_uid)
+		return;
+	/* Something was delivered into the folder between our batches and
+	   took the UID we asked for, so Dovecot gave new ones. */
+	e_warning(fc->copy->params->dest_user->event,
+		  "mailshift: folder %s: the new server assigned other UIDs "
+		  "than the old server's from UID %u on (mail was delivered "
+		  "into it during the migration); IMAP clients will "
+		  "re-download this folder", mailbox_get_vname(fc->dest_box),
+		  fc->first_wanted_uid);
+	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
+
+	struct mail_index_transaction *itrans =
+		mail_index_transaction_begin(fc->dest_box->view, 0);
+	struct mailbox_transaction_context t = {
+		.box = fc->dest_box, .itrans = itrans,
+	};
+	mailshift_folder_state_set(&t, &fc->state);
+	(void)mail_index_transaction_commit(&itrans);
+}
+
+static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mail_transaction_commit_changes changes;
+
+	mailshift_folder_state_set(fc->dest_t, &fc->state);
+	if (mailbox_transaction_commit_get_changes(&fc->dest_t, &changes) < 0) {
+		mailshift_copy_fail_dest(copy, fc->dest_box, "committing to");
+		return -1;
+	}
+	mailshift_folder_check_uids(fc, &changes);
+	pool_unref(&changes.pool);
+
+	if (copy->params->progress != NULL &&
+	    copy->params->progress(&copy->progress,
+				   copy->params->context) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error = "pass aborted by its owner";
+		return -1;
+	}
+	return 0;
+}
+
+/* Hold the pass to mailshift_source_max_bytes_per_sec, measured over the
+   whole pass so short bursts even out. */
+static void mailshift_copy_throttle(struct mailshift_copy *copy)
+{
+	unsigned long long limit = copy->params->set->source_max_bytes_per_sec;
+	long long elapsed_usecs, wanted_usecs;
+
+	if (limit == 0)
+		return;
+	io_loop_time_refresh();
+	elapsed_usecs = timeval_diff_usecs(&ioloop_timeval, &copy->pass_start);
+	wanted_usecs = (long long)(copy->pass_bytes * 1000000ULL / limit);
+	if (wanted_usecs > elapsed_usecs) {
+		long long sleep_usecs = wanted_usecs - elapsed_usecs;
+		if (sleep_usecs > 5000000)
+			sleep_usecs = 5000000;
+		i_sleep_usecs(sleep_usecs);
+	}
+}
+
+/* Copy one message.  Returns 1 copied, 0 refused by the new server (logged,
+   the pass goes on), -1 failure that stops the folder. */
+static int
+mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mail_save_context *save;
+	struct mail_keywords *keywords = NULL;
+	const char *const *keyword_names;
+	struct istream *input;
+	enum mail_error mail_error;
+	const char *error;
+	time_t received_date;
+	ssize_t ret;
+
+	if (mail_get_received_date(mail, &received_date) < 0 ||
+	    mail_get_stream(mail, NULL, NULL, &input) < 0) {
+		(void)mailbox_get_last_error(fc->src_box, &mail_error);
+		if (mail_error == MAIL_ERROR_EXPUNGED)
+			return 0;
+		mailshift_copy_fail_source(copy, fc->src_box, "reading");
+		return -1;
+	}
+
+	save = mailbox_save_alloc(fc->dest_t);
+	keyword_names = mail_get_keywords(mail);
+	if (keyword_names[0] != NULL) {
+		keywords = mailbox_keywords_create_valid(fc->dest_box,
+							 keyword_names);
+	}
+	mailbox_save_set_flags(save, mail_get_flags(mail) &
+			       ENUM_NEGATE(MAIL_RECENT), keywords);
+	if (keywords != NULL)
+		mailbox_keywords_unref(&keywords);
+	mailbox_save_set_received_date(save, received_date, 0);
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
+		mailbox_save_set_uid(save, mail->uid);
+		if (fc->first_wanted_uid == 0)
+			fc->first_wanted_uid = mail->uid;
+		fc->last_wanted_uid = mail->uid;
+	}
+
+	if (mailbox_save_begin(&save, input) < 0)
+		goto dest_failed;
+	do {
+		if (mailbox_save_continue(save) < 0)
+			break;
+		ret = i_stream_read(input);
+		i_assert(ret != 0);
+	} while (ret != -1);
+	if (input->stream_errno != 0) {
+		mailbox_save_cancel(&save);
+		copy->error_class = mailshift_source_classify_error(
+			i_stream_get_error(input));
+		copy->error = t_strdup_printf(
+			"old server: reading UID %u of %s: %s", mail->uid,
+			mailbox_get_vname(fc->src_box),
+			i_stream_get_error(input));
+		return -1;
+	}
+	if (save != NULL && mailbox_save_finish(&save) == 0) {
+		copy->pass_bytes += input->v_offset;
+		copy->progress.bytes_done += input->v_offset;
+		fc->uncommitted_bytes += input->v_offset;
+		return 1;
+	}
+	if (save != NULL)
+		mailbox_save_cancel(&save);
+
+dest_failed:
+	error = mailbox_get_last_internal_error(fc->dest_box, &mail_error);
+	switch (mail_error) {
+	case MAIL_ERROR_NOQUOTA:
+		/* Over quota: this message is refused, smaller ones may
+		   still fit.  But a full disk (errno ENOSPC/EDQUOT, reported
+		   with the generic text) refuses everything: stop, lose
+		   nothing, and let the next pass continue from here. */
+		if (strcmp(error, MAIL_ERRSTR_NO_QUOTA) == 0)
+			break;
+		/* fall through */
+	case MAIL_ERROR_LIMIT:
+	case MAIL_ERROR_PARAMS:
+	case MAIL_ERROR_CONVERSION:
+		e_error(copy->params->dest_user->event,
+			"mailshift: message refused by the new server: "
+			"folder=%s uid=%u reason=%s (it stays on the old "
+			"server; later passes do not retry it)",
+			mailbox_get_vname(fc->src_box), mail->uid, error);
+		copy->progress.msgs_refused++;
+		return 0;
+	default:
+		break;
+	}
+	mailshift_copy_fail_dest(copy, fc->dest_box, "saving to");
+	return -1;
+}
+
+static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailbox_transaction_context *src_t;
+	struct mail_search_args *search_args;
+	struct mail_search_context *search;
+	struct mail *mail;
+	uint32_t seq1, seq2;
+	int ret = 0;
+
+	/* what earlier passes already handled counts as done */
+	seq1 = seq2 = 0;
+	if (fc->state.src_last_uid > 0) {
+		mailbox_get_seq_range(fc->src_box, 1, fc->state.src_last_uid,
+				      &seq1, &seq2);
+	}
+	if (seq1 != 0)
+		copy->progress.msgs_done += seq2 - seq1 + 1;
+	if (fc->state.src_last_uid + 1 >= fc->src_status.uidnext)
+		return 0;
+
+	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
+	search_args = mailshift_search_uids_after(fc->state.src_last_uid);
+	/* asking for the body up front is what makes imapc prefetch */
+	search = mailbox_search_init(src_t, search_args, NULL,
+				     MAIL_FETCH_STREAM_BODY |
+				     MAIL_FETCH_FLAGS |
+				     MAIL_FETCH_RECEIVED_DATE, NULL);
+	mail_search_args_unref(&search_args);
+
+	mailshift_folder_begin_batch(fc);
+	while (mailbox_search_next(search, &mail)) {
+		T_BEGIN {
+			ret = mailshift_folder_copy_mail(fc, mail);
+		} T_END;
+		if (ret < 0)
+			break;
+		if (ret > 0)
+			copy->progress.msgs_copied++;
+		copy->progress.msgs_done++;
+		fc->state.src_last_uid = mail->uid;
+		mailshift_copy_throttle(copy);
+
+		if (++fc->uncommitted >= copy->params->set->commit_interval ||
+		    fc->uncommitted_bytes >= MAILSHIFT_COMMIT_MAX_BYTES) {
+			if (mailshift_folder_commit(fc) < 0) {
+				ret = -1;
+				break;
+			}
+			mailshift_folder_begin_batch(fc);
+		}
+	}
+	if (mailbox_search_deinit(&search) < 0 && ret >= 0) {
+		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
+		ret = -1;
+	}
+	(void)mailbox_transaction_commit(&src_t);
+
+	if (fc->dest_t != NULL) {
+		/* Commit what was copied even when the folder failed part way:
+		   it is exact, and the next pass continues after it. */
+		if (mailshift_folder_commit(fc) < 0)
+			ret = -1;
+	}
+	return ret < 0 ? -1 : 0;
+}
+
+static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
+{
+	struct mailbox_update update;
+
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0)
+		return 0;
+	/* UIDs expunged on the old server must never be reused here:
+	   a client's cache may still hold them. */
+	i_zero(&update);
+	update.min_next_uid = fc->src_status.uidnext;
+	if (mailbox_update(fc->dest_box, &update) < 0) {
+		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
+					 "raising UIDNEXT of");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mailshift_copy_folder(struct mailshift_copy *copy,
+		      const struct mailshift_source_folder *folder)
+{
+	struct mailshift_folder_copy fc;
+	struct mail_namespace *ns;
+	int ret = -1;
+
+	i_zero(&fc);
+	fc.copy = copy;
+	fc.folder = folder;
+
+	ns = mail_namespace_find(copy->params->source_user->namespaces,
+				 folder->map.src_vname);
+	fc.src_box = mailbox_alloc(ns->list, folder->map.src_vname,
+				   MAILBOX_FLAG_READONLY);
+	if (mailbox_sync(fc.src_box, 0) < 0) {
+		enum mail_error mail_error;
+		(void)mailbox_get_last_error(fc.src_box, &mail_error);
+		if (mail_error == MAIL_ERROR_NOTFOUND) {
+			/* deleted on the old server since LIST */
+			mailbox_free(&fc.src_box);
+			return 0;
+		}
+		mailshift_copy_fail_source(copy, fc.src_box, "opening");
+		mailbox_free(&fc.src_box);
+		return -1;
+	}
+	mailbox_get_open_status(fc.src_box, STATUS_UIDVALIDITY |
+				STATUS_UIDNEXT | STATUS_MESSAGES |
+				STATUS_HIGHESTMODSEQ, &fc.src_status);
+
+	if (mailshift_folder_open_dest(&fc) < 0)
+		goto out;
+	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error = t_strdup_printf(
+			"old server: folder %s changed its UIDVALIDITY from %u "
+			"to %u since the last pass; its messages must be "
+			"matched by content before copying more (not done "
+			"yet: nothing was copied into %s)",
+			folder->map.src_vname, fc.state.src_uidvalidity,
+			fc.src_status.uidvalidity, folder->map.dest_vname);
+		goto out;
+	}
+	if (mailshift_folder_recover(&fc) < 0)
+		goto out;
+	if (mailshift_folder_copy_mails(&fc) < 0)
+		goto out;
+	fc.state.src_highest_modseq = fc.src_status.highest_modseq;
+	ret = mailshift_folder_finish(&fc);
+out:
+	if (fc.dest_t != NULL)
+		mailbox_transaction_rollback(&fc.dest_t);
+	if (fc.dest_box != NULL)
+		mailbox_free(&fc.dest_box);
+	mailbox_free(&fc.src_box);
+	return ret;
+}
+
+static int mailshift_copy_create_noselect(struct mailshift_copy *copy,
+					  const char *dest_vname)
+{
+	struct mailbox *box = mailshift_copy_dest_alloc(copy, dest_vname);
+	enum mail_error mail_error;
+	int ret = 0;
+
+	/* a \Noselect parent holds only children: create it as a directory
+	   where the storage has them, so the tree looks the same */
+	if (mailbox_create(box, NULL, TRUE) < 0) {
+		(void)mailbox_get_last_error(box, &mail_error);
+		if (mail_error != MAIL_ERROR_EXISTS &&
+		    mail_error != MAIL_ERROR_NOTPOSSIBLE) {
+			mailshift_copy_fail_dest(copy, box, "creating folder");
+			ret = -1;
+		}
+	}
+	mailbox_free(&box);
+	return ret;
+}
+
+static int mailshift_copy_subscriptions(struct mailshift_copy *copy)
+{
+	const char *const *vname;
+	struct mailbox *box;
+	int ret = 0;
+
+	array_foreach(&copy->subscriptions, vname) {
+		const char *dest_vname = mailshift_copy_dest_vname(copy, *vname);
+
+		/* works also for folders that do not exist, which some users
+		   keep subscribed on purpose */
+		box = mailshift_copy_dest_alloc(copy, dest_vname);
+		if (mailbox_set_subscribed(box, TRUE) < 0) {
+			mailshift_copy_fail_dest(copy, box, "subscribing to");
+			ret = -1;
+		}
+		mailbox_free(&box);
+	}
+	return ret;
+}
+
+static unsigned int
+mailshift_copy_count_messages(struct mailshift_copy *copy)
+{
+	const struct mailshift_source_folder *folder;
+	struct mailbox_status status;
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	uint64_t total = 0;
+
+	/* STATUS (MESSAGES) per folder: cheap, and gives ETA a meaning */
+	array_foreach(&copy->folders, folder) {
+		if (folder->noselect)
+			continue;
+		ns = mail_namespace_find(copy->params->source_user->namespaces,
+					 folder->map.src_vname);
+		box = mailbox_alloc(ns->list, folder->map.src_vname,
+				    MAILBOX_FLAG_READONLY);
+		if (mailbox_get_status(box, STATUS_MESSAGES, &status) == 0)
+			total += status.messages;
+		mailbox_free(&box);
+	}
+	copy->progress.msgs_total = total;
+	return array_count(&copy->folders);
+}
+
+int mailshift_copy_run(const struct mailshift_copy_params *params,
+		       struct mailshift_progress *progress_r,
+		       enum mailshift_source_error *class_r,
+		       const char **error_r)
+{
+	struct mailshift_copy copy;
+	const struct mailshift_source_folder *folder;
+	const char *first_error = NULL;
+	enum mailshift_source_error first_class = MAILSHIFT_SOURCE_OK;
+	int ret = 0;
+
+	i_zero(&copy);
+	copy.params = params;
+	copy.sep = mail_namespaces_get_root_sep(params->dest_user->namespaces);
+	io_loop_time_refresh();
+	copy.pass_start = ioloop_timeval;
+	t_array_init(&copy.folders, 32);
+	t_array_init(&copy.subscriptions, 32);
+
+	if (mailshift_copy_list_source(&copy) < 0) {
+		*progress_r = copy.progress;
+		*class_r = copy.error_class;
+		*error_r = copy.error;
+		return -1;
+	}
+	mailshift_copy_map_folders(&copy);
+	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
+
+	array_foreach(&copy.folders, folder) {
+		int folder_ret;
+
+		if (folder->noselect)
+			folder_ret = mailshift_copy_create_noselect(
+				&copy, folder->map.dest_vname);
+		else
+			folder_ret = mailshift_copy_folder(&copy, folder);
+		if (folder_ret < 0) {
+			ret = -1;
+			copy.progress.folders_failed++;
+			e_error(params->dest_user->event, "mailshift: %s",
+				copy.error);
+			if (first_error == NULL) {
+				first_error = copy.error;
+				first_class = copy.error_class;
+			}
+			/* the old server is gone: the other folders would
+			   fail the same way, slowly */
+			if (copy.error_class == MAILSHIFT_SOURCE_ERR_UNREACHABLE ||
+			    copy.error_class == MAILSHIFT_SOURCE_ERR_AUTH)
+				break;
+			if (strcmp(copy.error, "pass aborted by its owner") == 0)
+				break;
+		}
+		copy.progress.folders_done++;
+	}
+	if (ret == 0 && mailshift_copy_subscriptions(&copy) < 0) {
+		ret = -1;
+		first_error = copy.error;
+		first_class = copy.error_class;
+	}
+	*progress_r = copy.progress;
+	*class_r = first_class;
+	*error_r = first_error;
+	return ret;
+}

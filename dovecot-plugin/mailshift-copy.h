@@ -1,0 +1,50 @@
+#ifndef MAILSHIFT_COPY_H
+#define MAILSHIFT_COPY_H
+
+/* One pass of the copy engine for one user: every folder of the old
+   server (read through imapc) lands in the matching folder of the new one,
+   message bytes, flags, keywords and INTERNALDATE intact, UIDVALIDITY and
+   UIDs kept where the new folder was empty.  A pass only adds: it never
+   changes or removes anything already on the new side, and it resumes
+   where the last committed batch of any earlier pass ended. */
+
+#include "mailshift-settings.h"
+#include "mailshift-source.h"
+
+struct mail_user;
+
+struct mailshift_progress {
+	unsigned int folders_done, folders_total;
+	uint64_t msgs_done, msgs_total;
+	uint64_t bytes_done;
+	/* messages brought over in this pass (msgs_done also counts those
+	   an earlier pass already had) */
+	uint64_t msgs_copied;
+	/* messages the new server refused (quota, size); reported one by
+	   one in the log */
+	uint64_t msgs_refused;
+	unsigned int folders_failed;
+};
+
+struct mailshift_copy_params {
+	const struct mailshift_settings *set;
+	struct mail_user *dest_user;
+	struct mail_user *source_user;
+
+	/* called after each committed batch; returning -1 aborts the pass
+	   (e.g. the lease on the user's lock was lost) */
+	int (*progress)(const struct mailshift_progress *progress,
+			void *context);
+	void *context;
+};
+
+/* Run the pass.  Returns 0 when every folder was brought up to date (some
+   messages may still have been refused: see progress_r->msgs_refused),
+   -1 when the pass stopped early; class_r then says whether the old
+   server went away (retry with backoff) or something else failed. */
+int mailshift_copy_run(const struct mailshift_copy_params *params,
+		       struct mailshift_progress *progress_r,
+		       enum mailshift_source_error *class_r,
+		       const char **error_r);
+
+#endif

@@ -1,0 +1,198 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "mailshift-folder-map.h"
+
+static const char *const mailshift_role_flags[MAILSHIFT_ROLE_COUNT] = {
+	[MAILSHIFT_ROLE_NONE] = NULL,
+	[MAILSHIFT_ROLE_SENT] = "\\Sent",
+	[MAILSHIFT_ROLE_DRAFTS] = "\\Drafts",
+	[MAILSHIFT_ROLE_TRASH] = "\\Trash",
+	[MAILSHIFT_ROLE_JUNK] = "\\Junk",
+	[MAILSHIFT_ROLE_ARCHIVE] = "\\Archive",
+};
+
+/* Names that servers and clients without SPECIAL-USE give these folders:
+   Outlook/Exchange, Apple Mail, Thunderbird, Courier/SquirrelMail, and the
+   commonest localised ones. */
+static const struct {
+	const char *name;
+	enum mailshift_folder_role role;
+} mailshift_well_known_names[] = {
+	{ "Sent", MAILSHIFT_ROLE_SENT },
+	{ "Sent Items", MAILSHIFT_ROLE_SENT },
+	{ "Sent Messages", MAILSHIFT_ROLE_SENT },
+	{ "Sent Mail", MAILSHIFT_ROLE_SENT },
+	{ "Gesendet", MAILSHIFT_ROLE_SENT },
+	{ "Gesendete Objekte", MAILSHIFT_ROLE_SENT },
+	{ "Gesendete Elemente", MAILSHIFT_ROLE_SENT },
+	{ "Envoyés", MAILSHIFT_ROLE_SENT },
+	{ "Elementos enviados", MAILSHIFT_ROLE_SENT },
+	{ "Drafts", MAILSHIFT_ROLE_DRAFTS },
+	{ "Draft", MAILSHIFT_ROLE_DRAFTS },
+	{ "Entwürfe", MAILSHIFT_ROLE_DRAFTS },
+	{ "Brouillons", MAILSHIFT_ROLE_DRAFTS },
+	{ "Borradores", MAILSHIFT_ROLE_DRAFTS },
+	{ "Trash", MAILSHIFT_ROLE_TRASH },
+	{ "Deleted Items", MAILSHIFT_ROLE_TRASH },
+	{ "Deleted Messages", MAILSHIFT_ROLE_TRASH },
+	{ "Bin", MAILSHIFT_ROLE_TRASH },
+	{ "Papierkorb", MAILSHIFT_ROLE_TRASH },
+	{ "Gelöschte Elemente", MAILSHIFT_ROLE_TRASH },
+	{ "Corbeille", MAILSHIFT_ROLE_TRASH },
+	{ "Papelera", MAILSHIFT_ROLE_TRASH },
+	{ "Junk", MAILSHIFT_ROLE_JUNK },
+	{ "Spam", MAILSHIFT_ROLE_JUNK },
+	{ "Junk E-mail", MAILSHIFT_ROLE_JUNK },
+	{ "Junk Email", MAILSHIFT_ROLE_JUNK },
+	{ "Bulk Mail", MAILSHIFT_ROLE_JUNK },
+	{ "Junk-E-Mail", MAILSHIFT_ROLE_JUNK },
+	{ "Archive", MAILSHIFT_ROLE_ARCHIVE },
+	{ "Archives", MAILSHIFT_ROLE_ARCHIVE },
+	{ "Archiv", MAILSHIFT_ROLE_ARCHIVE },
+};
+
+enum mailshift_folder_role mailshift_role_from_special_use(const char *str)
+{
+	const char *const *flags;
+
+	if (str == NULL)
+		return MAILSHIFT_ROLE_NONE;
+	flags = t_strsplit_spaces(str, " ");
+	for (; *flags != NULL; flags++) {
+		for (unsigned int role = 1; role < MAILSHIFT_ROLE_COUNT; role++) {
+			if (strcasecmp(*flags, mailshift_role_flags[role]) == 0)
+				return role;
+		}
+	}
+	return MAILSHIFT_ROLE_NONE;
+}
+
+const char *mailshift_role_to_special_use(enum mailshift_folder_role role)
+{
+	i_assert(role < MAILSHIFT_ROLE_COUNT);
+	return mailshift_role_flags[role];
+}
+
+enum mailshift_folder_role
+mailshift_role_from_name(const char *vname, char sep)
+{
+	if (strchr(vname, sep) != NULL)
+		return MAILSHIFT_ROLE_NONE;
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_well_known_names);
+	     i++) {
+		/* strcasecmp() is ASCII-only: the localised names with
+		   umlauts match only as written, which is how clients
+		   create them */
+		if (strcasecmp(vname, mailshift_well_known_names[i].name) == 0)
+			return mailshift_well_known_names[i].role;
+	}
+	return MAILSHIFT_ROLE_NONE;
+}
+
+static const char *
+mailshift_folder_map_lookup(const char *const *folder_map, const char *vname)
+{
+	size_t len = strlen(vname);
+
+	if (folder_map == NULL)
+		return NULL;
+	for (; *folder_map != NULL; folder_map++) {
+		if (strncmp(*folder_map, vname, len) == 0 &&
+		    (*folder_map)[len] == '=')
+			return *folder_map + len + 1;
+	}
+	return NULL;
+}
+
+static bool
+mailshift_folder_name_taken(const struct mailshift_folder *folders,
+			    unsigned int count, const char *dest_vname)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (folders[i].dest_vname != NULL &&
+		    strcmp(folders[i].dest_vname, dest_vname) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static bool
+mailshift_folder_src_exists(const struct mailshift_folder *folders,
+			    unsigned int count, const char *vname)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		if (strcmp(folders[i].src_vname, vname) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+mailshift_folder_map_roles(struct mailshift_folder *folders,
+			   unsigned int count,
+			   const char *const *dest_role_vnames, bool guessed)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		struct mailshift_folder *folder = &folders[i];
+		const char *target;
+
+		if (folder->dest_vname != NULL ||
+		    folder->role == MAILSHIFT_ROLE_NONE ||
+		    folder->role_guessed != guessed)
+			continue;
+		target = dest_role_vnames[folder->role];
+		if (target == NULL)
+			continue;
+		/* An old folder that already has the target's name keeps it
+		   (and the role folder stays its own); otherwise two old
+		   folders would merge into one. */
+		if (strcmp(target, folder->src_vname) != 0 &&
+		    mailshift_folder_src_exists(folders, count, target))
+			continue;
+		if (mailshift_folder_name_taken(folders, count, target))
+			continue;
+		folder->dest_vname = target;
+	}
+}
+
+void mailshift_folder_map_assign(struct mailshift_folder *folders,
+				 unsigned int count,
+				 const char *const *dest_role_vnames,
+				 const char *const *folder_map,
+				 bool special_use_mapping, char sep)
+{
+	unsigned int i;
+
+	/* 1. what the admin said */
+	for (i = 0; i < count; i++) {
+		struct mailshift_folder *folder = &folders[i];
+
+		folder->dest_vname =
+			mailshift_folder_map_lookup(folder_map,
+						    folder->src_vname);
+		folder->role = mailshift_role_from_special_use(
+			folder->src_special_use);
+		folder->role_guessed = FALSE;
+		if (folder->role == MAILSHIFT_ROLE_NONE &&
+		    strcasecmp(folder->src_vname, "INBOX") != 0) {
+			folder->role = mailshift_role_from_name(
+				folder->src_vname, sep);
+			folder->role_guessed =
+				folder->role != MAILSHIFT_ROLE_NONE;
+		}
+	}
+	/* 2. roles the old server announced win over roles guessed from
+	   names, so "Sent Items" flagged \Sent beats an unflagged "Sent" */
+	if (special_use_mapping) {
+		mailshift_folder_map_roles(folders, count, dest_role_vnames,
+					   FALSE);
+		mailshift_folder_map_roles(folders, count, dest_role_vnames,
+					   TRUE);
+	}
+	/* 3. everything else keeps its name */
+	for (i = 0; i < count; i++) {
+		if (folders[i].dest_vname == NULL)
+			folders[i].dest_vname = folders[i].src_vname;
+	}
+}

@@ -1,0 +1,48 @@
+#ifndef MAILSHIFT_FOLDER_STATE_H
+#define MAILSHIFT_FOLDER_STATE_H
+
+/* Per-folder sync state, kept in the new folder's own index as a header
+   extension ("mailshift").  It is updated in the same index transaction
+   that appends the copied messages, so the two commit together: a pass
+   killed at any instant finds either both or neither, and resumes without
+   a duplicate.  (maildir writes its uidlist just before the index commit;
+   mailshift-copy.c closes that window by matching UIDs and sizes.)
+
+   The layout is fixed and versioned: a future version only appends. */
+
+#include "mail-index.h"
+
+struct mailbox;
+struct mailbox_transaction_context;
+
+#define MAILSHIFT_FOLDER_STATE_VERSION 1
+
+enum mailshift_folder_state_flags {
+	/* new UIDs equal old UIDs (the folder was empty when first synced
+	   and nothing was delivered into it during the pass) */
+	MAILSHIFT_FOLDER_UIDS_PRESERVED = 0x01,
+};
+
+struct mailshift_folder_state {
+	uint32_t version;
+	uint32_t flags;
+	uint32_t src_uidvalidity;
+	/* every old message with a UID up to this one has been handled */
+	uint32_t src_last_uid;
+	uint64_t src_highest_modseq;
+	/* when the last pass committed to this folder (UNIX time) */
+	uint32_t last_commit_time;
+	uint32_t unused_padding;
+};
+
+/* Read the state.  Returns 1 if found, 0 if the folder was never synced
+   (state_r zeroed).  The mailbox must be open and synced. */
+int mailshift_folder_state_get(struct mailbox *box,
+			       struct mailshift_folder_state *state_r);
+
+/* Queue a write of the state into the transaction: it becomes visible
+   when (and only if) the transaction commits. */
+void mailshift_folder_state_set(struct mailbox_transaction_context *t,
+				const struct mailshift_folder_state *state);
+
+#endif

@@ -1,0 +1,285 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "safe-memset.h"
+#include "settings-parser.h"
+#include "mail-user.h"
+#include "mailshift-settings.h"
+
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+enum mailshift_setting_type {
+	MS_SET_STR,
+	MS_SET_UINT,
+	MS_SET_SIZE,
+	MS_SET_TIME,
+	MS_SET_BOOL,
+	MS_SET_TLS,
+};
+
+struct mailshift_setting_def {
+	const char *name;
+	enum mailshift_setting_type type;
+	const char *default_value;
+	unsigned long long min, max;
+	size_t offset;
+};
+
+#define DEF(type, field, name, def, min, max) \
+	{ name, type, def, min, max, \
+	  offsetof(struct mailshift_settings, field) }
+
+static const struct mailshift_setting_def mailshift_setting_defs[] = {
+	DEF(MS_SET_STR, source_host, "mailshift_source_host", "", 0, 0),
+	DEF(MS_SET_UINT, source_port, "mailshift_source_port", "0", 0, 65535),
+	DEF(MS_SET_TLS, source_tls, "mailshift_source_tls", "imaps", 0, 0),
+	DEF(MS_SET_BOOL, source_tls_verify, "mailshift_source_tls_verify",
+	    "yes", 0, 0),
+	DEF(MS_SET_STR, source_ca_file, "mailshift_source_ca_file", "", 0, 0),
+	DEF(MS_SET_STR, source_user, "mailshift_source_user", "", 0, 0),
+	DEF(MS_SET_STR, source_master_user, "mailshift_source_master_user",
+	    "", 0, 0),
+	DEF(MS_SET_STR, source_password_file, "mailshift_source_password_file",
+	    "", 0, 0),
+	DEF(MS_SET_STR, source_password, "mailshift_source_password", "", 0, 0),
+	DEF(MS_SET_STR, source_prefix, "mailshift_source_prefix", "", 0, 0),
+	DEF(MS_SET_STR, source_features, "mailshift_source_features", "", 0, 0),
+	DEF(MS_SET_UINT, source_max_connections,
+	    "mailshift_source_max_connections", "10", 1, 10000),
+	DEF(MS_SET_SIZE, source_max_bytes_per_sec,
+	    "mailshift_source_max_bytes_per_sec", "0", 0, 0),
+	DEF(MS_SET_UINT, source_prefetch, "mailshift_source_prefetch",
+	    "100", 1, 1000),
+	DEF(MS_SET_TIME, source_timeout_secs, "mailshift_source_timeout",
+	    "60s", 1, 3600),
+	DEF(MS_SET_STR, store_uri, "mailshift_store",
+	    "sqlite:/var/lib/mailshift/state.db", 0, 0),
+	DEF(MS_SET_STR, state_dir, "mailshift_state_dir",
+	    "/var/lib/mailshift", 0, 0),
+	DEF(MS_SET_UINT, commit_interval, "mailshift_commit_interval",
+	    "500", 1, 100000),
+	DEF(MS_SET_TIME, lease_secs, "mailshift_lease", "5min", 30, 86400),
+	DEF(MS_SET_BOOL, special_use_mapping, "mailshift_special_use_mapping",
+	    "yes", 0, 0),
+};
+
+static int
+mailshift_setting_parse(const struct mailshift_setting_def *def,
+			const char *value, struct mailshift_settings *set,
+			pool_t pool, const char **error_r)
+{
+	void *dest = PTR_OFFSET(set, def->offset);
+	unsigned long long num = 0;
+	const char *error = NULL;
+
+	switch (def->type) {
+	case MS_SET_STR:
+		*(const char **)dest = p_strdup(pool, value);
+		return 0;
+	case MS_SET_BOOL:
+		if (strcasecmp(value, "yes") == 0)
+			*(bool *)dest = TRUE;
+		else if (strcasecmp(value, "no") == 0)
+			*(bool *)dest = FALSE;
+		else
+			error = "must be yes or no";
+		break;
+	case MS_SET_TLS:
+		if (strcmp(value, "no") == 0)
+			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_NONE;
+		else if (strcmp(value, "imaps") == 0)
+			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_IMAPS;
+		else if (strcmp(value, "starttls") == 0)
+			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_STARTTLS;
+		else
+			error = "must be no, imaps or starttls";
+		break;
+	case MS_SET_UINT:
+		if (str_to_ullong(value, &num) < 0)
+			error = "must be a number";
+		break;
+	case MS_SET_SIZE: {
+		uoff_t size;
+		if (settings_get_size(value, &size, &error) == 0)
+			num = size;
+		break;
+	}
+	case MS_SET_TIME: {
+		unsigned int secs;
+		if (settings_get_time(value, &secs, &error) == 0)
+			num = secs;
+		break;
+	}
+	}
+	if (error != NULL) {
+		*error_r = t_strdup_printf("%s = %s: %s", def->name, value,
+					   error);
+		return -1;
+	}
+	if (def->type == MS_SET_BOOL || def->type == MS_SET_TLS)
+		return 0;
+	if (def->max != 0 && (num < def->min || num > def->max)) {
+		*error_r = t_strdup_printf(
+			"%s = %s: must be between %llu and %llu",
+			def->name, value, def->min, def->max);
+		return -1;
+	}
+	if (def->type == MS_SET_SIZE)
+		*(unsigned long long *)dest = num;
+	else
+		*(unsigned int *)dest = (unsigned int)num;
+	return 0;
+}
+
+static const char *const *
+mailshift_settings_read_folder_map(struct mail_user *user, pool_t pool)
+{
+	ARRAY_TYPE(const_string) map;
+	const char *value;
+
+	p_array_init(&map, pool, 4);
+	value = mail_user_plugin_getenv(user, "mailshift_folder_map");
+	for (unsigned int i = 2; value != NULL && *value != '\0'; i++) {
+		value = p_strdup(pool, value);
+		array_push_back(&map, &value);
+		value = mail_user_plugin_getenv(user,
+			t_strdup_printf("mailshift_folder_map%u", i));
+	}
+	array_append_zero(&map);
+	return array_front(&map);
+}
+
+static int
+mailshift_settings_check(const struct mailshift_settings *set,
+			 const char **error_r)
+{
+	if (*set->source_host == '\0') {
+		*error_r = "mailshift_source_host is not set: "
+			"name the old IMAP server in the plugin { } section";
+		return -1;
+	}
+	if (*set->store_uri == '\0') {
+		*error_r = "mailshift_store is empty: set it to "
+			"sqlite:<path> or pgsql:<conninfo>";
+		return -1;
+	}
+	for (unsigned int i = 0; set->folder_map[i] != NULL; i++) {
+		if (strchr(set->folder_map[i], '=') == NULL) {
+			*error_r = t_strdup_printf(
+				"mailshift_folder_map = %s: "
+				"must be <old folder>=<new folder>",
+				set->folder_map[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int mailshift_settings_read(struct mail_user *user,
+			    const struct mailshift_settings **set_r,
+			    const char **error_r)
+{
+	struct mailshift_settings *set;
+	const char *value;
+
+	set = p_new(user->pool, struct mailshift_settings, 1);
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_setting_defs); i++) {
+		const struct mailshift_setting_def *def =
+			&mailshift_setting_defs[i];
+
+		value = mail_user_plugin_getenv(user, def->name);
+		if (value == NULL)
+			value = def->default_value;
+		if (mailshift_setting_parse(def, value, set, user->pool,
+					    error_r) < 0)
+			return -1;
+	}
+	if (set->source_port == 0) {
+		set->source_port = set->source_tls == MAILSHIFT_TLS_IMAPS ?
+			993 : 143;
+	}
+	if (*set->source_user == '\0')
+		set->source_user = user->username;
+	set->folder_map = mailshift_settings_read_folder_map(user, user->pool);
+	if (mailshift_settings_check(set, error_r) < 0)
+		return -1;
+	*set_r = set;
+	return 0;
+}
+
+static int
+mailshift_read_secret_file(const char *path, const char **secret_r,
+			   const char **error_r)
+{
+	char buf[1024];
+	struct stat st;
+	ssize_t ret;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	if ((st.st_mode & 0077) != 0) {
+		/* a secret others can read is a leaked secret: refuse rather
+		   than carry on and make the leak look intended */
+		*error_r = t_strdup_printf(
+			"%s is readable by group or others (mode %04o): "
+			"run chmod 600 %s", path,
+			(unsigned int)(st.st_mode & 07777), path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	ret = read(fd, buf, sizeof(buf) - 1);
+	i_close_fd(&fd);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %m", path);
+		return -1;
+	}
+	buf[ret] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		*error_r = t_strdup_printf("%s is empty", path);
+		return -1;
+	}
+	*secret_r = t_strdup(buf);
+	safe_memset(buf, 0, sizeof(buf));
+	return 0;
+}
+
+int mailshift_settings_get_password(const struct mailshift_settings *set,
+				    const char **password_r,
+				    const char **error_r)
+{
+	if (*set->source_password != '\0' && *set->source_master_user == '\0') {
+		*password_r = set->source_password;
+		return 0;
+	}
+	if (*set->source_password_file == '\0') {
+		*error_r = *set->source_master_user != '\0' ?
+			"mailshift_source_password_file is not set: it must "
+			"hold the password of mailshift_source_master_user" :
+			"no password for the old server: set "
+			"mailshift_source_master_user and "
+			"mailshift_source_password_file, or pass the user's "
+			"own password (userdb field mailshift_source_password)";
+		return -1;
+	}
+	if (mailshift_read_secret_file(set->source_password_file,
+				       password_r, error_r) < 0) {
+		*error_r = t_strdup_printf("mailshift_source_password_file: %s",
+					   *error_r);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+#ifndef MAILSHIFT_SETTINGS_H
+#define MAILSHIFT_SETTINGS_H
+
+/* Every mailshift_* setting, read once per user into one struct.  The
+   table in mailshift-settings.c is the single place that names a setting,
+   its default and its bounds; conf.d/90-mailshift.conf documents them.
+   The Dovecot 2.4 port only has to replace mailshift_settings_read(). */
+
+struct mail_user;
+
+enum mailshift_tls_mode {
+	MAILSHIFT_TLS_NONE,
+	MAILSHIFT_TLS_IMAPS,
+	MAILSHIFT_TLS_STARTTLS,
+};
+
+struct mailshift_settings {
+	const char *source_host;
+	unsigned int source_port;
+	enum mailshift_tls_mode source_tls;
+	bool source_tls_verify;
+	const char *source_ca_file;
+	const char *source_user;
+	const char *source_master_user;
+	const char *source_password_file;
+	/* per-user password (userdb field); never logged */
+	const char *source_password;
+	const char *source_prefix;
+	const char *source_features;
+	unsigned int source_max_connections;
+	unsigned long long source_max_bytes_per_sec;
+	unsigned int source_prefetch;
+	unsigned int source_timeout_secs;
+
+	const char *store_uri;
+	const char *state_dir;
+	unsigned int commit_interval;
+	unsigned int lease_secs;
+	bool special_use_mapping;
+	/* "old=new" pairs from mailshift_folder_map, mailshift_folder_map2.. */
+	const char *const *folder_map;
+};
+
+/* Read the user's mailshift settings.  Returns 0 and fills set_r
+   (allocated from the user's pool), or -1 with an error naming the
+   setting and the value that is wrong. */
+int mailshift_settings_read(struct mail_user *user,
+			    const struct mailshift_settings **set_r,
+			    const char **error_r);
+
+/* Read the old server's password: the per-user one if the userdb gave it,
+   else the first line of source_password_file, which must be readable by
+   its owner only.  Returns 0 on success, -1 with an error that says what
+   to fix. */
+int mailshift_settings_get_password(const struct mailshift_settings *set,
+				    const char **password_r,
+				    const char **error_r);
+
+#endif

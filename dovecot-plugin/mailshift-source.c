@@ -1,0 +1,166 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "str.h"
+#include "settings-parser.h"
+#include "mail-user.h"
+#include "mail-namespace.h"
+#include "mail-storage-service.h"
+#include "mailshift-source.h"
+
+#include <sysexits.h>
+
+static const char *const mailshift_tls_names[] = {
+	[MAILSHIFT_TLS_NONE] = "no",
+	[MAILSHIFT_TLS_IMAPS] = "imaps",
+	[MAILSHIFT_TLS_STARTTLS] = "starttls",
+};
+
+static const char *
+mailshift_source_features(const struct mailshift_settings *set)
+{
+	/* rfc822.size: sizes without fetching bodies; modseq: CONDSTORE for
+	   cheap delta passes; throttle: back off (from 1 s up to 30 s) when
+	   the server answers NO [THROTTLED] instead of hammering it. */
+	string_t *str = t_str_new(128);
+
+	str_append(str, "rfc822.size modseq throttle:1000:30000:500");
+	if (*set->source_features != '\0') {
+		str_append_c(str, ' ');
+		str_append(str, set->source_features);
+	}
+	return str_c(str);
+}
+
+static const char *
+mailshift_source_list_prefix(const struct mailshift_settings *set)
+{
+	/* imapc wants the prefix without its trailing separator:
+	   "INBOX." on a Courier server is imapc_list_prefix=INBOX */
+	size_t len = strlen(set->source_prefix);
+
+	if (len > 0 && (set->source_prefix[len - 1] == '.' ||
+			set->source_prefix[len - 1] == '/'))
+		len--;
+	return t_strndup(set->source_prefix, len);
+}
+
+int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
+			  struct mail_storage_service_user *service_user,
+			  const struct mailshift_settings *set,
+			  const char *password,
+			  struct mail_user **source_user_r,
+			  enum mailshift_source_error *class_r,
+			  const char **error_r)
+{
+	struct setting_parser_context *parser;
+	struct mail_user *source_user;
+	const char *error;
+	int ret;
+
+	const char *const overrides[][2] = {
+		{ "mail_location", "imapc:" },
+		{ "imapc_host", set->source_host },
+		{ "imapc_port", dec2str(set->source_port) },
+		{ "imapc_ssl", mailshift_tls_names[set->source_tls] },
+		{ "imapc_ssl_verify", set->source_tls_verify ? "yes" : "no" },
+		{ "imapc_user", set->source_user },
+		{ "imapc_master_user", set->source_master_user },
+		{ "imapc_password", password },
+		{ "imapc_features", mailshift_source_features(set) },
+		{ "imapc_list_prefix", mailshift_source_list_prefix(set) },
+		{ "imapc_cmd_timeout",
+		  t_strdup_printf("%us", set->source_timeout_secs) },
+		{ "imapc_max_idle_time", "29min" },
+		{ "imapc_connection_retry_count", "5" },
+		{ "imapc_connection_retry_interval", "1s" },
+		{ "mail_prefetch_count", dec2str(set->source_prefetch) },
+	};
+
+	parser = mail_storage_service_user_get_settings_parser(service_user);
+	for (unsigned int i = 0; i < N_ELEMENTS(overrides); i++) {
+		if (settings_parse_keyvalue(parser, overrides[i][0],
+					    overrides[i][1]) <= 0) {
+			*class_r = MAILSHIFT_SOURCE_ERR_CONFIG;
+			/* never echo the value: it may be the password */
+			*error_r = t_strdup_printf(
+				"cannot set %s for the old server: %s",
+				overrides[i][0],
+				settings_parser_get_error(parser));
+			return -1;
+		}
+	}
+	if (*set->source_ca_file != '\0' &&
+	    settings_parse_keyvalue(parser, "ssl_client_ca_file",
+				    set->source_ca_file) <= 0) {
+		*class_r = MAILSHIFT_SOURCE_ERR_CONFIG;
+		*error_r = t_strdup_printf(
+			"mailshift_source_ca_file = %s: %s",
+			set->source_ca_file, settings_parser_get_error(parser));
+		return -1;
+	}
+
+	/* imapc logs in while the user is created, so a refused password or
+	   an unreachable server fails right here with imapc's reason. */
+	ret = mail_storage_service_next(storage_service, service_user,
+					&source_user, &error);
+	/* the parser is shared with later users of this service_user: do not
+	   leave the password in it */
+	(void)settings_parse_keyvalue(parser, "imapc_password", "");
+	if (ret < 0) {
+		*class_r = mailshift_source_classify_error(error);
+		*error_r = error;
+		return -1;
+	}
+	source_user->dsyncing = TRUE;
+	*source_user_r = source_user;
+	*class_r = MAILSHIFT_SOURCE_OK;
+	return 0;
+}
+
+enum mailshift_source_error
+mailshift_source_classify_error(const char *error)
+{
+	static const struct {
+		const char *needle;
+		enum mailshift_source_error class;
+	} patterns[] = {
+		{ "AUTHENTICATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH },
+		{ "Authentication failed", MAILSHIFT_SOURCE_ERR_AUTH },
+		{ "AUTHORIZATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH },
+		{ "SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG },
+		{ "certificate verify", MAILSHIFT_SOURCE_ERR_CONFIG },
+		{ "Received invalid SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG },
+		{ "SSL handshake", MAILSHIFT_SOURCE_ERR_CONFIG },
+		{ "Connection refused", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "timed out", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "Disconnected", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "No route to host", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "Connection reset", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "connect(", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+		{ "lookup(", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
+	};
+
+	for (unsigned int i = 0; i < N_ELEMENTS(patterns); i++) {
+		if (strstr(error, patterns[i].needle) != NULL)
+			return patterns[i].class;
+	}
+	return MAILSHIFT_SOURCE_ERR_TEMP;
+}
+
+int mailshift_source_error_exit_code(enum mailshift_source_error class)
+{
+	switch (class) {
+	case MAILSHIFT_SOURCE_OK:
+		return 0;
+	case MAILSHIFT_SOURCE_ERR_AUTH:
+		return EX_NOPERM;
+	case MAILSHIFT_SOURCE_ERR_CONFIG:
+		return EX_CONFIG;
+	case MAILSHIFT_SOURCE_ERR_UNREACHABLE:
+		return EX_UNAVAILABLE;
+	case MAILSHIFT_SOURCE_ERR_TEMP:
+		break;
+	}
+	return EX_TEMPFAIL;
+}

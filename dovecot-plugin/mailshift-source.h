@@ -1,0 +1,49 @@
+#ifndef MAILSHIFT_SOURCE_H
+#define MAILSHIFT_SOURCE_H
+
+/* The old IMAP server, seen through Dovecot's own imapc storage as a second
+   mail_user that shares the destination user's namespace layout.  imapc
+   gives us pipelined FETCH (mail_prefetch_count), literals spooled to temp
+   files instead of memory, reconnects, NO [THROTTLED] backoff and modified
+   UTF-7 / separator translation, all measured and maintained upstream. */
+
+#include "mailshift-settings.h"
+
+struct mail_user;
+struct mail_storage_service_ctx;
+struct mail_storage_service_user;
+
+/* Why the old server could not be used.  Each maps to a sysexits code and
+   to a reason an admin can act on. */
+enum mailshift_source_error {
+	MAILSHIFT_SOURCE_OK = 0,
+	/* connection refused, timeout, dropped: retry later */
+	MAILSHIFT_SOURCE_ERR_UNREACHABLE,
+	/* the old server refused the credentials */
+	MAILSHIFT_SOURCE_ERR_AUTH,
+	/* certificate not trusted, bad settings */
+	MAILSHIFT_SOURCE_ERR_CONFIG,
+	/* anything else */
+	MAILSHIFT_SOURCE_ERR_TEMP,
+};
+
+/* Log in to the old server as the destination user's counterpart.
+   password is the old server's password for the configured identity.
+   Returns 0 and the source user (deinit with mail_user_deinit()), or -1
+   with error_r (never containing the password) and its class. */
+int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
+			  struct mail_storage_service_user *service_user,
+			  const struct mailshift_settings *set,
+			  const char *password,
+			  struct mail_user **source_user_r,
+			  enum mailshift_source_error *class_r,
+			  const char **error_r);
+
+/* Classify an error text coming from imapc (login or later failures). */
+enum mailshift_source_error
+mailshift_source_classify_error(const char *error);
+
+/* sysexits code for a class */
+int mailshift_source_error_exit_code(enum mailshift_source_error class);
+
+#endif
