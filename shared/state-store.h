@@ -1,0 +1,69 @@
+#ifndef MS_STATE_STORE_H
+#define MS_STATE_STORE_H
+
+/* The per-user state every mailshift program shares (locks and passes:
+   state-store-lock.h, state-store-pass.h).  On -1, *error_r is "<what
+   failed> <object>: <reason>" without passwords, valid until the next call
+   on the store.  A failed lookup is never "not found": tempfail on -1.
+   One thread at a time per store. */
+
+#include <stdint.h>
+#include <time.h>
+
+#include "user-state.h"
+
+struct ms_store;
+
+/* Counters of one copy pass; *_done count what this pass copied. */
+struct ms_progress {
+	unsigned int folders_done, folders_total;
+	uint64_t msgs_done, msgs_total;
+	uint64_t bytes_done, bytes_total;
+};
+
+struct ms_user_record {
+	char *user;
+	enum ms_user_state state;
+	char *reason;		/* last failure, NULL if none */
+	time_t state_changed;	/* see ms_store_user_set_state() */
+	time_t last_pass_started, last_pass_finished; /* 0 = never */
+	struct ms_progress progress; /* of the running or last pass */
+	double rate_bytes_per_sec;   /* callers derive the ETA from it */
+	uint64_t msgs_copied_total, bytes_copied_total; /* all passes */
+	unsigned int failures;	/* consecutive, for retry backoff */
+	char *lock_owner;	/* NULL if unlocked; may be a stale lease */
+	time_t lock_expires;
+};
+
+/* Opens "sqlite:/path/state.db" (the file is created mode 0600 and the
+   schema created or upgraded; the directory must exist), "pgsql:<libpq
+   conninfo>" or "postgresql://...".  Returns 0 and *store_r, or -1 and
+   *error_r (a thread-local buffer valid until the next open). */
+int ms_store_open(const char *uri, struct ms_store **store_r,
+		  const char **error_r);
+/* Closes the store and sets *store to NULL; NULL-tolerant. */
+void ms_store_close(struct ms_store **store);
+
+/* Returns 1 and a record to free with ms_user_record_free(), 0 if there
+   is no such user (*rec_r = NULL), -1 on error. */
+int ms_store_user_get(struct ms_store *store, const char *user,
+		      struct ms_user_record **rec_r, const char **error_r);
+/* Frees the record and sets *rec to NULL; NULL-tolerant. */
+void ms_user_record_free(struct ms_user_record **rec);
+
+/* Creates or updates the user with state and reason (NULL clears it).
+   FAILED increments failures, any other state resets them to 0.
+   state_changed is set to now when the state differs or is FAILED.
+   Returns 0 on success, -1 on error. */
+int ms_store_user_set_state(struct ms_store *store, const char *user,
+			    enum ms_user_state state, const char *reason,
+			    const char **error_r);
+
+/* Calls cb for every user in byte order of the name; rec is only valid
+   during the call.  cb returns 0 to go on, non-zero to stop.  Returns 0
+   when all were seen, 1 if cb stopped, -1 on error (after some calls). */
+int ms_store_users_iter(struct ms_store *store,
+			int (*cb)(const struct ms_user_record *rec, void *ctx),
+			void *ctx, const char **error_r);
+
+#endif
