@@ -21,7 +21,7 @@ check-unit: all
 	$(MAKE) -C tests/unit check
 
 check-integration: all
-	tests/integration/run-all
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/integration/run-all
 
 check: check-unit check-integration
 
@@ -30,7 +30,7 @@ check-asan:
 	$(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
 
 demo: all
-	tests/demo/run-demo
+	BUILD=$(BUILD) tests/demo/run-demo
 
 bench: all
 	bench/copy-bench

@@ -211,6 +211,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	params.context = su;
 
 	for (attempt = 1; attempt <= MAILSHIFT_PASS_ATTEMPTS; attempt++) {
+		mailshift_source_capture_errors(TRUE);
 		if (mailshift_source_open(ctx->ctx.storage_service,
 					  ctx->ctx.cur_service_user, su->set,
 					  password, &source_user, class_r,
@@ -219,9 +220,10 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 			ret = mailshift_copy_run(&params, progress_r, class_r,
 						 error_r);
 			mail_user_deinit(&source_user);
-			if (ret == 0)
-				return 0;
 		}
+		mailshift_source_capture_errors(FALSE);
+		if (ret == 0)
+			return 0;
 		if (*class_r != MAILSHIFT_SOURCE_ERR_UNREACHABLE &&
 		    (*class_r != MAILSHIFT_SOURCE_ERR_TEMP ||
 		     strstr(*error_r, "old server") == NULL))

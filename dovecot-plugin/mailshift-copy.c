@@ -77,7 +77,8 @@ mailshift_copy_fail_source(struct mailshift_copy *copy, struct mailbox *box,
 			   const char *what)
 {
 	enum mail_error mail_error;
-	const char *error = mailbox_get_last_internal_error(box, &mail_error);
+	const char *error = mailshift_source_explain_error(
+		mailbox_get_last_internal_error(box, &mail_error));
 
 	copy->error_class = mailshift_source_classify_error(error);
 	if (mail_error == MAIL_ERROR_PERM &&
@@ -142,10 +143,13 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
 		enum mail_error mail_error;
-		const char *error = mailbox_list_get_last_internal_error(
-			user->namespaces->list, &mail_error);
+		const char *error = mailshift_source_explain_error(
+			mailbox_list_get_last_internal_error(
+				user->namespaces->list, &mail_error));
 
 		copy->error_class = mailshift_source_classify_error(error);
+		if (mail_error == MAIL_ERROR_PERM)
+			copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
 		copy->error = t_strdup_printf(
 			"old server: listing folders failed: %s", error);
 		return -1;
@@ -176,8 +180,9 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 			array_push_back(&copy->subscriptions, &vname);
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
-		const char *error = mailbox_list_get_last_internal_error(
-			user->namespaces->list, NULL);
+		const char *error = mailshift_source_explain_error(
+			mailbox_list_get_last_internal_error(
+				user->namespaces->list, NULL));
 		copy->error_class = mailshift_source_classify_error(error);
 		copy->error = t_strdup_printf(
 			"old server: listing subscriptions failed: %s", error);

@@ -8,6 +8,7 @@
 #include "mail-storage-service.h"
 #include "mailshift-source.h"
 
+#include <stdio.h>
 #include <sysexits.h>
 
 static const char *const mailshift_tls_names[] = {
@@ -24,7 +25,7 @@ mailshift_source_features(const struct mailshift_settings *set)
 	   the server answers NO [THROTTLED] instead of hammering it. */
 	string_t *str = t_str_new(128);
 
-	str_append(str, "rfc822.size modseq throttle:1000:30000:500");
+	str_append(str, "rfc822.size modseq delay-login throttle:1000:30000:500");
 	if (*set->source_features != '\0') {
 		str_append_c(str, ' ');
 		str_append(str, set->source_features);
@@ -116,6 +117,51 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 	*source_user_r = source_user;
 	*class_r = MAILSHIFT_SOURCE_OK;
 	return 0;
+}
+
+static failure_callback_t *mailshift_orig_error_handler;
+static char mailshift_last_logged_error[512];
+
+static void
+mailshift_capture_error_handler(const struct failure_context *ctx,
+				const char *format, va_list args)
+{
+	va_list copy;
+
+	if (ctx->type == LOG_TYPE_ERROR) {
+		va_copy(copy, args);
+		if (vsnprintf(mailshift_last_logged_error,
+			      sizeof(mailshift_last_logged_error), format,
+			      copy) < 0)
+			mailshift_last_logged_error[0] = '\0';
+		va_end(copy);
+	}
+	mailshift_orig_error_handler(ctx, format, args);
+}
+
+void mailshift_source_capture_errors(bool enable)
+{
+	failure_callback_t *fatal, *error, *info, *debug;
+
+	mailshift_last_logged_error[0] = '\0';
+	if (enable == (mailshift_orig_error_handler != NULL))
+		return;
+	if (enable) {
+		i_get_failure_handlers(&fatal, &error, &info, &debug);
+		mailshift_orig_error_handler = error;
+		i_set_error_handler(mailshift_capture_error_handler);
+	} else {
+		i_set_error_handler(mailshift_orig_error_handler);
+		mailshift_orig_error_handler = NULL;
+	}
+}
+
+const char *mailshift_source_explain_error(const char *error)
+{
+	if (mailshift_last_logged_error[0] == '\0' ||
+	    strstr(error, "Internal error occurred") == NULL)
+		return error;
+	return t_strdup(mailshift_last_logged_error);
 }
 
 enum mailshift_source_error

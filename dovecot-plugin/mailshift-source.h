@@ -39,6 +39,15 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			  enum mailshift_source_error *class_r,
 			  const char **error_r);
 
+/* imapc reports why a connection failed only in its log ("connect(..)
+   failed: Connection refused", "SSL certificate not trusted"); callers
+   then get "Internal error occurred".  While capturing, the last error
+   logged is remembered so that the pass can say what really went wrong. */
+void mailshift_source_capture_errors(bool enable);
+/* Replace Dovecot's generic "Internal error occurred" text with the last
+   error logged while capturing, if any; other texts are returned as is. */
+const char *mailshift_source_explain_error(const char *error);
+
 /* Classify an error text coming from imapc (login or later failures). */
 enum mailshift_source_error
 mailshift_source_classify_error(const char *error);
