@@ -25,6 +25,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
 
@@ -46,6 +48,21 @@ def _atexit_stop():
 
 
 atexit.register(_atexit_stop)
+
+
+def _on_term(signum, frame):
+    sys.exit(128 + signum)          # runs finally blocks and atexit
+
+
+def _install_signal_handlers():
+    """SIGTERM/SIGINT (also when inherited as ignored, as in background
+    jobs) stop the servers instead of leaving them running."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_term)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _on_term)
 
 
 def asan_env():
@@ -255,6 +272,7 @@ service pop3-login {{
             start_new_session=True)
         logf.close()
         _live.append(self)
+        _install_signal_handlers()
         ports = [self.port, self.pop3_port] + (
             [self.imaps_port] if self.tls else [])
         deadline = time.time() + timeout
