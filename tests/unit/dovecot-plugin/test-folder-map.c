@@ -1,0 +1,162 @@
+/* Where old folders land: dovecot-plugin/mailshift-folder-map.c.
+   Uses Dovecot's own test framework (test-common.h, in libdovecot). */
+
+#include "lib.h"
+#include "test-common.h"
+#include "mailshift-folder-map.h"
+
+#define NO_ROLE NULL
+
+struct folder_case {
+	const char *src;
+	const char *special_use;
+	const char *want_dest;
+};
+
+static const char *const std_roles[MAILSHIFT_ROLE_COUNT] = {
+	[MAILSHIFT_ROLE_SENT] = "Sent",
+	[MAILSHIFT_ROLE_DRAFTS] = "Drafts",
+	[MAILSHIFT_ROLE_TRASH] = "Trash",
+	[MAILSHIFT_ROLE_JUNK] = "Junk",
+	[MAILSHIFT_ROLE_ARCHIVE] = "Archive",
+};
+
+static void
+run_case(const char *name, const struct folder_case *cases,
+	 unsigned int count, const char *const *roles,
+	 const char *const *folder_map, bool special_use_mapping)
+{
+	struct mailshift_folder folders[16];
+
+	i_assert(count <= N_ELEMENTS(folders));
+	test_begin(name);
+	/* Setup */
+	i_zero(&folders);
+	for (unsigned int i = 0; i < count; i++) {
+		folders[i].src_vname = cases[i].src;
+		folders[i].src_special_use = cases[i].special_use;
+	}
+	/* Run */
+	mailshift_folder_map_assign(folders, count, roles, folder_map,
+				    special_use_mapping, '/');
+	/* Verify */
+	for (unsigned int i = 0; i < count; i++) {
+		if (strcmp(folders[i].dest_vname, cases[i].want_dest) != 0) {
+			i_error("%s: %s: got '%s', want '%s'", name,
+				cases[i].src, folders[i].dest_vname,
+				cases[i].want_dest);
+			test_assert_idx(FALSE, i);
+		}
+	}
+	test_end();
+}
+
+static void test_special_use_announced(void)
+{
+	static const struct folder_case cases[] = {
+		{ "INBOX", NO_ROLE, "INBOX" },
+		{ "Sent Items", "\\Sent", "Sent" },
+		{ "Deleted Items", "\\Trash", "Trash" },
+		{ "Junk E-mail", "\\Junk", "Junk" },
+		{ "Projects/2024", NO_ROLE, "Projects/2024" },
+	};
+	run_case("old server's SPECIAL-USE -> new server's role folders",
+		 cases, N_ELEMENTS(cases), std_roles, NULL, TRUE);
+}
+
+static void test_special_use_guessed(void)
+{
+	static const struct folder_case cases[] = {
+		{ "Sent Messages", NO_ROLE, "Sent" },
+		{ "Deleted Messages", NO_ROLE, "Trash" },
+		{ "spam", NO_ROLE, "Junk" },
+		/* only top-level folders are guessed */
+		{ "Clients/Sent Items", NO_ROLE, "Clients/Sent Items" },
+		/* INBOX is never a role folder */
+		{ "INBOX", NO_ROLE, "INBOX" },
+	};
+	run_case("no SPECIAL-USE: roles guessed from well-known names",
+		 cases, N_ELEMENTS(cases), std_roles, NULL, TRUE);
+}
+
+static void test_announced_beats_guessed(void)
+{
+	static const struct folder_case cases[] = {
+		{ "Sent Mail", NO_ROLE, "Sent Mail" },
+		{ "Outbox Copies", "\\Sent", "Sent" },
+	};
+	run_case("an announced role wins over a name that looks like one",
+		 cases, N_ELEMENTS(cases), std_roles, NULL, TRUE);
+}
+
+static void test_no_merge(void)
+{
+	static const struct folder_case cases[] = {
+		/* the old server has both: neither moves, no merge */
+		{ "Sent", NO_ROLE, "Sent" },
+		{ "Sent Items", "\\Sent", "Sent Items" },
+	};
+	run_case("two old folders never merge into one new folder",
+		 cases, N_ELEMENTS(cases), std_roles, NULL, TRUE);
+}
+
+static void test_no_role_folder_here(void)
+{
+	static const char *const roles[MAILSHIFT_ROLE_COUNT] = {
+		[MAILSHIFT_ROLE_SENT] = "Sent",
+	};
+	static const struct folder_case cases[] = {
+		{ "Deleted Items", "\\Trash", "Deleted Items" },
+		{ "Sent Items", "\\Sent", "Sent" },
+	};
+	run_case("a role the new server does not configure keeps its name",
+		 cases, N_ELEMENTS(cases), roles, NULL, TRUE);
+}
+
+static void test_admin_map(void)
+{
+	static const char *const folder_map[] = {
+		"Gesendete Objekte=Sent", "Old Stuff=Archive/Old", NULL
+	};
+	static const struct folder_case cases[] = {
+		{ "Gesendete Objekte", NO_ROLE, "Sent" },
+		{ "Old Stuff", NO_ROLE, "Archive/Old" },
+		{ "Old Stuff/Sub", NO_ROLE, "Old Stuff/Sub" },
+		{ "Deleted Items", "\\Trash", "Deleted Items" },
+	};
+	run_case("mailshift_folder_map renames; mapping off leaves roles",
+		 cases, N_ELEMENTS(cases), std_roles, folder_map, FALSE);
+}
+
+static void test_role_parsing(void)
+{
+	test_begin("SPECIAL-USE flag lists parse to one role");
+	test_assert(mailshift_role_from_special_use(NULL) ==
+		    MAILSHIFT_ROLE_NONE);
+	test_assert(mailshift_role_from_special_use("\\Sent") ==
+		    MAILSHIFT_ROLE_SENT);
+	test_assert(mailshift_role_from_special_use("\\sent") ==
+		    MAILSHIFT_ROLE_SENT);
+	test_assert(mailshift_role_from_special_use("\\Flagged \\Trash") ==
+		    MAILSHIFT_ROLE_TRASH);
+	test_assert(mailshift_role_from_special_use("\\All") ==
+		    MAILSHIFT_ROLE_NONE);
+	test_assert_strcmp(mailshift_role_to_special_use(MAILSHIFT_ROLE_JUNK),
+			   "\\Junk");
+	test_end();
+}
+
+int main(void)
+{
+	static void (*const test_functions[])(void) = {
+		test_special_use_announced,
+		test_special_use_guessed,
+		test_announced_beats_guessed,
+		test_no_merge,
+		test_no_role_folder_here,
+		test_admin_map,
+		test_role_parsing,
+		NULL
+	};
+	return test_run(test_functions);
+}
