@@ -12,9 +12,10 @@ on 127.0.0.1 only; mail runs as nobody/nogroup (65534).  Nothing under
 /etc/dovecot or systemd is used.
 
 Environment:
-  MS_ASAN=1 (or SANITIZE=1)  doveadm (and servers that load plugin_dir)
-                             run with LD_PRELOAD=<libasan.so> and
-                             ASAN_OPTIONS=detect_leaks=0.
+  MS_ASAN=1 (or SANITIZE=1)  doveadm runs with LD_PRELOAD=<libasan.so>
+                             and ASAN_OPTIONS=detect_leaks=0 (listed in
+                             import_environment); the servers never get
+                             the preload.
 """
 import atexit
 import grp
