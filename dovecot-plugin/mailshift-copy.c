@@ -451,11 +451,15 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 
 	struct mail_index_transaction *itrans =
 		mail_index_transaction_begin(fc->dest_box->view, 0);
-	struct mailbox_transaction_context t = {
-		.box = fc->dest_box, .itrans = itrans,
-	};
-	mailshift_folder_state_set(&t, &fc->state);
-	(void)mail_index_transaction_commit(&itrans);
+	mailshift_folder_state_set(fc->dest_box, itrans, &fc->state);
+	if (mail_index_transaction_commit(&itrans) < 0) {
+		/* the next pass finds UIDS_PRESERVED still set; recovery then
+		   notices the foreign UID and clears it */
+		e_warning(fc->copy->params->dest_user->event,
+			  "mailshift: folder %s: could not record that UIDs "
+			  "are no longer preserved",
+			  mailbox_get_vname(fc->dest_box));
+	}
 }
 
 static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
@@ -463,7 +467,7 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_transaction_commit_changes changes;
 
-	mailshift_folder_state_set(fc->dest_t, &fc->state);
+	mailshift_folder_state_set(fc->dest_box, fc->dest_t->itrans, &fc->state);
 	if (mailbox_transaction_commit_get_changes(&fc->dest_t, &changes) < 0) {
 		mailshift_copy_fail_dest(copy, fc->dest_box, "committing to");
 		return -1;

@@ -28,14 +28,14 @@ int mailshift_folder_state_get(struct mailbox *box,
 	return 1;
 }
 
-void mailshift_folder_state_set(struct mailbox_transaction_context *t,
+void mailshift_folder_state_set(struct mailbox *box,
+				struct mail_index_transaction *itrans,
 				const struct mailshift_folder_state *state)
 {
 	struct mailshift_folder_state copy = *state;
 
 	copy.version = MAILSHIFT_FOLDER_STATE_VERSION;
 	copy.last_commit_time = (uint32_t)ioloop_time;
-	mail_index_update_header_ext(t->itrans,
-				     mailshift_folder_state_ext_id(t->box),
+	mail_index_update_header_ext(itrans, mailshift_folder_state_ext_id(box),
 				     0, &copy, sizeof(copy));
 }

@@ -13,7 +13,7 @@
 #include "mail-index.h"
 
 struct mailbox;
-struct mailbox_transaction_context;
+struct mail_index_transaction;
 
 #define MAILSHIFT_FOLDER_STATE_VERSION 1
 
@@ -40,9 +40,11 @@ struct mailshift_folder_state {
 int mailshift_folder_state_get(struct mailbox *box,
 			       struct mailshift_folder_state *state_r);
 
-/* Queue a write of the state into the transaction: it becomes visible
-   when (and only if) the transaction commits. */
-void mailshift_folder_state_set(struct mailbox_transaction_context *t,
+/* Queue a write of the state into an index transaction of box (for the
+   copy: the one its save transaction commits): it becomes visible when,
+   and only if, that transaction commits. */
+void mailshift_folder_state_set(struct mailbox *box,
+				struct mail_index_transaction *itrans,
 				const struct mailshift_folder_state *state);
 
 #endif
