@@ -1,0 +1,238 @@
+"""A fault-injecting TCP proxy on loopback (stdlib only).
+
+Sits between the new server's imapc and the old server:
+
+    with FaultProxy(old.port) as proxy:        # listens on proxy.port
+        proxy.drop_after(3_000_000)            # next connection that has
+                                               # received 3 MB from the
+                                               # server is cut
+        ... run the sync against proxy.port ...
+        assert proxy.fired == 1
+
+Faults (each fires on `times` connections, then the proxy passes through
+again; times=None: on every connection):
+  pass_through()               forward everything (the default)
+  drop_after(n)                once a connection has received n bytes from
+                               the server, close both sides (RST)
+  stall_after(n, secs)         once a connection has received n bytes from
+                               the server, stop forwarding in both
+                               directions for secs seconds, then resume
+  refuse()                     accept and reset new connections at once
+
+Counters: connections, fired, bytes_from_server (all connections).
+"""
+import socket
+import struct
+import threading
+import time
+
+CHUNK = 1 << 16
+
+
+def _reset(sock):
+    """Close with RST instead of FIN (what a dying peer looks like).
+    SHUT_RD first: it wakes a thread blocked in recv() on this socket,
+    which would otherwise keep the socket open (and silent) after close()."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+class _Pair:
+    """One proxied connection: client (imapc) <-> server (old)."""
+
+    def __init__(self, proxy, client, server):
+        self.proxy, self.client, self.server = proxy, client, server
+        self.from_server = 0
+        self.fault = None              # (kind, n, secs) armed for this pair
+        self.closed = threading.Event()
+        self.gate = threading.Event()  # cleared while stalled
+        self.gate.set()
+
+    def start(self):
+        for src, dst, s2c in ((self.client, self.server, False),
+                              (self.server, self.client, True)):
+            threading.Thread(target=self._pump, args=(src, dst, s2c),
+                             daemon=True).start()
+
+    def close(self, rst=False):
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        self.gate.set()
+        for s in (self.client, self.server):
+            if rst:
+                _reset(s)
+            else:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def _pump(self, src, dst, s2c):
+        try:
+            while not self.closed.is_set():
+                data = src.recv(CHUNK)
+                if not data:
+                    break
+                if s2c:
+                    data = self._server_data(data)
+                    if data is None:
+                        return
+                self.gate.wait()
+                if self.closed.is_set():
+                    return
+                dst.sendall(data)
+        except OSError:
+            pass
+        self.close()
+
+    def _server_data(self, data):
+        """Count bytes from the server; fire an armed fault at its
+        threshold.  Returns the bytes to forward now, or None when the
+        connection was dropped."""
+        before = self.from_server
+        self.from_server += len(data)
+        with self.proxy.lock:
+            self.proxy.bytes_from_server += len(data)
+        if self.fault is None:
+            self.fault = self.proxy._arm()
+        if self.fault is None or self.fault == "spent":
+            return data
+        kind, n, secs = self.fault
+        if self.from_server < n:
+            return data
+        self.fault = "spent"
+        head = data[:max(n - before, 0)]
+        with self.proxy.lock:
+            self.proxy.fired += 1
+            self.proxy.events.append((time.time(), kind, self.from_server))
+        if head:
+            self.client.sendall(head)
+        if kind == "drop":
+            self.close(rst=True)
+            return None
+        # stall: hold everything (both directions) for secs, then resume
+        self.gate.clear()
+        if self.closed.wait(secs):
+            return None
+        self.gate.set()
+        return data[len(head):]
+
+
+class FaultProxy:
+    def __init__(self, target_port, target_host="127.0.0.1"):
+        self.target = (target_host, target_port)
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.fired = 0
+        self.bytes_from_server = 0
+        self.events = []
+        self._mode = None           # None | ("drop"|"stall", n, secs)
+        self._refuse = False
+        self._times = 0
+        self._pairs = []
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self._stop = False
+        self._thread = threading.Thread(target=self._accept_loop,
+                                        daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------ control
+    def pass_through(self):
+        with self.lock:
+            self._mode, self._refuse, self._times = None, False, 0
+
+    def drop_after(self, nbytes, times=1):
+        with self.lock:
+            self._mode, self._refuse = ("drop", nbytes, 0), False
+            self._times = times
+
+    def stall_after(self, nbytes, secs, times=1):
+        with self.lock:
+            self._mode, self._refuse = ("stall", nbytes, secs), False
+            self._times = times
+
+    def refuse(self, times=None):
+        with self.lock:
+            self._mode, self._refuse, self._times = None, True, times
+
+    def _arm(self):
+        """A fault for a connection that has not fired one yet."""
+        with self.lock:
+            if self._mode is None:
+                return None
+            if self._times is not None:
+                if self._times <= 0:
+                    return "spent"
+                self._times -= 1
+            return self._mode
+
+    def _take_refusal(self):
+        with self.lock:
+            if not self._refuse:
+                return False
+            if self._times is not None:
+                if self._times <= 0:
+                    self._refuse = False
+                    return False
+                self._times -= 1
+            self.fired += 1
+            self.events.append((time.time(), "refuse", 0))
+            return True
+
+    # ------------------------------------------------------------ serving
+    def _accept_loop(self):
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self._stop:
+                client.close()
+                return
+            with self.lock:
+                self.connections += 1
+            if self._take_refusal():
+                _reset(client)
+                continue
+            try:
+                server = socket.create_connection(self.target, timeout=10)
+                server.settimeout(None)
+            except OSError:
+                _reset(client)
+                continue
+            pair = _Pair(self, client, server)
+            self._pairs.append(pair)
+            pair.start()
+
+    def close(self):
+        self._stop = True
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)   # wakes accept()
+        except OSError:
+            pass
+        try:
+            self.listener.close()
+        except OSError:
+            pass
+        for p in self._pairs:
+            p.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

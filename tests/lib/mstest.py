@@ -1,0 +1,400 @@
+"""Shared setup for the mailshift integration tests (stdlib only).
+
+    import mstest
+    from mstest import check
+
+    def main(m):                       # m: mstest.Migration in a temp dir
+        m.fill_quick()                 # alice's quick corpus on the OLD
+        m.start_new()                  # NEW Dovecot with a plugin { } block
+        r = m.sync()                   # doveadm mailshift sync -u alice
+        check(r.rc == 0, "sync exits 0", r)
+        check(m.status()["state"] == "synced", "status says synced")
+        m.check_compare()              # imapcompare, full
+
+    mstest.run("t-name", main)         # PASS / FAIL, logs, clean-up
+
+The OLD server is a Courier-style Dovecot (INBOX. prefix, '.' separator,
+Outlook-era special-use names from corpus.ALT_SPECIAL_USE); the NEW one
+is a plain Dovecot ('/' separator, Sent/Drafts/Trash/Junk/Archive).  Both
+listen on loopback only and live in a temp dir that run() removes.
+
+The doveadm mailshift plugin must be loadable by `doveadm` (run the tests
+through tests/integration/run-all, which bind-mounts $BUILD/modules/doveadm
+over Dovecot's doveadm module dir).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import corpus
+import imapcompare
+import imapwire
+import rig
+
+MASTER_PASSWORD = "master-pw"            # the old rig's master password
+USER = "alice"
+
+# sysexits.h, as `doveadm mailshift sync` uses them
+EX_OK = 0
+EX_UNAVAILABLE = 69
+EX_TEMPFAIL = 75
+EX_NOPERM = 77
+EX_CONFIG = 78
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+_soft_failures = []
+
+
+def check(cond, what, detail=None):
+    """Assert one line of the specification; prints it when it holds,
+    stops the test when it does not."""
+    if not cond:
+        msg = what
+        if detail is not None:
+            msg += "\n" + str(detail)
+        raise TestFailure(msg)
+    print("  ok: " + what, flush=True)
+
+
+def expect(cond, what, detail=None):
+    """Like check(), but the test goes on (and fails at the end), so that
+    one report shows every line of the specification that does not hold."""
+    if cond:
+        print("  ok: " + what, flush=True)
+        return True
+    print("  NOT OK: " + what + ("\n" + str(detail) if detail is not None
+                                 else ""), flush=True)
+    _soft_failures.append(what)
+    return False
+
+
+class SyncRun:
+    """One finished `doveadm mailshift sync` (or status) run."""
+
+    def __init__(self, argv, rc, stdout, stderr, secs):
+        self.argv, self.rc, self.stdout, self.stderr = argv, rc, stdout, \
+            stderr
+        self.secs = secs
+        self.row = parse_tab(stdout)
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def __str__(self):
+        return ("    $ %s\n    exit %s after %.1fs\n    stdout: %s\n"
+                "    stderr: %s" % (" ".join(self.argv[-4:]), self.rc,
+                                    self.secs, self.stdout.strip()
+                                    .replace("\n", "\n            "),
+                                    self.stderr.strip()[-3000:]
+                                    .replace("\n", "\n            ")))
+
+
+def parse_tab(text):
+    """`doveadm -f tab` output with one row -> {header: value}."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return {}
+    return dict(zip(lines[0].split("\t"), lines[1].split("\t")))
+
+
+class Migration:
+    """An OLD server (Courier layout) and a NEW server with mailshift
+    configured, in `tmp`."""
+
+    def __init__(self, tmp, *, old_tls=False):
+        self.tmp = tmp
+        self.transcript = []            # every SyncRun, for failure reports
+        # mail_fsync = never: filling the old server fast; it is not what
+        # is being tested
+        self.old = rig.Dovecot(tmp, "old", layout="courier", tls=old_tls,
+                               special_use=corpus.ALT_SPECIAL_USE,
+                               extra_conf="mail_fsync = never\n").start()
+        self.state_dir = os.path.join(tmp, "mailshift-state")
+        os.makedirs(self.state_dir, exist_ok=True)
+        os.chmod(self.state_dir, 0o777)  # doveadm runs as the mail uid
+        self.password_file = self.write_password_file(MASTER_PASSWORD)
+        self.new = None
+        self.manifest = None
+
+    # ------------------------------------------------------------ setup
+    def write_password_file(self, password, mode=0o600,
+                            name="master-password"):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(password + "\n")
+        os.chmod(path, mode)
+        return path
+
+    def settings(self, **overrides):
+        """The plugin { } settings (without the mailshift_ prefix) for a
+        plain-IMAP source with the master user; overrides=None drops a
+        setting."""
+        s = {"source_host": "127.0.0.1",
+             "source_port": self.old.port,
+             "source_tls": "no",
+             "source_master_user": self.old.master_user[0],
+             "source_password_file": self.password_file,
+             "source_prefix": "INBOX.",
+             "store": "sqlite:%s/state.db" % self.state_dir,
+             "state_dir": self.state_dir}
+        s.update(overrides)
+        return {k: v for k, v in s.items() if v is not None}
+
+    def start_new(self, name="new", *, mail_location="maildir:~/Maildir",
+                  extra_conf="", mail_plugins="", own_state=False,
+                  **overrides):
+        """Start a NEW Dovecot whose plugin { } block holds
+        settings(**overrides); it becomes self.new.  own_state: give it a
+        state store of its own (for a second NEW server in one test)."""
+        if own_state:
+            state = os.path.join(self.tmp, "state-" + name)
+            os.makedirs(state, exist_ok=True)
+            os.chmod(state, 0o777)
+            overrides.setdefault("store", "sqlite:%s/state.db" % state)
+            overrides.setdefault("state_dir", state)
+        plugin = "".join("  mailshift_%s = %s\n" % (k, v)
+                         for k, v in sorted(self.settings(**overrides)
+                                            .items()))
+        self.new = rig.Dovecot(self.tmp, name, mail_location=mail_location,
+                               mail_plugins=mail_plugins,
+                               extra_conf="plugin {\n%s}\n%s"
+                               % (plugin, extra_conf)).start()
+        return self.new
+
+    def fill_quick(self, user=USER, seed=1, extra=()):
+        """The quick hard-case corpus (+ extra corpus.Messages) into the
+        user's mailbox on the OLD server."""
+        c = self.old.connect(user)
+        self.manifest = corpus.fill_quick(c, prefix=self.old.prefix,
+                                          sep=self.old.sep, seed=seed,
+                                          special=corpus.ALT_SPECIAL_USE)
+        if extra:
+            corpus.create_folders(c, sorted({m.folder for m in extra}),
+                                  self.old.prefix, self.old.sep)
+            corpus.append_all(c, extra, self.old.prefix, self.old.sep)
+        c.logout()
+        return self.manifest
+
+    def fill_bulk(self, count, user=USER, seed=7, folders=None,
+                  sizes=((1.0, 1000, 6000),)):
+        folders = folders or (("INBOX", 0.4), ("Archive/2019", 0.2),
+                              ("Lists/dovecot", 0.2), ("Sent Items", 0.2))
+        c = self.old.connect(user)
+        n = corpus.fill_bulk(c, count, seed=seed, prefix=self.old.prefix,
+                             sep=self.old.sep, sizes=sizes, folders=folders)
+        c.logout()
+        return n
+
+    def append(self, server, messages, user=USER):
+        """APPEND corpus.Messages to `server` (old or new); returns the
+        APPENDUIDs."""
+        c = server.connect(user)
+        uids = []
+        corpus.create_folders(c, sorted({m.folder for m in messages
+                                         if m.folder != "INBOX"}),
+                              server.prefix, server.sep)
+        corpus.append_all(c, messages, server.prefix, server.sep,
+                          on_saved=lambda m, uid: uids.append(uid))
+        c.logout()
+        return uids
+
+    # ------------------------------------------------------------ running
+    def doveadm(self, *args, timeout=300, server=None):
+        server = server or self.new
+        argv = server.doveadm_argv(*args)
+        t0 = time.time()
+        try:
+            p = subprocess.run(argv, env=server.doveadm_env(),
+                               capture_output=True, text=True,
+                               timeout=timeout)
+            run = SyncRun(argv, p.returncode, p.stdout, p.stderr,
+                          time.time() - t0)
+        except subprocess.TimeoutExpired as e:
+            run = SyncRun(argv, "timeout", _text(e.stdout), _text(e.stderr),
+                          time.time() - t0)
+        self.transcript.append(run)
+        return run
+
+    def sync(self, user=USER, timeout=300, server=None):
+        """doveadm -f tab mailshift sync -u user -> SyncRun (.rc, .row)."""
+        return self.doveadm("-f", "tab", "mailshift", "sync", "-u", user,
+                            timeout=timeout, server=server)
+
+    def sync_popen(self, user=USER, server=None):
+        """Start a sync in the background; returns the Popen (text)."""
+        server = server or self.new
+        return subprocess.Popen(
+            server.doveadm_argv("-f", "tab", "mailshift", "sync", "-u",
+                                user),
+            env=server.doveadm_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def status(self, user=USER, server=None):
+        """doveadm mailshift status -> {user, state, folders, messages,
+        bytes, rate, eta, started, finished, reason}."""
+        run = self.doveadm("-f", "tab", "mailshift", "status", "-u", user,
+                           server=server)
+        if run.rc != 0:
+            raise TestFailure("mailshift status failed\n%s" % run)
+        return run.row
+
+    # ------------------------------------------------------------ checking
+    def compare(self, user=USER, server=None, **kw):
+        server = server or self.new
+        oc, nc = self.old.connect(user), server.connect(user)
+        try:
+            return imapcompare.compare(oc, nc, **kw)
+        finally:
+            oc.logout()
+            nc.logout()
+
+    def check_compare(self, user=USER, what="old and new mailboxes are "
+                      "identical (folders, subscriptions, special-use, "
+                      "UIDVALIDITY, UIDs, flags, keywords, INTERNALDATE, "
+                      "bytes)", server=None, **kw):
+        res = self.compare(user, server, **kw)
+        print("    " + res.report().split("\n")[0])
+        check(res.ok, what, res.report())
+        return res
+
+    def check_no_duplicates(self, label="", server=None):
+        """Every folder on the new server holds exactly as many messages
+        as its old counterpart (counts in any folder order: names differ)."""
+        old_counts = self.folder_counts(self.old)
+        new_counts = self.folder_counts(server or self.new)
+        check(sorted(old_counts.values()) == sorted(new_counts.values()),
+              "%sno duplicates: every folder holds the old number of "
+              "messages (%d in all)" % (label, sum(old_counts.values())),
+              "old %s\nnew %s" % (old_counts, new_counts))
+
+    def print_warnings(self, run):
+        for line in run.stderr.splitlines():
+            if "Warning" in line or "Error" in line:
+                print("    doveadm: " + line[:200])
+
+    def pop3_uidl_diffs(self, user=USER, server=None):
+        server = server or self.new
+        login = "%s*%s" % (user, self.old.master_user[0])
+        return imapcompare.compare_pop3_uidl(
+            ("127.0.0.1", self.old.pop3_port, login, MASTER_PASSWORD),
+            ("127.0.0.1", server.pop3_port, user, server.users[user]))
+
+    def folder_counts(self, server, user=USER):
+        """{wire folder name: message count} of every selectable folder."""
+        c = server.connect(user)
+        out = {}
+        for flags, _, name in c.list("", "*"):
+            if "\\noselect" in flags or "\\nonexistent" in flags:
+                continue
+            out[name] = c.select(name).get("EXISTS", 0)
+            c.close_mailbox()
+        c.logout()
+        return out
+
+    def home_bytes(self, server=None, user=USER):
+        """Bytes of all files under the user's home on a server (mail
+        files and indexes): grows while a pass writes."""
+        total = 0
+        for d, _, files in os.walk((server or self.new).home(user)):
+            for f in files:
+                try:
+                    total += os.lstat(os.path.join(d, f)).st_size
+                except FileNotFoundError:
+                    pass
+        return total
+
+    def logs(self):
+        """The NEW server's log plus every doveadm run's output."""
+        parts = [self.new.log_text() if self.new else ""]
+        parts += [r.stdout + r.stderr for r in self.transcript]
+        return "\n".join(parts)
+
+
+def _text(b):
+    if b is None:
+        return ""
+    return b.decode(errors="replace") if isinstance(b, bytes) else b
+
+
+def big_messages(folder, sizes, seed=42):
+    """corpus.Messages of about the given sizes (bytes; attachments)."""
+    b = corpus.Builder(seed)
+    return [b.sized(folder, size, ["\\Seen"]) for size in sizes]
+
+
+def new_messages(folder, count, seed=99, tag="late"):
+    """Small corpus.Messages with Message-IDs <tag-N@mailshift.test>."""
+    b = corpus.Builder(seed)
+    out = []
+    for i in range(count):
+        data, ep = b.message(1500, msgid=b"<%s-%d@mailshift.test>"
+                             % (tag.encode(), i))
+        out.append(corpus.Message(folder, data, [], ep))
+    return out
+
+
+def wait_until(cond, timeout, interval=0.02):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(interval)
+    return cond()
+
+
+def run(name, body, *, old_tls=False):
+    """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit."""
+    tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
+    t0 = time.time()
+    m = None
+    ok = False
+    try:
+        m = Migration(tmp, old_tls=old_tls)
+        body(m)
+        for r in m.transcript:
+            if "Panic:" in r.stderr or (isinstance(r.rc, int) and r.rc < 0):
+                expect(False, "doveadm did not crash (%s: exit %s)"
+                       % (" ".join(r.argv[-4:]), r.rc),
+                       "\n".join(ln for ln in r.stderr.splitlines()
+                                  if "Panic" in ln or "Fatal" in ln))
+        if _soft_failures:
+            raise TestFailure("%d expectation(s) failed: %s"
+                              % (len(_soft_failures),
+                                 "; ".join(_soft_failures)))
+        ok = True
+    except Exception:
+        traceback.print_exc()
+        if m is not None:
+            for r in m.transcript[-6:]:
+                print("--- doveadm run ---\n%s" % r)
+            for inst in ("old", "new"):
+                p = os.path.join(tmp, inst, "dovecot.log")
+                if os.path.exists(p):
+                    with open(p, errors="replace") as f:
+                        print("--- %s dovecot.log tail ---\n%s"
+                              % (inst, f.read()[-2500:]))
+    finally:
+        for d in list(rig._live):
+            d.stop()
+        if os.environ.get("MS_KEEP_TMP") != "1":
+            shutil.rmtree(tmp, ignore_errors=True)
+    if ok:
+        print("PASS %s (%.1fs)" % (name, time.time() - t0))
+        sys.exit(0)
+    print("FAIL %s (%.1fs)" % (name, time.time() - t0))
+    sys.exit(1)
+
+
+__all__ = ["check", "expect", "run", "Migration", "big_messages", "new_messages",
+           "wait_until", "imapwire", "EX_OK", "EX_UNAVAILABLE",
+           "EX_TEMPFAIL", "EX_NOPERM", "EX_CONFIG"]
