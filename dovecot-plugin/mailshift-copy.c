@@ -31,6 +31,7 @@
 #include "mail-storage-settings.h"
 #include "mailshift-folder-map.h"
 #include "mailshift-folder-state.h"
+#include "mailshift-folder-recover.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -47,6 +48,9 @@ struct mailshift_copy {
 
 	ARRAY(struct mailshift_source_folder) folders;
 	ARRAY_TYPE(const_string) subscriptions;
+	/* folders an earlier pass was killed in: checked for duplicates at
+	   the end of the pass (mailshift_folder_dedupe()) */
+	ARRAY(const struct mailshift_source_folder *) suspects;
 
 	struct timeval pass_start;
 	uint64_t pass_bytes;
@@ -68,6 +72,15 @@ struct mailshift_folder_copy {
 	uint64_t uncommitted_bytes;
 	/* the UIDs asked for in this transaction, to verify they were given */
 	uint32_t first_wanted_uid, last_wanted_uid;
+	/* the new folder's UIDNEXT as far as our own commits tell */
+	uint32_t dest_uidnext;
+	/* old UIDs found already copied although the state did not say so */
+	ARRAY_TYPE(seq_range) present_uids;
+	/* while present_uids is not empty: where their search began, kept in
+	   the state as a pending batch until the folder is done, so a pass
+	   stopped before then searches again instead of copying them twice */
+	uint32_t recovery_dest_uidnext;
+	bool state_found;
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
@@ -317,7 +330,13 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 		mailshift_copy_fail_dest(copy, fc->dest_box, "opening folder");
 		return -1;
 	}
-	if (mailshift_folder_state_get(fc->dest_box, &fc->state) > 0)
+	mailbox_get_open_status(fc->dest_box,
+				STATUS_MESSAGES | STATUS_UIDNEXT |
+				STATUS_UIDVALIDITY, &dest_status);
+	fc->dest_uidnext = dest_status.uidnext;
+	fc->state_found =
+		mailshift_folder_state_get(fc->dest_box, &fc->state) > 0;
+	if (fc->state_found)
 		return 0;
 
 	/* Never synced.  The old UIDs can be kept if the folder is empty and
@@ -336,84 +355,29 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 			return -1;
 		}
 		fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
-	} else if (dest_status.uidvalidity == fc->src_status.uidvalidity) {
-		/* We created it, and a pass was killed before its first
-		   state commit (maildir).  Recovery below sorts out which
-		   messages are ours. */
-		fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
 	}
 	return 0;
 }
 
-static bool
-mailshift_same_message(struct mail *dest_mail, struct mail *src_mail)
+static int mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 {
-	uoff_t dest_size, src_size;
-	const char *dest_id, *src_id;
-
-	if (mail_get_physical_size(dest_mail, &dest_size) < 0 ||
-	    mail_get_physical_size(src_mail, &src_size) < 0 ||
-	    dest_size != src_size)
-		return FALSE;
-	if (mail_get_first_header(dest_mail, "Message-ID", &dest_id) < 0 ||
-	    mail_get_first_header(src_mail, "Message-ID", &src_id) < 0)
-		return FALSE;
-	return null_strcmp(dest_id, src_id) == 0;
-}
-
-/* A pass killed between maildir's uidlist write and its index commit
-   leaves messages with our UIDs but without our state.  Claim the ones that
-   match the old message of the same UID; anything else was delivered on the
-   new server, and from then on UIDs can no longer be kept. */
-static int mailshift_folder_recover(struct mailshift_folder_copy *fc)
-{
-	struct mailbox_transaction_context *dest_t, *src_t;
-	struct mail_search_args *search_args;
-	struct mail_search_context *search;
-	struct mail *dest_mail, *src_mail;
-	struct mailbox_status dest_status;
-	int ret = 0;
-
-	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0)
-		return 0;
-	mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT, &dest_status);
-	if (dest_status.uidnext <= fc->state.src_last_uid + 1)
-		return 0;
-
-	dest_t = mailbox_transaction_begin(fc->dest_box, 0, __func__);
-	src_t = mailbox_transaction_begin(fc->src_box, 0, __func__);
-	src_mail = mail_alloc(src_t, MAIL_FETCH_PHYSICAL_SIZE, NULL);
-	search_args = mailshift_search_uids_after(fc->state.src_last_uid);
-	search = mailbox_search_init(dest_t, search_args, NULL,
-				     MAIL_FETCH_PHYSICAL_SIZE, NULL);
-	mail_search_args_unref(&search_args);
-	while (mailbox_search_next(search, &dest_mail)) {
-		if (mail_set_uid(src_mail, dest_mail->uid) &&
-		    mailshift_same_message(dest_mail, src_mail)) {
-			fc->state.src_last_uid = dest_mail->uid;
-			continue;
-		}
-		e_warning(fc->copy->params->dest_user->event,
-			  "mailshift: folder %s: UID %u was delivered on the "
-			  "new server during the migration; later messages "
-			  "get new UIDs", mailbox_get_vname(fc->dest_box),
-			  dest_mail->uid);
-		fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
-		break;
-	}
-	if (mailbox_search_deinit(&search) < 0) {
+	/* Mark the batch as pending first: if the pass dies while maildir
+	   is committing it, the next pass knows where to look
+	   (mailshift-folder-recover.h). */
+	fc->state.flags |= MAILSHIFT_FOLDER_BATCH_PENDING;
+	fc->state.pending_dest_uidnext = fc->recovery_dest_uidnext != 0 ?
+		fc->recovery_dest_uidnext : fc->dest_uidnext;
+	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
 		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
-					 "searching folder");
-		ret = -1;
+					 "writing the state of");
+		return -1;
 	}
-	mail_free(&src_mail);
-	(void)mailbox_transaction_commit(&src_t);
-	(void)mailbox_transaction_commit(&dest_t);
-	return ret;
-}
+	if (fc->recovery_dest_uidnext == 0) {
+		/* the batch's commit clears it */
+		fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_BATCH_PENDING);
+		fc->state.pending_dest_uidnext = 0;
+	}
 
-static void mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
-{
 	/* EXTERNAL|ASSIGN_UIDS: a save from outside, like dsync's;
 	   NO_NOTIFY keeps push/replication plugins out of a migration */
 	fc->dest_t = mailbox_transaction_begin(fc->dest_box,
@@ -423,6 +387,7 @@ static void mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 	fc->uncommitted = 0;
 	fc->uncommitted_bytes = 0;
 	fc->first_wanted_uid = fc->last_wanted_uid = 0;
+	return 0;
 }
 
 static void
@@ -432,10 +397,13 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 	const struct seq_range *range;
 	unsigned int count;
 
+	range = array_get(&changes->saved_uids, &count);
+	if (count > 0 && range[count - 1].seq2 >= fc->dest_uidnext)
+		fc->dest_uidnext = range[count - 1].seq2 + 1;
+
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0 ||
 	    fc->first_wanted_uid == 0)
 		return;
-	range = array_get(&changes->saved_uids, &count);
 	if (count > 0 && range[0].seq1 == fc->first_wanted_uid &&
 	    range[count - 1].seq2 == fc->last_wanted_uid)
 		return;
@@ -448,17 +416,12 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 		  "re-download this folder", mailbox_get_vname(fc->dest_box),
 		  fc->first_wanted_uid);
 	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
-
-	struct mail_index_transaction *itrans =
-		mail_index_transaction_begin(fc->dest_box->view, 0);
-	mailshift_folder_state_set(fc->dest_box, itrans, &fc->state);
-	if (mail_index_transaction_commit(&itrans) < 0) {
-		/* the next pass finds UIDS_PRESERVED still set; recovery then
-		   notices the foreign UID and clears it */
+	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
+		/* the next batch's commit records it */
 		e_warning(fc->copy->params->dest_user->event,
-			  "mailshift: folder %s: could not record that UIDs "
-			  "are no longer preserved",
-			  mailbox_get_vname(fc->dest_box));
+			  "mailshift: folder %s: %s",
+			  mailbox_get_vname(fc->dest_box),
+			  mailbox_get_last_internal_error(fc->dest_box, NULL));
 	}
 }
 
@@ -540,6 +503,11 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
 	if (keywords != NULL)
 		mailbox_keywords_unref(&keywords);
 	mailbox_save_set_received_date(save, received_date, 0);
+	/* the GUID says where the copy came from, in every storage and
+	   across index rebuilds (mailshift-folder-recover.h) */
+	mailbox_save_set_guid(save, mailshift_copy_guid(
+		mailbox_get_vname(fc->src_box), fc->state.src_uidvalidity,
+		mail->uid));
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
 		mailbox_save_set_uid(save, mail->uid);
 		if (fc->first_wanted_uid == 0)
@@ -620,11 +588,16 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 	}
 	if (seq1 != 0)
 		copy->progress.msgs_done += seq2 - seq1 + 1;
-	if (fc->state.src_last_uid + 1 >= fc->src_status.uidnext)
+	if (fc->state.src_last_uid + 1 >= fc->src_status.uidnext) {
+		i_assert(array_count(&fc->present_uids) == 0);
 		return 0;
+	}
 
 	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
 	search_args = mailshift_search_uids_after(fc->state.src_last_uid);
+	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
+					 &fc->present_uids);
+	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
 	/* asking for the body up front is what makes imapc prefetch */
 	search = mailbox_search_init(src_t, search_args, NULL,
 				     MAIL_FETCH_STREAM_BODY |
@@ -632,8 +605,9 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 				     MAIL_FETCH_RECEIVED_DATE, NULL);
 	mail_search_args_unref(&search_args);
 
-	mailshift_folder_begin_batch(fc);
-	while (mailbox_search_next(search, &mail)) {
+	if (mailshift_folder_begin_batch(fc) < 0)
+		ret = -1;
+	while (ret >= 0 && mailbox_search_next(search, &mail)) {
 		T_BEGIN {
 			ret = mailshift_folder_copy_mail(fc, mail);
 		} T_END;
@@ -647,11 +621,11 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 
 		if (++fc->uncommitted >= copy->params->set->commit_interval ||
 		    fc->uncommitted_bytes >= MAILSHIFT_COMMIT_MAX_BYTES) {
-			if (mailshift_folder_commit(fc) < 0) {
+			if (mailshift_folder_commit(fc) < 0 ||
+			    mailshift_folder_begin_batch(fc) < 0) {
 				ret = -1;
 				break;
 			}
-			mailshift_folder_begin_batch(fc);
 		}
 	}
 	if (mailbox_search_deinit(&search) < 0 && ret >= 0) {
@@ -673,6 +647,22 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 {
 	struct mailbox_update update;
 
+	if (fc->recovery_dest_uidnext != 0) {
+		/* every old message is here now, the recovered ones too */
+		const struct seq_range *range =
+			array_back(&fc->present_uids);
+
+		if (range->seq2 > fc->state.src_last_uid)
+			fc->state.src_last_uid = range->seq2;
+		fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_BATCH_PENDING);
+		fc->state.pending_dest_uidnext = 0;
+		fc->recovery_dest_uidnext = 0;
+		if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
+			mailshift_copy_fail_dest(fc->copy, fc->dest_box,
+						 "writing the state of");
+			return -1;
+		}
+	}
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0)
 		return 0;
 	/* UIDs expunged on the old server must never be reused here:
@@ -693,11 +683,13 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 {
 	struct mailshift_folder_copy fc;
 	struct mail_namespace *ns;
+	uint32_t scan_from;
 	int ret = -1;
 
 	i_zero(&fc);
 	fc.copy = copy;
 	fc.folder = folder;
+	t_array_init(&fc.present_uids, 8);
 
 	ns = mail_namespace_find(copy->params->source_user->namespaces,
 				 folder->map.src_vname);
@@ -732,8 +724,19 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 			fc.src_status.uidvalidity, folder->map.dest_vname);
 		goto out;
 	}
-	if (mailshift_folder_recover(&fc) < 0)
+	scan_from = fc.state_found ? fc.state.pending_dest_uidnext : 1;
+	if ((fc.state_found &&
+	     (fc.state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0))
+		array_push_back(&copy->suspects, &folder);
+	if (mailshift_folder_recover(fc.src_box, fc.dest_box, &fc.state,
+				     fc.state_found, &fc.present_uids,
+				     copy->params->dest_user->event,
+				     &copy->error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
 		goto out;
+	}
+	if (array_count(&fc.present_uids) > 0)
+		fc.recovery_dest_uidnext = I_MAX(scan_from, 1);
 	if (mailshift_folder_copy_mails(&fc) < 0)
 		goto out;
 	fc.state.src_highest_modseq = fc.src_status.highest_modseq;
@@ -814,6 +817,43 @@ mailshift_copy_count_messages(struct mailshift_copy *copy)
 	return array_count(&copy->folders);
 }
 
+static int
+mailshift_copy_dedupe(struct mailshift_copy *copy,
+		      const struct mailshift_source_folder *folder)
+{
+	struct mailbox *src_box, *dest_box;
+	struct mailbox_status status;
+	struct mail_namespace *ns;
+	const char *error;
+	int ret = 0;
+
+	ns = mail_namespace_find(copy->params->source_user->namespaces,
+				 folder->map.src_vname);
+	src_box = mailbox_alloc(ns->list, folder->map.src_vname,
+				MAILBOX_FLAG_READONLY);
+	dest_box = mailshift_copy_dest_alloc(copy, folder->map.dest_vname);
+	if (mailbox_sync(src_box, 0) < 0) {
+		mailshift_copy_fail_source(copy, src_box, "opening");
+		ret = -1;
+	} else if (mailbox_sync(dest_box, 0) < 0) {
+		mailshift_copy_fail_dest(copy, dest_box, "opening");
+		ret = -1;
+	} else {
+		mailbox_get_open_status(src_box, STATUS_UIDVALIDITY, &status);
+		if (mailshift_folder_dedupe(src_box, dest_box,
+					    status.uidvalidity,
+					    copy->params->dest_user->event,
+					    &error) < 0) {
+			copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+			copy->error = error;
+			ret = -1;
+		}
+	}
+	mailbox_free(&dest_box);
+	mailbox_free(&src_box);
+	return ret;
+}
+
 int mailshift_copy_run(const struct mailshift_copy_params *params,
 		       struct mailshift_progress *progress_r,
 		       enum mailshift_source_error *class_r,
@@ -832,6 +872,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	copy.pass_start = ioloop_timeval;
 	t_array_init(&copy.folders, 32);
 	t_array_init(&copy.subscriptions, 32);
+	t_array_init(&copy.suspects, 4);
 
 	if (mailshift_copy_list_source(&copy) < 0) {
 		*progress_r = copy.progress;
@@ -868,6 +909,16 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 				break;
 		}
 		copy.progress.folders_done++;
+	}
+	/* last, so that a storage rebuild triggered anywhere during this
+	   pass has already happened */
+	const struct mailshift_source_folder *const *suspect;
+	array_foreach(&copy.suspects, suspect) {
+		if (ret == 0 && mailshift_copy_dedupe(&copy, *suspect) < 0) {
+			ret = -1;
+			first_error = copy.error;
+			first_class = copy.error_class;
+		}
 	}
 	if (ret == 0 && mailshift_copy_subscriptions(&copy) < 0) {
 		ret = -1;

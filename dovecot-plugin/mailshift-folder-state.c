@@ -39,3 +39,17 @@ void mailshift_folder_state_set(struct mailbox *box,
 	mail_index_update_header_ext(itrans, mailshift_folder_state_ext_id(box),
 				     0, &copy, sizeof(copy));
 }
+
+int mailshift_folder_state_write(struct mailbox *box,
+				 const struct mailshift_folder_state *state)
+{
+	struct mail_index_transaction *itrans;
+
+	itrans = mail_index_transaction_begin(box->view, 0);
+	mailshift_folder_state_set(box, itrans, state);
+	if (mail_index_transaction_commit(&itrans) < 0) {
+		mailbox_set_index_error(box);
+		return -1;
+	}
+	return 0;
+}

@@ -21,6 +21,10 @@ enum mailshift_folder_state_flags {
 	/* new UIDs equal old UIDs (the folder was empty when first synced
 	   and nothing was delivered into it during the pass) */
 	MAILSHIFT_FOLDER_UIDS_PRESERVED = 0x01,
+	/* a batch was being saved when this state was written: if it is
+	   still set when the folder is next opened, that batch's commit may
+	   have happened partly (mailshift-folder-recover.h) */
+	MAILSHIFT_FOLDER_BATCH_PENDING = 0x02,
 };
 
 struct mailshift_folder_state {
@@ -32,13 +36,20 @@ struct mailshift_folder_state {
 	uint64_t src_highest_modseq;
 	/* when the last pass committed to this folder (UNIX time) */
 	uint32_t last_commit_time;
-	uint32_t unused_padding;
+	/* with BATCH_PENDING: the new folder's UIDNEXT before the batch, so
+	   anything at or above it may be the batch's */
+	uint32_t pending_dest_uidnext;
 };
 
 /* Read the state.  Returns 1 if found, 0 if the folder was never synced
    (state_r zeroed).  The mailbox must be open and synced. */
 int mailshift_folder_state_get(struct mailbox *box,
 			       struct mailshift_folder_state *state_r);
+
+/* Write the state at once, in its own index transaction.  Returns 0, or
+   -1 with the index error logged. */
+int mailshift_folder_state_write(struct mailbox *box,
+				 const struct mailshift_folder_state *state);
 
 /* Queue a write of the state into an index transaction of box (for the
    copy: the one its save transaction commits): it becomes visible when,

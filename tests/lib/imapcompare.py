@@ -151,6 +151,13 @@ def folder_records(conn, wire, result=None):
             body = it.get("BODY[]")
             size = body.size if isinstance(body, imapwire.HashedLiteral) \
                 else len(body or b"")
+            if "UID" not in it:
+                return          # an unsolicited flag update
+            if "INTERNALDATE" not in it or body is None:
+                # the server could not read the message: a difference
+                recs[int(it["UID"])] = ("unreadable", frozenset(), 0,
+                                        None, 0)
+                return
             recs[int(it["UID"])] = (
                 imapwire.literal_sha256(body), _flags(it.get("FLAGS")),
                 _internaldate(it["INTERNALDATE"]),
@@ -159,7 +166,8 @@ def folder_records(conn, wire, result=None):
                 result.bytes += size
         conn.command("UID FETCH %s (UID FLAGS INTERNALDATE BODY.PEEK[] "
                      "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
-                     % imapwire.uid_set(chunk), on_untagged=got)
+                     % imapwire.uid_set(chunk), on_untagged=got,
+                     check=False)    # NO for an unreadable message: a diff
     conn.close_mailbox()
     return info, recs
 
