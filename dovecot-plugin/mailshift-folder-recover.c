@@ -80,7 +80,8 @@ mailshift_recover_flags(struct mail *src_mail, struct mail *dest_mail)
 static int
 mailshift_recover_expected(struct mailbox *src_box, uint32_t uidvalidity,
 			   uint32_t last_uid, pool_t pool,
-			   HASH_TABLE_TYPE(guid_uid) *expected)
+			   HASH_TABLE_TYPE(guid_uid) *expected,
+			   const char **error_r)
 {
 	struct mailbox_transaction_context *t;
 	struct mail_search_args *args;
@@ -98,6 +99,11 @@ mailshift_recover_expected(struct mailbox *src_box, uint32_t uidvalidity,
 	}
 	int ret = mailbox_search_deinit(&search);
 	(void)mailbox_transaction_commit(&t);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("old server: listing %s: %s",
+			mailbox_get_vname(src_box),
+			mailbox_get_last_internal_error(src_box, NULL));
+	}
 	return ret;
 }
 
@@ -133,10 +139,7 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	hash_table_create(&expected, pool, 0, str_hash, strcmp);
 	if (mailshift_recover_expected(src_box, state->src_uidvalidity,
 				       state->src_last_uid, pool,
-				       &expected) < 0) {
-		*error_r = t_strdup_printf("old server: listing %s: %s",
-			mailbox_get_vname(src_box),
-			mailbox_get_last_internal_error(src_box, NULL));
+				       &expected, error_r) < 0) {
 		hash_table_destroy(&expected);
 		pool_unref(&pool);
 		return -1;
@@ -303,10 +306,7 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	hash_table_create(&expected, pool, 0, str_hash, strcmp);
 	p_array_init(&copies, pool, 128);
 	if (mailshift_recover_expected(src_box, uidvalidity, 0, pool,
-				       &expected) < 0) {
-		*error_r = t_strdup_printf("old server: listing %s: %s",
-			mailbox_get_vname(src_box),
-			mailbox_get_last_internal_error(src_box, NULL));
+				       &expected, error_r) < 0) {
 		hash_table_destroy(&expected);
 		pool_unref(&pool);
 		return -1;
