@@ -32,6 +32,7 @@
 #include "mailshift-folder-map.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
+#include "mailshift-copy-guid.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -80,6 +81,8 @@ struct mailshift_folder_copy {
 	   the state as a pending batch until the folder is done, so a pass
 	   stopped before then searches again instead of copying them twice */
 	uint32_t recovery_dest_uidnext;
+	/* GUIDs of copies from this old folder start with it */
+	const char *guid_prefix;
 	bool state_found;
 };
 
@@ -505,9 +508,8 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
 	mailbox_save_set_received_date(save, received_date, 0);
 	/* the GUID says where the copy came from, in every storage and
 	   across index rebuilds (mailshift-folder-recover.h) */
-	mailbox_save_set_guid(save, mailshift_copy_guid(
-		mailbox_get_vname(fc->src_box), fc->state.src_uidvalidity,
-		mail->uid));
+	mailbox_save_set_guid(save, mailshift_copy_guid(fc->guid_prefix,
+							mail->uid));
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
 		mailbox_save_set_uid(save, mail->uid);
 		if (fc->first_wanted_uid == 0)
@@ -724,12 +726,15 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 			fc.src_status.uidvalidity, folder->map.dest_vname);
 		goto out;
 	}
+	fc.guid_prefix = mailshift_copy_guid_prefix(folder->map.src_vname,
+						    fc.src_status.uidvalidity);
 	scan_from = fc.state_found ? fc.state.pending_dest_uidnext : 1;
 	if ((fc.state_found &&
 	     (fc.state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0))
 		array_push_back(&copy->suspects, &folder);
-	if (mailshift_folder_recover(fc.src_box, fc.dest_box, &fc.state,
-				     fc.state_found, &fc.present_uids,
+	if (mailshift_folder_recover(fc.src_box, fc.dest_box, fc.guid_prefix,
+				     &fc.state, fc.state_found,
+				     &fc.present_uids,
 				     copy->params->dest_user->event,
 				     &copy->error) < 0) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
@@ -841,7 +846,9 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 	} else {
 		mailbox_get_open_status(src_box, STATUS_UIDVALIDITY, &status);
 		if (mailshift_folder_dedupe(src_box, dest_box,
-					    status.uidvalidity,
+				mailshift_copy_guid_prefix(
+					folder->map.src_vname,
+					status.uidvalidity),
 					    copy->params->dest_user->event,
 					    &error) < 0) {
 			copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;

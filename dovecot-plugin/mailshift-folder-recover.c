@@ -2,31 +2,12 @@
 
 #include "lib.h"
 #include "array.h"
-#include "hash.h"
 #include "istream.h"
-#include "hex-binary.h"
-#include "sha1.h"
 #include "mail-storage.h"
 #include "mail-search-build.h"
+#include "mailshift-copy-guid.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
-
-HASH_TABLE_DEFINE_TYPE(guid_uid, const char *, void *);
-
-const char *mailshift_copy_guid(const char *src_vname, uint32_t uidvalidity,
-				uint32_t uid)
-{
-	unsigned char digest[SHA1_RESULTLEN];
-	struct sha1_ctxt ctx;
-	const char *key;
-
-	key = t_strdup_printf("mailshift\n%s\n%u\n%u", src_vname,
-			      uidvalidity, uid);
-	sha1_init(&ctx);
-	sha1_loop(&ctx, key, strlen(key));
-	sha1_result(&ctx, digest);
-	return binary_to_hex(digest, 16);
-}
 
 static struct mail_search_args *
 mailshift_recover_search_from(uint32_t first_uid)
@@ -75,45 +56,13 @@ mailshift_recover_flags(struct mail *src_mail, struct mail *dest_mail)
 	}
 }
 
-/* GUID -> old UID for every old message above last_uid.  The UIDs come
-   from imapc's local copy of the UID list: no FETCH. */
-static int
-mailshift_recover_expected(struct mailbox *src_box, uint32_t uidvalidity,
-			   uint32_t last_uid, pool_t pool,
-			   HASH_TABLE_TYPE(guid_uid) *expected,
-			   const char **error_r)
-{
-	struct mailbox_transaction_context *t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
-	struct mail *mail;
-
-	t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
-	args = mailshift_recover_search_from(last_uid + 1);
-	search = mailbox_search_init(t, args, NULL, 0, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail)) {
-		const char *guid = p_strdup(pool, mailshift_copy_guid(
-			mailbox_get_vname(src_box), uidvalidity, mail->uid));
-		hash_table_insert(*expected, guid, POINTER_CAST(mail->uid));
-	}
-	int ret = mailbox_search_deinit(&search);
-	(void)mailbox_transaction_commit(&t);
-	if (ret < 0) {
-		*error_r = t_strdup_printf("old server: listing %s: %s",
-			mailbox_get_vname(src_box),
-			mailbox_get_last_internal_error(src_box, NULL));
-	}
-	return ret;
-}
-
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
+			     const char *guid_prefix,
 			     struct mailshift_folder_state *state,
 			     bool state_found,
 			     ARRAY_TYPE(seq_range) *present_uids,
 			     struct event *event, const char **error_r)
 {
-	HASH_TABLE_TYPE(guid_uid) expected;
 	struct mailbox_transaction_context *t;
 	struct mail_search_args *args;
 	struct mail_search_context *search;
@@ -121,7 +70,6 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	struct mail *mail;
 	unsigned int claimed = 0, foreign = 0, renumbered = 0;
 	uint32_t first_dest_uid;
-	pool_t pool;
 	int ret = 0;
 
 	mailbox_get_open_status(dest_box, STATUS_MESSAGES | STATUS_UIDVALIDITY,
@@ -134,16 +82,6 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	/* with a pending batch only what arrived since it began can be ours
 	   and unrecorded; without a state, anything can */
 	first_dest_uid = state_found ? state->pending_dest_uidnext : 1;
-
-	pool = pool_alloconly_create("mailshift recover", 4096);
-	hash_table_create(&expected, pool, 0, str_hash, strcmp);
-	if (mailshift_recover_expected(src_box, state->src_uidvalidity,
-				       state->src_last_uid, pool,
-				       &expected, error_r) < 0) {
-		hash_table_destroy(&expected);
-		pool_unref(&pool);
-		return -1;
-	}
 
 	struct mailbox_transaction_context *src_t;
 	struct mail *src_mail;
@@ -165,10 +103,12 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			ret = -1;
 			break;
 		}
-		src_uid = POINTER_CAST_TO(hash_table_lookup(expected, guid),
-					  uint32_t);
-		if (src_uid == 0) {
+		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid)) {
 			foreign++;
+			continue;
+		}
+		if (src_uid <= state->src_last_uid) {
+			/* a copy the state already counts */
 			continue;
 		}
 		claimed++;
@@ -190,11 +130,8 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 		*error_r = t_strdup_printf("new server: reading %s: %s",
 			mailbox_get_vname(dest_box),
 			mailbox_get_last_internal_error(dest_box, NULL));
-	}
-	hash_table_destroy(&expected);
-	pool_unref(&pool);
-	if (ret < 0)
 		return -1;
+	}
 
 	if (claimed > 0) {
 		e_warning(event, "mailshift: folder %s: found %u copied "
@@ -288,10 +225,9 @@ mailshift_dedupe_group(struct mail *src_mail, struct mail *dest_mail,
 }
 
 int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
-			    uint32_t uidvalidity, struct event *event,
+			    const char *guid_prefix, struct event *event,
 			    const char **error_r)
 {
-	HASH_TABLE_TYPE(guid_uid) expected;
 	ARRAY(struct mailshift_dedupe_copy) copies;
 	const struct mailshift_dedupe_copy *c;
 	struct mailbox_transaction_context *dest_t, *src_t;
@@ -303,14 +239,7 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	int ret = 0;
 
 	pool = pool_alloconly_create("mailshift dedupe", 4096);
-	hash_table_create(&expected, pool, 0, str_hash, strcmp);
 	p_array_init(&copies, pool, 128);
-	if (mailshift_recover_expected(src_box, uidvalidity, 0, pool,
-				       &expected, error_r) < 0) {
-		hash_table_destroy(&expected);
-		pool_unref(&pool);
-		return -1;
-	}
 
 	dest_t = mailbox_transaction_begin(dest_box,
 		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
@@ -325,9 +254,7 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 
 		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0)
 			continue;
-		src_uid = POINTER_CAST_TO(hash_table_lookup(expected, guid),
-					  uint32_t);
-		if (src_uid == 0)
+		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid))
 			continue;
 		copy = array_append_space(&copies);
 		copy->src_uid = src_uid;
@@ -371,7 +298,6 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 			  "copies that the storage's crash recovery had "
 			  "restored", mailbox_get_vname(dest_box), expunged);
 	}
-	hash_table_destroy(&expected);
 	pool_unref(&pool);
 	return ret < 0 ? -1 : (int)expunged;
 }
