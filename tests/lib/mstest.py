@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -352,6 +353,71 @@ def wait_until(cond, timeout, interval=0.02):
     return cond()
 
 
+def parse_tab_rows(text):
+    """`doveadm -f tab` output -> [{header: value}, ...], one per row."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return []
+    head = lines[0].split("\t")
+    return [dict(zip(head, ln.split("\t"))) for ln in lines[1:]]
+
+
+def add_user(server, user, password=None):
+    """Add a user (home, passwd-file line) to a rig.Dovecot, also while
+    it runs: passwd-file is re-read when it changes."""
+    password = password or "pw-" + user
+    h = server.home(user)
+    os.makedirs(h, exist_ok=True)
+    os.chown(h, rig.MAIL_UID, rig.MAIL_GID)
+    os.chmod(h, 0o700)
+    with open(os.path.join(server.dir, "users"), "a") as f:
+        f.write("%s:{PLAIN}%s:%d:%d::%s::\n" % (user, password, rig.MAIL_UID,
+                                               rig.MAIL_GID, h))
+    server.users[user] = password
+
+
+class ConnectionSampler(threading.Thread):
+    """Counts, every `interval` s, the client-side TCP connections to
+    127.0.0.1:`port` that are ESTABLISHED (/proc/net/tcp, like
+    `ss -tn state established dport = :port`).  Use as a context manager;
+    .max, .samples, .busy (samples with at least one)."""
+
+    def __init__(self, port, interval=0.01):
+        super().__init__(daemon=True)
+        self.port, self.interval = port, interval
+        self.max = self.samples = self.busy = 0
+        self._stop_ev = threading.Event()
+
+    def count(self):
+        n = 0
+        want = ":%04X" % self.port
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                # local, remote (hex ip:port), state 01 = ESTABLISHED
+                if fields[2].endswith(want) and fields[3] == "01":
+                    n += 1
+        return n
+
+    def run(self):
+        while not self._stop_ev.is_set():
+            n = self.count()
+            self.samples += 1
+            if n:
+                self.busy += 1
+            self.max = max(self.max, n)
+            self._stop_ev.wait(self.interval)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop_ev.set()
+        self.join()
+
+
 def run(name, body, *, old_tls=False):
     """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit."""
     tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
@@ -396,5 +462,6 @@ def run(name, body, *, old_tls=False):
 
 
 __all__ = ["check", "expect", "run", "Migration", "big_messages", "new_messages",
-           "wait_until", "imapwire", "EX_OK", "EX_UNAVAILABLE",
+           "wait_until", "parse_tab_rows", "add_user", "ConnectionSampler",
+           "imapwire", "EX_OK", "EX_UNAVAILABLE",
            "EX_TEMPFAIL", "EX_NOPERM", "EX_CONFIG"]
