@@ -211,6 +211,9 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	params.context = su;
 
 	for (attempt = 1; attempt <= MAILSHIFT_PASS_ATTEMPTS; attempt++) {
+		/* failing to log in is the old server's doing too */
+		bool source_failed = TRUE;
+
 		mailshift_source_capture_errors(TRUE);
 		if (mailshift_source_open(ctx->ctx.storage_service,
 					  ctx->ctx.cur_service_user, su->set,
@@ -218,15 +221,17 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 					  error_r) == 0) {
 			params.source_user = source_user;
 			ret = mailshift_copy_run(&params, progress_r, class_r,
-						 error_r);
+						 &source_failed, error_r);
 			mail_user_deinit(&source_user);
 		}
 		mailshift_source_capture_errors(FALSE);
 		if (ret == 0)
 			return 0;
-		if (*class_r != MAILSHIFT_SOURCE_ERR_UNREACHABLE &&
-		    (*class_r != MAILSHIFT_SOURCE_ERR_TEMP ||
-		     strstr(*error_r, "old server") == NULL))
+		/* only a connection that went away, or an old server that
+		   failed for now, can do better on a new connection */
+		if (!source_failed ||
+		    (*class_r != MAILSHIFT_SOURCE_ERR_UNREACHABLE &&
+		     *class_r != MAILSHIFT_SOURCE_ERR_TEMP))
 			return -1;
 		if (attempt == MAILSHIFT_PASS_ATTEMPTS)
 			break;
@@ -376,6 +381,9 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	doveadm_print_num(progress.msgs_copied);
 	doveadm_print_num(progress.bytes_done);
 	doveadm_print_num(progress.msgs_refused);
+	doveadm_print_num(progress.flags_changed);
+	doveadm_print_num(progress.msgs_expunged);
+	doveadm_print_num(progress.kept_new);
 	return ret;
 }
 
@@ -393,6 +401,9 @@ static void cmd_mailshift_sync_init(struct doveadm_mail_cmd_context *_ctx,
 	doveadm_print_header_simple("copied");
 	doveadm_print_header_simple("bytes");
 	doveadm_print_header_simple("refused");
+	doveadm_print_header_simple("changed");
+	doveadm_print_header_simple("expunged");
+	doveadm_print_header_simple("kept-new");
 }
 
 static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)

@@ -33,6 +33,7 @@
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
 #include "mailshift-copy-guid.h"
+#include "mailshift-folder-delta.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -58,6 +59,9 @@ struct mailshift_copy {
 
 	enum mailshift_source_error error_class;
 	const char *error;
+	/* the old server failed (a new connection may help), as opposed to
+	   the new server or the data */
+	bool error_on_source;
 };
 
 /* One folder being copied */
@@ -96,6 +100,7 @@ mailshift_copy_fail_source(struct mailshift_copy *copy, struct mailbox *box,
 	const char *error = mailshift_source_explain_error(
 		mailbox_get_last_internal_error(box, &mail_error));
 
+	copy->error_on_source = TRUE;
 	copy->error_class = mailshift_source_classify_error(error);
 	if (mail_error == MAIL_ERROR_PERM &&
 	    copy->error_class == MAILSHIFT_SOURCE_ERR_TEMP)
@@ -108,6 +113,7 @@ static void
 mailshift_copy_fail_dest(struct mailshift_copy *copy, struct mailbox *box,
 			 const char *what)
 {
+	copy->error_on_source = FALSE;
 	copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
 	copy->error = t_strdup_printf("new server: %s %s: %s", what,
 				      mailbox_get_vname(box),
@@ -163,6 +169,7 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 			mailbox_list_get_last_internal_error(
 				user->namespaces->list, &mail_error));
 
+		copy->error_on_source = TRUE;
 		copy->error_class = mailshift_source_classify_error(error);
 		if (mail_error == MAIL_ERROR_PERM)
 			copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
@@ -199,6 +206,7 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 		const char *error = mailshift_source_explain_error(
 			mailbox_list_get_last_internal_error(
 				user->namespaces->list, NULL));
+		copy->error_on_source = TRUE;
 		copy->error_class = mailshift_source_classify_error(error);
 		copy->error = t_strdup_printf(
 			"old server: listing subscriptions failed: %s", error);
@@ -315,13 +323,22 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	struct mailshift_copy *copy = fc->copy;
 	struct mailbox_status dest_status;
 	struct mailbox_update update;
+	enum mailbox_existence existence;
 	enum mail_error mail_error;
 
 	fc->dest_box = mailshift_copy_dest_alloc(copy,
 						 fc->folder->map.dest_vname);
 	i_zero(&update);
 	update.uid_validity = fc->src_status.uidvalidity;
-	if (mailbox_create(fc->dest_box, &update, FALSE) < 0) {
+	/* Create only what is missing: on an existing folder
+	   mailbox_create() with an update applies the UIDVALIDITY, which
+	   resets the folder's index (and our state with it). */
+	if (mailbox_exists(fc->dest_box, FALSE, &existence) < 0) {
+		mailshift_copy_fail_dest(copy, fc->dest_box, "looking up");
+		return -1;
+	}
+	if (existence != MAILBOX_EXISTENCE_SELECT &&
+	    mailbox_create(fc->dest_box, &update, FALSE) < 0) {
 		(void)mailbox_get_last_error(fc->dest_box, &mail_error);
 		if (mail_error != MAIL_ERROR_EXISTS) {
 			mailshift_copy_fail_dest(copy, fc->dest_box,
@@ -329,7 +346,9 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 			return -1;
 		}
 	}
-	if (mailbox_sync(fc->dest_box, 0) < 0) {
+	/* MODSEQs tell a later pass which copies the user changed here */
+	if (mailbox_enable(fc->dest_box, MAILBOX_FEATURE_CONDSTORE) < 0 ||
+	    mailbox_sync(fc->dest_box, 0) < 0) {
 		mailshift_copy_fail_dest(copy, fc->dest_box, "opening folder");
 		return -1;
 	}
@@ -445,6 +464,7 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 	    copy->params->progress(&copy->progress,
 				   copy->params->context) < 0) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
 		copy->error = "pass aborted by its owner";
 		return -1;
 	}
@@ -527,6 +547,7 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
 	} while (ret != -1);
 	if (input->stream_errno != 0) {
 		mailbox_save_cancel(&save);
+		copy->error_on_source = TRUE;
 		copy->error_class = mailshift_source_classify_error(
 			i_stream_get_error(input));
 		copy->error = t_strdup_printf(
@@ -647,6 +668,7 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 
 static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 {
+	struct mailbox_status status;
 	struct mailbox_update update;
 
 	if (fc->recovery_dest_uidnext != 0) {
@@ -659,21 +681,30 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 		fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_BATCH_PENDING);
 		fc->state.pending_dest_uidnext = 0;
 		fc->recovery_dest_uidnext = 0;
-		if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
+	}
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
+		/* UIDs expunged on the old server must never be reused
+		   here: a client's cache may still hold them. */
+		i_zero(&update);
+		update.min_next_uid = fc->src_status.uidnext;
+		if (mailbox_update(fc->dest_box, &update) < 0) {
 			mailshift_copy_fail_dest(fc->copy, fc->dest_box,
-						 "writing the state of");
+						 "raising UIDNEXT of");
 			return -1;
 		}
 	}
-	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0)
-		return 0;
-	/* UIDs expunged on the old server must never be reused here:
-	   a client's cache may still hold them. */
-	i_zero(&update);
-	update.min_next_uid = fc->src_status.uidnext;
-	if (mailbox_update(fc->dest_box, &update) < 0) {
+	/* The baseline for the next pass: what both sides look like now,
+	   after this pass's own changes. */
+	if (mailbox_sync(fc->dest_box, 0) < 0) {
+		mailshift_copy_fail_dest(fc->copy, fc->dest_box, "syncing");
+		return -1;
+	}
+	mailbox_get_open_status(fc->dest_box, STATUS_HIGHESTMODSEQ, &status);
+	fc->state.src_highest_modseq = fc->src_status.highest_modseq;
+	fc->state.dest_highest_modseq = status.highest_modseq;
+	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
 		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
-					 "raising UIDNEXT of");
+					 "writing the state of");
 		return -1;
 	}
 	return 0;
@@ -717,8 +748,10 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 		goto out;
 	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		/* retrying cannot help */
+		copy->error_on_source = FALSE;
 		copy->error = t_strdup_printf(
-			"old server: folder %s changed its UIDVALIDITY from %u "
+			"folder %s changed its UIDVALIDITY on the old server from %u "
 			"to %u since the last pass; its messages must be "
 			"matched by content before copying more (not done "
 			"yet: nothing was copied into %s)",
@@ -735,16 +768,32 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 	if (mailshift_folder_recover(fc.src_box, fc.dest_box, fc.guid_prefix,
 				     &fc.state, fc.state_found,
 				     &fc.present_uids,
+				     copy->params->set->commit_interval,
 				     copy->params->dest_user->event,
 				     &copy->error) < 0) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
 		goto out;
 	}
 	if (array_count(&fc.present_uids) > 0)
 		fc.recovery_dest_uidnext = I_MAX(scan_from, 1);
+	if (fc.state_found) {
+		struct mailshift_delta_counts counts;
+
+		i_zero(&counts);
+		if (mailshift_folder_delta(fc.src_box, fc.dest_box,
+					   fc.guid_prefix, &fc.state, &counts,
+					   &copy->error) < 0) {
+			copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+			copy->error_on_source = FALSE;
+			goto out;
+		}
+		copy->progress.flags_changed += counts.flags_changed;
+		copy->progress.msgs_expunged += counts.expunged;
+		copy->progress.kept_new += counts.kept_new;
+	}
 	if (mailshift_folder_copy_mails(&fc) < 0)
 		goto out;
-	fc.state.src_highest_modseq = fc.src_status.highest_modseq;
 	ret = mailshift_folder_finish(&fc);
 out:
 	if (fc.dest_t != NULL)
@@ -852,6 +901,7 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 					    copy->params->dest_user->event,
 					    &error) < 0) {
 			copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+			copy->error_on_source = FALSE;
 			copy->error = error;
 			ret = -1;
 		}
@@ -864,12 +914,13 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 int mailshift_copy_run(const struct mailshift_copy_params *params,
 		       struct mailshift_progress *progress_r,
 		       enum mailshift_source_error *class_r,
-		       const char **error_r)
+		       bool *source_failed_r, const char **error_r)
 {
 	struct mailshift_copy copy;
 	const struct mailshift_source_folder *folder;
 	const char *first_error = NULL;
 	enum mailshift_source_error first_class = MAILSHIFT_SOURCE_OK;
+	bool first_on_source = FALSE;
 	int ret = 0;
 
 	i_zero(&copy);
@@ -884,6 +935,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	if (mailshift_copy_list_source(&copy) < 0) {
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
+		*source_failed_r = copy.error_on_source;
 		*error_r = copy.error;
 		return -1;
 	}
@@ -906,6 +958,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 			if (first_error == NULL) {
 				first_error = copy.error;
 				first_class = copy.error_class;
+				first_on_source = copy.error_on_source;
 			}
 			/* the old server is gone: the other folders would
 			   fail the same way, slowly */
@@ -925,15 +978,18 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 			ret = -1;
 			first_error = copy.error;
 			first_class = copy.error_class;
+			first_on_source = copy.error_on_source;
 		}
 	}
 	if (ret == 0 && mailshift_copy_subscriptions(&copy) < 0) {
 		ret = -1;
 		first_error = copy.error;
 		first_class = copy.error_class;
+		first_on_source = copy.error_on_source;
 	}
 	*progress_r = copy.progress;
 	*class_r = first_class;
+	*source_failed_r = first_on_source;
 	*error_r = first_error;
 	return ret;
 }

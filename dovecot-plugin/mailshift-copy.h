@@ -23,6 +23,9 @@ struct mailshift_progress {
 	/* messages the new server refused (quota, size); reported one by
 	   one in the log */
 	uint64_t msgs_refused;
+	/* delta: copies brought up to the old server's flags or expunges;
+	   copies changed on both sides keep the new side's change */
+	uint64_t flags_changed, msgs_expunged, kept_new;
 	unsigned int folders_failed;
 };
 
@@ -40,11 +43,12 @@ struct mailshift_copy_params {
 
 /* Run the pass.  Returns 0 when every folder was brought up to date (some
    messages may still have been refused: see progress_r->msgs_refused),
-   -1 when the pass stopped early; class_r then says whether the old
-   server went away (retry with backoff) or something else failed. */
+   -1 when the pass stopped early; class_r then says how the old server
+   failed, and source_failed_r whether it was the old server at all (a new
+   connection may help) rather than the new server or the data. */
 int mailshift_copy_run(const struct mailshift_copy_params *params,
 		       struct mailshift_progress *progress_r,
 		       enum mailshift_source_error *class_r,
-		       const char **error_r);
+		       bool *source_failed_r, const char **error_r);
 
 #endif

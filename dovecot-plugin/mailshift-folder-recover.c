@@ -21,39 +21,148 @@ mailshift_recover_search_from(uint32_t first_uid)
 	return args;
 }
 
-static bool
-mailshift_str_array_equal(const char *const *a, const char *const *b)
+bool mailshift_keywords_equal(const char *const *a, const char *const *b)
 {
-	unsigned int i;
-
-	for (i = 0; a[i] != NULL && b[i] != NULL; i++) {
-		if (strcmp(a[i], b[i]) != 0)
+	if (str_array_length(a) != str_array_length(b))
+		return FALSE;
+	for (; *a != NULL; a++) {
+		if (!str_array_find(b, *a))
 			return FALSE;
 	}
-	return a[i] == NULL && b[i] == NULL;
+	return TRUE;
 }
 
-/* A copy restored by the storage's crash recovery (sdbox, mdbox) has its
-   body but not its flags, which live only in the index: give it the old
-   message's flags and keywords, as the copy would have. */
-static void
-mailshift_recover_flags(struct mail *src_mail, struct mail *dest_mail)
+bool mailshift_copy_flags(struct mail *src_mail, struct mail *dest_mail)
 {
 	const char *const *src_keywords;
 	struct mail_keywords *keywords;
 	enum mail_flags flags;
+	bool changed = FALSE;
 
 	flags = mail_get_flags(src_mail) & ENUM_NEGATE(MAIL_RECENT);
-	if ((mail_get_flags(dest_mail) & ENUM_NEGATE(MAIL_RECENT)) != flags)
+	if ((mail_get_flags(dest_mail) & ENUM_NEGATE(MAIL_RECENT)) != flags) {
 		mail_update_flags(dest_mail, MODIFY_REPLACE, flags);
+		changed = TRUE;
+	}
 	src_keywords = mail_get_keywords(src_mail);
-	if (!mailshift_str_array_equal(src_keywords,
+	if (!mailshift_keywords_equal(src_keywords,
 				       mail_get_keywords(dest_mail))) {
 		keywords = mailbox_keywords_create_valid(dest_mail->box,
 							 src_keywords);
 		mail_update_keywords(dest_mail, MODIFY_REPLACE, keywords);
 		mailbox_keywords_unref(&keywords);
+		changed = TRUE;
 	}
+	return changed;
+}
+
+struct mailshift_recover_key {
+	uint32_t uid;
+	/* CRLF size: maildir stores LF, the old server counts CRLF */
+	uoff_t vsize;
+	const char *message_id, *date;
+	bool matched;
+};
+ARRAY_DEFINE_TYPE(mailshift_recover_key, struct mailshift_recover_key);
+
+static int
+mailshift_recover_key(struct mail *mail, struct mailshift_recover_key *key_r)
+{
+	const char *value;
+
+	i_zero(key_r);
+	key_r->uid = mail->uid;
+	if (mail_get_virtual_size(mail, &key_r->vsize) < 0 ||
+	    mail_get_first_header(mail, "Message-ID", &value) < 0)
+		return -1;
+	key_r->message_id = t_strdup(value);
+	if (mail_get_first_header(mail, "Date", &value) < 0)
+		return -1;
+	key_r->date = t_strdup(value);
+	return 0;
+}
+
+/* The old messages the interrupted batch was copying: the first window
+   ones above the state's last UID that no GUID has claimed yet. */
+static int
+mailshift_recover_src_keys(struct mailbox *src_box, uint32_t last_uid,
+			   unsigned int window,
+			   const ARRAY_TYPE(seq_range) *present_uids,
+			   ARRAY_TYPE(mailshift_recover_key) *keys)
+{
+	static const char *const headers[] = { "Message-ID", "Date", NULL };
+	struct mailbox_transaction_context *t;
+	struct mailbox_header_lookup_ctx *wanted;
+	struct mail_search_args *args;
+	struct mail_search_context *search;
+	struct mail *mail;
+	int ret = 0;
+
+	t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
+	args = mailshift_recover_search_from(last_uid + 1);
+	seq_range_array_remove_seq_range(&args->args->value.seqset,
+					 present_uids);
+	wanted = mailbox_header_lookup_init(src_box, headers);
+	search = mailbox_search_init(t, args, NULL, MAIL_FETCH_VIRTUAL_SIZE,
+				     wanted);
+	mailbox_header_lookup_unref(&wanted);
+	mail_search_args_unref(&args);
+	while (array_count(keys) < window &&
+	       mailbox_search_next(search, &mail)) {
+		if (mailshift_recover_key(mail, array_append_space(keys)) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	if (mailbox_search_deinit(&search) < 0)
+		ret = -1;
+	(void)mailbox_transaction_commit(&t);
+	return ret;
+}
+
+/* maildir keeps a save's GUID only in its uidlist, which a killed commit
+   may not have written: then the batch's files carry no GUID, and they
+   are recognised by content (size, Message-ID, Date) among the old
+   messages the batch was copying, each old message claiming at most one
+   file.  Returns the number claimed, or -1 on an old-server error. */
+static int
+mailshift_recover_by_content(struct mailbox *src_box, struct mail *src_mail,
+			     struct mail *dest_mail, uint32_t last_uid,
+			     unsigned int window,
+			     const ARRAY_TYPE(uint32_t) *unknown_uids,
+			     ARRAY_TYPE(seq_range) *present_uids,
+			     unsigned int *renumbered)
+{
+	ARRAY_TYPE(mailshift_recover_key) src_keys;
+	struct mailshift_recover_key dest_key, *src_key;
+	const uint32_t *uidp;
+	int claimed = 0;
+
+	t_array_init(&src_keys, 64);
+	if (mailshift_recover_src_keys(src_box, last_uid, window, present_uids,
+				       &src_keys) < 0)
+		return -1;
+	array_foreach(unknown_uids, uidp) {
+		if (!mail_set_uid(dest_mail, *uidp) ||
+		    mailshift_recover_key(dest_mail, &dest_key) < 0)
+			continue;
+		array_foreach_modifiable(&src_keys, src_key) {
+			if (src_key->matched || src_key->vsize != dest_key.vsize ||
+			    null_strcmp(src_key->message_id,
+					dest_key.message_id) != 0 ||
+			    null_strcmp(src_key->date, dest_key.date) != 0)
+				continue;
+			src_key->matched = TRUE;
+			seq_range_array_add(present_uids, src_key->uid);
+			if (src_key->uid != dest_mail->uid)
+				(*renumbered)++;
+			if (mail_set_uid(src_mail, src_key->uid))
+				(void)mailshift_copy_flags(src_mail, dest_mail);
+			claimed++;
+			break;
+		}
+	}
+	return claimed;
 }
 
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
@@ -61,8 +170,10 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     struct mailshift_folder_state *state,
 			     bool state_found,
 			     ARRAY_TYPE(seq_range) *present_uids,
+			     unsigned int window,
 			     struct event *event, const char **error_r)
 {
+	ARRAY_TYPE(uint32_t) unknown_uids;
 	struct mailbox_transaction_context *t;
 	struct mail_search_args *args;
 	struct mail_search_context *search;
@@ -86,8 +197,10 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	struct mailbox_transaction_context *src_t;
 	struct mail *src_mail;
 
+	t_array_init(&unknown_uids, 8);
 	t = mailbox_transaction_begin(dest_box,
-		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
+		/* not EXTERNAL: that would mark the change as already
+		   made in the files, and maildir would never apply it */
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift recover");
 	src_t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
 	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
@@ -104,7 +217,10 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			break;
 		}
 		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid)) {
-			foreign++;
+			if (state_found)
+				array_push_back(&unknown_uids, &mail->uid);
+			else
+				foreign++;
 			continue;
 		}
 		if (src_uid <= state->src_last_uid) {
@@ -116,22 +232,40 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 		if (src_uid != mail->uid)
 			renumbered++;
 		if (mail_set_uid(src_mail, src_uid))
-			mailshift_recover_flags(src_mail, mail);
+			(void)mailshift_copy_flags(src_mail, mail);
 	}
 	if (mailbox_search_deinit(&search) < 0)
 		ret = -1;
+	if (ret == 0 && array_count(&unknown_uids) > 0) {
+		struct mail *dest_mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE,
+						    NULL);
+		int n = mailshift_recover_by_content(src_box, src_mail,
+			dest_mail, state->src_last_uid, window,
+			&unknown_uids, present_uids, &renumbered);
+		mail_free(&dest_mail);
+		if (n < 0) {
+			*error_r = t_strdup_printf("old server: reading %s: %s",
+				mailbox_get_vname(src_box),
+				mailbox_get_last_internal_error(src_box, NULL));
+			ret = -2;
+		} else {
+			claimed += n;
+			foreign += array_count(&unknown_uids) - n;
+		}
+	}
 	mail_free(&src_mail);
 	(void)mailbox_transaction_commit(&src_t);
 	if (ret < 0)
 		mailbox_transaction_rollback(&t);
 	else if (mailbox_transaction_commit(&t) < 0)
 		ret = -1;
-	if (ret < 0) {
+	if (ret == -1) {
 		*error_r = t_strdup_printf("new server: reading %s: %s",
 			mailbox_get_vname(dest_box),
 			mailbox_get_last_internal_error(dest_box, NULL));
-		return -1;
 	}
+	if (ret < 0)
+		return -1;
 
 	if (claimed > 0) {
 		e_warning(event, "mailshift: folder %s: found %u copied "
@@ -214,7 +348,7 @@ mailshift_dedupe_group(struct mail *src_mail, struct mail *dest_mail,
 		return 0;
 	}
 	if (mail_set_uid(dest_mail, first[keep].dest_uid))
-		mailshift_recover_flags(src_mail, dest_mail);
+		(void)mailshift_copy_flags(src_mail, dest_mail);
 	for (i = 0; i < count; i++) {
 		if (i != keep && mail_set_uid(dest_mail, first[i].dest_uid)) {
 			mail_expunge(dest_mail);
@@ -242,7 +376,8 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	p_array_init(&copies, pool, 128);
 
 	dest_t = mailbox_transaction_begin(dest_box,
-		MAILBOX_TRANSACTION_FLAG_EXTERNAL |
+		/* not EXTERNAL: that would mark the change as already
+		   made in the files, and maildir would never apply it */
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift dedupe");
 	args = mailshift_recover_search_from(1);
 	search = mailbox_search_init(dest_t, args, NULL, MAIL_FETCH_GUID, NULL);
@@ -286,7 +421,9 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	(void)mailbox_transaction_commit(&src_t);
 	if (ret < 0) {
 		mailbox_transaction_rollback(&dest_t);
-	} else if (mailbox_transaction_commit(&dest_t) < 0) {
+	} else if (mailbox_transaction_commit(&dest_t) < 0 ||
+		   mailbox_sync(dest_box, 0) < 0) {
+		/* the sync carries the expunges into maildir's files */
 		ret = -1;
 	}
 	if (ret < 0) {

@@ -4,7 +4,10 @@
 /* Which old messages are already in the new folder, when the folder's
    state cannot say.  Each copy carries a GUID naming its original
    (mailshift-copy-guid.h); a new message without such a GUID was
-   delivered here.
+   delivered here -- except in maildir, which keeps the GUID only in its
+   uidlist: a batch whose uidlist write was cut short is recognised by
+   content instead (such copies then carry no GUID, so later passes do not
+   bring their flag changes).
 
    The state cannot say in three cases: a pass was killed while maildir
    was committing a batch (maildir renames the files and writes its
@@ -17,18 +20,29 @@
 
 struct mailbox;
 struct event;
+struct mail;
 struct mailshift_folder_state;
 
 /* Find copies in dest_box of src_box's messages above state->src_last_uid
    (the state was read from dest_box; state_found says whether there was
-   one).  Adds their old UIDs to present_uids, so the copy skips them, and
-   updates state's UID preservation.  Returns 0, or -1 with error_r. */
+   one).  Adds their old UIDs to present_uids, so the copy skips them,
+   gives them the old flags, and updates state's UID preservation.  window
+   is the most messages one batch holds.  Returns 0, or -1 with error_r. */
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     const char *guid_prefix,
 			     struct mailshift_folder_state *state,
 			     bool state_found,
 			     ARRAY_TYPE(seq_range) *present_uids,
+			     unsigned int window,
 			     struct event *event, const char **error_r);
+
+/* Same keywords, in any order (each side lists them in its own index's
+   order). */
+bool mailshift_keywords_equal(const char *const *a, const char *const *b);
+
+/* Give dest_mail src_mail's flags and keywords (minus \Recent), where
+   they differ.  Returns TRUE if anything changed. */
+bool mailshift_copy_flags(struct mail *src_mail, struct mail *dest_mail);
 
 /* Dovecot's mdbox, when it finds its map inconsistent after a crash,
    rebuilds it and puts back every message it finds in its files, also

@@ -33,7 +33,12 @@ struct mailshift_folder_state {
 	uint32_t src_uidvalidity;
 	/* every old message with a UID up to this one has been handled */
 	uint32_t src_last_uid;
+	/* the old folder's HIGHESTMODSEQ when the last pass finished it */
 	uint64_t src_highest_modseq;
+	/* the new folder's HIGHESTMODSEQ when the last pass finished it:
+	   a copy whose MODSEQ is higher was changed here since, by the user,
+	   and a later pass leaves it alone */
+	uint64_t dest_highest_modseq;
 	/* when the last pass committed to this folder (UNIX time) */
 	uint32_t last_commit_time;
 	/* with BATCH_PENDING: the new folder's UIDNEXT before the batch, so

@@ -1,0 +1,124 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "array.h"
+#include "mail-storage.h"
+#include "mail-search-build.h"
+#include "mailshift-copy-guid.h"
+#include "mailshift-folder-state.h"
+#include "mailshift-folder-recover.h"
+#include "mailshift-folder-delta.h"
+
+int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
+			   const char *guid_prefix,
+			   const struct mailshift_folder_state *state,
+			   struct mailshift_delta_counts *counts,
+			   const char **error_r)
+{
+	struct mailbox_transaction_context *dest_t, *src_t;
+	struct mail_search_args *args;
+	struct mail_search_context *search;
+	struct mail *mail, *src_mail;
+	ARRAY(uint32_t) expunge_uids;
+	unsigned int copies = 0;
+	const uint32_t *uidp;
+	int ret = 0;
+
+	/* no baseline yet (first pass of this folder): nothing to compare */
+	if (state->dest_highest_modseq == 0 || state->src_last_uid == 0)
+		return 0;
+
+	dest_t = mailbox_transaction_begin(dest_box,
+		/* not EXTERNAL: that would mark the change as already
+		   made in the files, and maildir would never apply it */
+		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift delta");
+	src_t = mailbox_transaction_begin(src_box, 0, "mailshift delta");
+	/* imapc already holds every old message's flags (and MODSEQ) from
+	   opening the folder: looking them up costs no round trip */
+	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
+
+	t_array_init(&expunge_uids, 16);
+	args = mail_search_build_init();
+	mail_search_build_add_all(args);
+	search = mailbox_search_init(dest_t, args, NULL,
+				     MAIL_FETCH_GUID | MAIL_FETCH_FLAGS, NULL);
+	mail_search_args_unref(&args);
+	while (mailbox_search_next(search, &mail)) {
+		const char *guid;
+		uint32_t src_uid;
+
+		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
+			ret = -1;
+			break;
+		}
+		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid) ||
+		    src_uid > state->src_last_uid)
+			continue;
+		copies++;
+
+		bool on_old = mail_set_uid(src_mail, src_uid);
+		/* Without CONDSTORE on the old server every message may have
+		   changed there; with it, only those above its last MODSEQ.
+		   So a conflict the user won stays won on later passes. */
+		bool old_changed = !on_old || state->src_highest_modseq == 0 ||
+			mail_get_modseq(src_mail) > state->src_highest_modseq;
+		bool new_changed =
+			mail_get_modseq(mail) > state->dest_highest_modseq;
+
+		if (!old_changed)
+			continue;
+		if (new_changed) {
+			/* touched here since the last pass: the user's */
+			if (!on_old ||
+			    ((mail_get_flags(src_mail) ^ mail_get_flags(mail)) &
+			     ENUM_NEGATE(MAIL_RECENT)) != 0 ||
+			    !mailshift_keywords_equal(
+				    mail_get_keywords(src_mail),
+				    mail_get_keywords(mail)))
+				counts->kept_new++;
+			continue;
+		}
+		if (!on_old)
+			array_push_back(&expunge_uids, &mail->uid);
+		else if (mailshift_copy_flags(src_mail, mail))
+			counts->flags_changed++;
+	}
+	if (mailbox_search_deinit(&search) < 0)
+		ret = -1;
+
+	/* An old server that suddenly lists far fewer messages is more
+	   likely broken than emptied by its user: do not let it empty the
+	   new folder too. */
+	unsigned int n = array_count(&expunge_uids);
+	if (ret == 0 && n > 10 && n > copies / 2) {
+		*error_r = t_strdup_printf("old server: folder %s lost %u of "
+			"the %u messages copied from it since the last pass; "
+			"not expunging them here (check the old server; if "
+			"they were really deleted, expunge them by hand)",
+			mailbox_get_vname(src_box), n, copies);
+		mail_free(&src_mail);
+		(void)mailbox_transaction_commit(&src_t);
+		mailbox_transaction_rollback(&dest_t);
+		return -1;
+	}
+	struct mail *dest_mail = mail_alloc(dest_t, 0, NULL);
+	array_foreach(&expunge_uids, uidp) {
+		if (mail_set_uid(dest_mail, *uidp)) {
+			mail_expunge(dest_mail);
+			counts->expunged++;
+		}
+	}
+	mail_free(&dest_mail);
+	mail_free(&src_mail);
+	(void)mailbox_transaction_commit(&src_t);
+	if (ret < 0)
+		mailbox_transaction_rollback(&dest_t);
+	else if (mailbox_transaction_commit(&dest_t) < 0)
+		ret = -1;
+	if (ret < 0) {
+		*error_r = t_strdup_printf("new server: updating %s: %s",
+			mailbox_get_vname(dest_box),
+			mailbox_get_last_internal_error(dest_box, NULL));
+	}
+	return ret;
+}
