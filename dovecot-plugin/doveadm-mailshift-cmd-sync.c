@@ -384,6 +384,7 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	doveadm_print_num(progress.flags_changed);
 	doveadm_print_num(progress.msgs_expunged);
 	doveadm_print_num(progress.kept_new);
+	doveadm_print_num(progress.folders_unchanged);
 	return ret;
 }
 
@@ -404,6 +405,7 @@ static void cmd_mailshift_sync_init(struct doveadm_mail_cmd_context *_ctx,
 	doveadm_print_header_simple("changed");
 	doveadm_print_header_simple("expunged");
 	doveadm_print_header_simple("kept-new");
+	doveadm_print_header_simple("unchanged");
 }
 
 static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)

@@ -40,6 +40,9 @@
 
 struct mailshift_source_folder {
 	struct mailshift_folder map;
+	/* STATUS of the old folder when the pass began */
+	struct mailbox_status status;
+	bool have_status;
 	bool noselect;
 };
 
@@ -710,6 +713,36 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
+/* With CONDSTORE every change to a folder raises its HIGHESTMODSEQ
+   (RFC 7162), so an old folder whose UIDVALIDITY and HIGHESTMODSEQ are
+   those the last pass finished with has nothing to bring: it is not even
+   SELECTed.  Returns TRUE if the folder can be skipped. */
+static bool
+mailshift_folder_unchanged(struct mailshift_copy *copy,
+			   const struct mailshift_source_folder *folder)
+{
+	struct mailshift_folder_state state;
+	struct mailbox *dest_box;
+	enum mailbox_existence existence;
+	bool unchanged = FALSE;
+
+	if (!folder->have_status || folder->status.highest_modseq == 0)
+		return FALSE;
+	dest_box = mailshift_copy_dest_alloc(copy, folder->map.dest_vname);
+	if (mailbox_exists(dest_box, FALSE, &existence) == 0 &&
+	    existence == MAILBOX_EXISTENCE_SELECT &&
+	    mailbox_sync(dest_box, 0) == 0 &&
+	    mailshift_folder_state_get(dest_box, &state) > 0) {
+		unchanged = (state.flags &
+			     MAILSHIFT_FOLDER_BATCH_PENDING) == 0 &&
+			state.src_uidvalidity == folder->status.uidvalidity &&
+			state.src_highest_modseq ==
+			folder->status.highest_modseq;
+	}
+	mailbox_free(&dest_box);
+	return unchanged;
+}
+
 static int
 mailshift_copy_folder(struct mailshift_copy *copy,
 		      const struct mailshift_source_folder *folder)
@@ -718,6 +751,12 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 	struct mail_namespace *ns;
 	uint32_t scan_from;
 	int ret = -1;
+
+	if (mailshift_folder_unchanged(copy, folder)) {
+		copy->progress.msgs_done += folder->status.messages;
+		copy->progress.folders_unchanged++;
+		return 0;
+	}
 
 	i_zero(&fc);
 	fc.copy = copy;
@@ -849,22 +888,28 @@ static int mailshift_copy_subscriptions(struct mailshift_copy *copy)
 static unsigned int
 mailshift_copy_count_messages(struct mailshift_copy *copy)
 {
-	const struct mailshift_source_folder *folder;
+	struct mailshift_source_folder *folder;
 	struct mailbox_status status;
 	struct mail_namespace *ns;
 	struct mailbox *box;
 	uint64_t total = 0;
 
-	/* STATUS (MESSAGES) per folder: cheap, and gives ETA a meaning */
-	array_foreach(&copy->folders, folder) {
+	/* STATUS per folder: cheap, gives ETA a meaning, and tells which
+	   folders did not change since the last pass */
+	array_foreach_modifiable(&copy->folders, folder) {
 		if (folder->noselect)
 			continue;
 		ns = mail_namespace_find(copy->params->source_user->namespaces,
 					 folder->map.src_vname);
 		box = mailbox_alloc(ns->list, folder->map.src_vname,
 				    MAILBOX_FLAG_READONLY);
-		if (mailbox_get_status(box, STATUS_MESSAGES, &status) == 0)
+		if (mailbox_get_status(box, STATUS_MESSAGES |
+				       STATUS_UIDVALIDITY | STATUS_UIDNEXT |
+				       STATUS_HIGHESTMODSEQ, &status) == 0) {
 			total += status.messages;
+			folder->status = status;
+			folder->have_status = TRUE;
+		}
 		mailbox_free(&box);
 	}
 	copy->progress.msgs_total = total;

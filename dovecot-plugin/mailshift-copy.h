@@ -27,6 +27,8 @@ struct mailshift_progress {
 	   copies changed on both sides keep the new side's change */
 	uint64_t flags_changed, msgs_expunged, kept_new;
 	unsigned int folders_failed;
+	/* folders not even opened: nothing changed on the old server */
+	unsigned int folders_unchanged;
 };
 
 struct mailshift_copy_params {

@@ -57,11 +57,15 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 		copies++;
 
 		bool on_old = mail_set_uid(src_mail, src_uid);
-		/* Without CONDSTORE on the old server every message may have
-		   changed there; with it, only those above its last MODSEQ.
-		   So a conflict the user won stays won on later passes. */
-		bool old_changed = !on_old || state->src_highest_modseq == 0 ||
-			mail_get_modseq(src_mail) > state->src_highest_modseq;
+		/* With CONDSTORE on the old server, a message changed there
+		   since the last pass has a higher MODSEQ, so a conflict the
+		   user won stays won on later passes.  Without it there is no
+		   telling which side changed a flag: the user's side is kept
+		   (only expunges travel) rather than risk undoing their
+		   change. */
+		bool old_changed = !on_old ||
+			(state->src_highest_modseq != 0 &&
+			 mail_get_modseq(src_mail) > state->src_highest_modseq);
 		bool new_changed =
 			mail_get_modseq(mail) > state->dest_highest_modseq;
 

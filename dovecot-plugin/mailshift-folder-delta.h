@@ -6,7 +6,9 @@
 
    The new server wins: a copy whose MODSEQ is above the new folder's
    HIGHESTMODSEQ at the end of the last pass was changed here since (the
-   user read, flagged or moved it) and is left as it is.  Mail that is not
+   user read, flagged or moved it) and is left as it is.  Flag changes
+   need CONDSTORE on the old server to be told from the user's; without
+   it only expunges travel.  Mail that is not
    a copy (no mailshift GUID) is never looked at. */
 
 struct mailbox;
