@@ -8,6 +8,7 @@
 #include "lib.h"
 #include "ioloop.h"
 #include "time-util.h"
+#include "str.h"
 #include "mail-user.h"
 #include "doveadm-mail.h"
 #include "doveadm-print.h"
@@ -16,11 +17,15 @@
 #include "state-store.h"
 
 #include <sysexits.h>
+#include <unistd.h>
 
 struct mailshift_status_cmd_context {
 	struct doveadm_mail_cmd_context ctx;
 	struct ms_store *store;
 	const char *store_uri;
+	/* users seen per state, for the -A summary */
+	unsigned int state_counts[MS_USER_STATE_FAILED + 1];
+	unsigned int users;
 };
 
 static const char *mailshift_status_time(time_t t)
@@ -71,6 +76,8 @@ cmd_mailshift_status_run(struct doveadm_mail_cmd_context *_ctx,
 		_ctx->exit_code = EX_TEMPFAIL;
 		return -1;
 	}
+	ctx->users++;
+	ctx->state_counts[ret == 0 ? MS_USER_STATE_PENDING : rec->state]++;
 	doveadm_print(user->username);
 	if (ret == 0) {
 		/* never seen by mailshift: nothing copied yet */
@@ -117,8 +124,23 @@ cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
 {
 	struct mailshift_status_cmd_context *ctx =
 		container_of(_ctx, struct mailshift_status_cmd_context, ctx);
+	string_t *summary;
 
 	ms_store_close(&ctx->store);
+	if (!_ctx->iterate_all_users || ctx->users == 0)
+		return;
+	/* to stderr, so that the table stays machine-readable */
+	summary = t_str_new(128);
+	str_printfa(summary, "%u users:", ctx->users);
+	for (unsigned int i = 0; i < N_ELEMENTS(ctx->state_counts); i++) {
+		str_printfa(summary, " %s %u", ms_user_state_to_str(i),
+			    ctx->state_counts[i]);
+	}
+	str_append_c(summary, '\n');
+	doveadm_print_flush();
+	if (write(STDERR_FILENO, str_data(summary), str_len(summary)) < 0) {
+		/* nowhere left to report it */
+	}
 }
 
 struct doveadm_mail_cmd_context *cmd_mailshift_status_alloc(void)
