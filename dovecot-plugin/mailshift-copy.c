@@ -2,17 +2,25 @@
 
 /* The copy engine.  For each old folder, in order INBOX first:
 
+     0. skip it if its STATUS shows the same UIDVALIDITY and HIGHESTMODSEQ
+        the last pass finished with (nothing changed there);
      1. open it read-only through imapc (EXAMINE, then UID FETCH 1:* FLAGS
         into imapc's in-memory index);
      2. create the new folder with the old UIDVALIDITY if it does not exist,
         or adopt the old UIDVALIDITY if it exists but has never held mail;
-     3. read the folder's mailshift state from the new folder's index;
-     4. stream every old message above the state's last UID into the new
-        folder, with its flags, keywords, INTERNALDATE and (when the folder
-        is UID-preserving) its UID, committing every commit_interval
-        messages together with the updated state;
-     5. raise the new folder's UIDNEXT to the old one, so that UIDs of
-        messages expunged on the old server are never reused.
+     3. read the folder's mailshift state from the new folder's index, and
+        if the last pass was cut short, find what it copied anyway
+        (mailshift-folder-recover.h);
+     4. bring old-side flag changes and expunges to untouched copies
+        (mailshift-folder-delta.h);
+     5. stream every old message above the state's last UID into the new
+        folder, with its flags, keywords, INTERNALDATE, a GUID naming its
+        origin (mailshift-copy-guid.h) and, when the folder is
+        UID-preserving, its UID; commit every commit_interval messages
+        together with the updated state;
+     6. raise the new folder's UIDNEXT to the old one, so that UIDs of
+        messages expunged on the old server are never reused, and record
+        both sides' HIGHESTMODSEQ as the next pass's baseline.
 
    imapc's prefetch pipelines the FETCHes (mail_prefetch_count) and spools
    bodies to temp files, so memory does not grow with message size. */
