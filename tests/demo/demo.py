@@ -88,6 +88,28 @@ plugin {
             return 1
         say("alice's mailbox migrated in %.1f s: a client pointed at the "
             "new server keeps its cache" % secs)
+
+        say("meanwhile on the old server: a message is flagged, one is "
+            "deleted, one arrives; the next pass brings just that")
+        c = old.imap_client("alice")
+        c.select("INBOX")
+        first = c.uid("SEARCH", None, "ALL")[1][0].split()[:2]
+        c.uid("STORE", first[0].decode(), "+FLAGS", "(\\Flagged)")
+        c.uid("STORE", first[1].decode(), "+FLAGS", "(\\Deleted)")
+        c.uid("EXPUNGE", first[1].decode())
+        c.append("INBOX", None, None,
+                 b"From: demo@example.com\r\nSubject: late mail\r\n"
+                 b"Message-ID: <late@demo.mailshift>\r\n\r\nhello\r\n")
+        c.logout()
+        subprocess.run(new.doveadm_argv("mailshift", "sync", "-u", "alice"),
+                       check=True, env=new.doveadm_env())
+        res = imapcompare.compare(old.connect("alice"), new.connect("alice"))
+        print(res.report())
+        if not res.ok:
+            return 1
+        say("and a pass when nothing changed opens no folder at all")
+        subprocess.run(new.doveadm_argv("mailshift", "sync", "-u", "alice"),
+                       check=True, env=new.doveadm_env())
         return 0
     finally:
         # rig stops its servers at exit; the temp dir goes now
