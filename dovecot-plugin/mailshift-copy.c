@@ -98,6 +98,9 @@ struct mailshift_folder_copy {
 	uint32_t recovery_dest_uidnext;
 	/* GUIDs of copies from this old folder start with it */
 	const char *guid_prefix;
+	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
+	   the old server: the new UIDVALIDITY, recorded when it is done */
+	uint32_t rematch_uidvalidity;
 	bool state_found;
 };
 
@@ -375,9 +378,6 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	/* Never synced.  The old UIDs can be kept if the folder is empty and
 	   has never handed out a UID (e.g. autocreated, or created just now
 	   with the old UIDVALIDITY).  If it has local mail, new UIDs. */
-	mailbox_get_open_status(fc->dest_box,
-				STATUS_MESSAGES | STATUS_UIDNEXT |
-				STATUS_UIDVALIDITY, &dest_status);
 	i_zero(&fc->state);
 	fc->state.src_uidvalidity = fc->src_status.uidvalidity;
 	if (dest_status.messages == 0 && dest_status.uidnext <= 1) {
@@ -711,6 +711,10 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 		return -1;
 	}
 	mailbox_get_open_status(fc->dest_box, STATUS_HIGHESTMODSEQ, &status);
+	if (fc->rematch_uidvalidity != 0) {
+		fc->state.src_uidvalidity = fc->rematch_uidvalidity;
+		fc->rematch_uidvalidity = 0;
+	}
 	fc->state.src_highest_modseq = fc->src_status.highest_modseq;
 	fc->state.dest_highest_modseq = status.highest_modseq;
 	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
@@ -751,13 +755,95 @@ mailshift_folder_unchanged(struct mailshift_copy *copy,
 	return unchanged;
 }
 
+/* The usual case: find what a stopped pass copied anyway, then bring
+   the old server's flag changes and expunges. */
+static int mailshift_folder_recover_and_delta(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailshift_delta_counts counts;
+	uint32_t scan_from;
+
+	scan_from = fc->state_found ? fc->state.pending_dest_uidnext : 1;
+	if (fc->state_found &&
+	    (fc->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0)
+		array_push_back(&copy->suspects, &fc->folder);
+	if (mailshift_folder_recover(fc->src_box, fc->dest_box,
+				     fc->guid_prefix, &fc->state,
+				     fc->state_found, &fc->present_uids,
+				     copy->params->set->commit_interval,
+				     copy->params->dest_user->event,
+				     &copy->error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		return -1;
+	}
+	if (array_count(&fc->present_uids) > 0)
+		fc->recovery_dest_uidnext = I_MAX(scan_from, 1);
+	if (!fc->state_found)
+		return 0;
+
+	i_zero(&counts);
+	if (mailshift_folder_delta(fc->src_box, fc->dest_box, fc->guid_prefix,
+				   &fc->state, &counts, &copy->error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		return -1;
+	}
+	copy->progress.flags_changed += counts.flags_changed;
+	copy->progress.msgs_expunged += counts.expunged;
+	copy->progress.kept_new += counts.kept_new;
+	return 0;
+}
+
+/* The old folder has a new UIDVALIDITY: its UIDs no longer name the
+   messages already copied, so they are found again by content. */
+static int
+mailshift_folder_rematch_uidvalidity(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	const char *old_prefix;
+	unsigned int matched, expunged;
+
+	old_prefix = mailshift_copy_guid_prefix(fc->folder->map.src_vname,
+						fc->state.src_uidvalidity);
+	if (mailshift_folder_rematch(fc->src_box, fc->dest_box, old_prefix,
+				     fc->guid_prefix,
+				     fc->state.dest_highest_modseq,
+				     &fc->present_uids, &matched, &expunged,
+				     &copy->error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		return -1;
+	}
+	e_warning(copy->params->dest_user->event,
+		  "mailshift: folder %s: the old server changed its "
+		  "UIDVALIDITY from %u to %u (re-created or renumbered); "
+		  "%u messages found here by content, %u that left it "
+		  "expunged here, the rest is copied; UIDs here stay as "
+		  "they are", fc->folder->map.src_vname,
+		  fc->state.src_uidvalidity, fc->src_status.uidvalidity,
+		  matched, expunged);
+	copy->progress.msgs_expunged += expunged;
+
+	/* Old UIDs mean nothing now.  The state keeps the earlier
+	   UIDVALIDITY until the folder is done, so that a pass stopped half
+	   way matches again instead of trusting half a job. */
+	fc->rematch_uidvalidity = fc->src_status.uidvalidity;
+	fc->state.src_last_uid = 0;
+	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED |
+				       MAILSHIFT_FOLDER_BATCH_PENDING);
+	fc->state.pending_dest_uidnext = 0;
+	if (array_count(&fc->present_uids) > 0)
+		fc->recovery_dest_uidnext = 1;
+	return 0;
+}
+
 static int
 mailshift_copy_folder(struct mailshift_copy *copy,
 		      const struct mailshift_source_folder *folder)
 {
 	struct mailshift_folder_copy fc;
 	struct mail_namespace *ns;
-	uint32_t scan_from;
 	int ret = -1;
 
 	if (mailshift_folder_unchanged(copy, folder)) {
@@ -793,51 +879,14 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 
 	if (mailshift_folder_open_dest(&fc) < 0)
 		goto out;
-	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
-		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
-		/* retrying cannot help */
-		copy->error_on_source = FALSE;
-		copy->error = t_strdup_printf(
-			"folder %s changed its UIDVALIDITY on the old server from %u "
-			"to %u since the last pass; its messages must be "
-			"matched by content before copying more (not done "
-			"yet: nothing was copied into %s)",
-			folder->map.src_vname, fc.state.src_uidvalidity,
-			fc.src_status.uidvalidity, folder->map.dest_vname);
-		goto out;
-	}
 	fc.guid_prefix = mailshift_copy_guid_prefix(folder->map.src_vname,
 						    fc.src_status.uidvalidity);
-	scan_from = fc.state_found ? fc.state.pending_dest_uidnext : 1;
-	if ((fc.state_found &&
-	     (fc.state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0))
-		array_push_back(&copy->suspects, &folder);
-	if (mailshift_folder_recover(fc.src_box, fc.dest_box, fc.guid_prefix,
-				     &fc.state, fc.state_found,
-				     &fc.present_uids,
-				     copy->params->set->commit_interval,
-				     copy->params->dest_user->event,
-				     &copy->error) < 0) {
-		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
-		copy->error_on_source = FALSE;
-		goto out;
-	}
-	if (array_count(&fc.present_uids) > 0)
-		fc.recovery_dest_uidnext = I_MAX(scan_from, 1);
-	if (fc.state_found) {
-		struct mailshift_delta_counts counts;
-
-		i_zero(&counts);
-		if (mailshift_folder_delta(fc.src_box, fc.dest_box,
-					   fc.guid_prefix, &fc.state, &counts,
-					   &copy->error) < 0) {
-			copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
-			copy->error_on_source = FALSE;
+	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
+		if (mailshift_folder_rematch_uidvalidity(&fc) < 0)
 			goto out;
-		}
-		copy->progress.flags_changed += counts.flags_changed;
-		copy->progress.msgs_expunged += counts.expunged;
-		copy->progress.kept_new += counts.kept_new;
+	} else {
+		if (mailshift_folder_recover_and_delta(&fc) < 0)
+			goto out;
 	}
 	if (mailshift_folder_copy_mails(&fc) < 0)
 		goto out;

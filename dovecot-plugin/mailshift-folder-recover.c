@@ -438,3 +438,122 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	pool_unref(&pool);
 	return ret < 0 ? -1 : (int)expunged;
 }
+
+int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
+			     const char *old_prefix, const char *new_prefix,
+			     uint64_t dest_highest_modseq,
+			     ARRAY_TYPE(seq_range) *present_uids,
+			     unsigned int *matched_r, unsigned int *expunged_r,
+			     const char **error_r)
+{
+	ARRAY_TYPE(mailshift_recover_key) old_copies, src_keys;
+	struct mailshift_recover_key *copy, *src_key;
+	struct mailbox_transaction_context *dest_t;
+	struct mail_search_args *args;
+	struct mail_search_context *search;
+	struct mail *mail;
+	unsigned int n_unmatched = 0;
+	int ret = 0;
+
+	*matched_r = *expunged_r = 0;
+	t_array_init(&old_copies, 64);
+	t_array_init(&src_keys, 64);
+
+	/* our copies on the new side */
+	dest_t = mailbox_transaction_begin(dest_box,
+		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift rematch");
+	args = mailshift_recover_search_from(1);
+	search = mailbox_search_init(dest_t, args, NULL,
+				     MAIL_FETCH_GUID | MAIL_FETCH_VIRTUAL_SIZE,
+				     NULL);
+	mail_search_args_unref(&args);
+	while (ret == 0 && mailbox_search_next(search, &mail)) {
+		const char *guid;
+		uint32_t uid;
+
+		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
+			ret = -1;
+			break;
+		}
+		if (mailshift_copy_guid_parse(guid, new_prefix, &uid)) {
+			seq_range_array_add(present_uids, uid);
+			continue;
+		}
+		if (!mailshift_copy_guid_parse(guid, old_prefix, &uid))
+			continue;
+		copy = array_append_space(&old_copies);
+		if (mailshift_recover_key(mail, copy) < 0)
+			ret = -1;
+		/* here the key's uid is the new side's, and "matched" says
+		   the user changed the copy since the last pass: keep it
+		   even if its original is gone */
+		copy->matched = mail_get_modseq(mail) > dest_highest_modseq;
+	}
+	if (mailbox_search_deinit(&search) < 0)
+		ret = -1;
+	if (ret < 0) {
+		*error_r = t_strdup_printf("new server: reading %s: %s",
+			mailbox_get_vname(dest_box),
+			mailbox_get_last_internal_error(dest_box, NULL));
+		mailbox_transaction_rollback(&dest_t);
+		return -1;
+	}
+
+	/* every old message not yet claimed by a new-style GUID */
+	if (array_count(&old_copies) > 0 &&
+	    mailshift_recover_src_keys(src_box, 0, UINT_MAX, present_uids,
+				       &src_keys) < 0) {
+		*error_r = t_strdup_printf("old server: reading %s: %s",
+			mailbox_get_vname(src_box),
+			mailbox_get_last_internal_error(src_box, NULL));
+		mailbox_transaction_rollback(&dest_t);
+		return -1;
+	}
+	array_foreach_modifiable(&src_keys, src_key) {
+		array_foreach_modifiable(&old_copies, copy) {
+			if (copy->vsize != src_key->vsize ||
+			    null_strcmp(copy->message_id,
+					src_key->message_id) != 0 ||
+			    null_strcmp(copy->date, src_key->date) != 0 ||
+			    copy->uid == 0)
+				continue;
+			/* claimed: uid 0 marks it taken */
+			copy->uid = 0;
+			seq_range_array_add(present_uids, src_key->uid);
+			(*matched_r)++;
+			break;
+		}
+	}
+
+	/* copies of messages that left the old server */
+	array_foreach_modifiable(&old_copies, copy) {
+		if (copy->uid != 0 && !copy->matched)
+			n_unmatched++;
+	}
+	if (n_unmatched > 10 && n_unmatched > array_count(&old_copies) / 2) {
+		*error_r = t_strdup_printf("old server: folder %s was "
+			"re-created and %u of the %u messages copied from it "
+			"are no longer there; not expunging them here (check "
+			"the old server; if they were really deleted, expunge "
+			"them by hand)", mailbox_get_vname(src_box),
+			n_unmatched, array_count(&old_copies));
+		mailbox_transaction_rollback(&dest_t);
+		return -1;
+	}
+	mail = mail_alloc(dest_t, 0, NULL);
+	array_foreach_modifiable(&old_copies, copy) {
+		if (copy->uid != 0 && !copy->matched &&
+		    mail_set_uid(mail, copy->uid)) {
+			mail_expunge(mail);
+			(*expunged_r)++;
+		}
+	}
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&dest_t) < 0) {
+		*error_r = t_strdup_printf("new server: expunging from %s: %s",
+			mailbox_get_vname(dest_box),
+			mailbox_get_last_internal_error(dest_box, NULL));
+		return -1;
+	}
+	return 0;
+}

@@ -40,6 +40,23 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
    order). */
 bool mailshift_keywords_equal(const char *const *a, const char *const *b);
 
+/* The old folder's UIDVALIDITY changed (it was re-created, or the server
+   renumbered it), so old UIDs mean nothing any more.  Match by content
+   (size, Message-ID, Date), each old message claiming at most one copy:
+   copies made under the earlier UIDVALIDITY (old_prefix) that match an old
+   message count as copied, and so do copies already made under the new
+   one (new_prefix).  Copies that match nothing left the old server, and
+   are expunged here unless the user changed them since the last pass
+   (dest_highest_modseq) -- or unless that would expunge most of the
+   folder, which looks more like a broken old server.  Adds the old UIDs
+   already here to present_uids.  Returns 0, or -1 with error_r. */
+int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
+			     const char *old_prefix, const char *new_prefix,
+			     uint64_t dest_highest_modseq,
+			     ARRAY_TYPE(seq_range) *present_uids,
+			     unsigned int *matched_r, unsigned int *expunged_r,
+			     const char **error_r);
+
 /* Give dest_mail src_mail's flags and keywords (minus \Recent), where
    they differ.  Returns TRUE if anything changed. */
 bool mailshift_copy_flags(struct mail *src_mail, struct mail *dest_mail);
