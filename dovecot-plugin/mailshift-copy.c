@@ -42,6 +42,7 @@
 #include "mailshift-folder-recover.h"
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-delta.h"
+#include "mailshift-folder-list.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -64,6 +65,8 @@ struct mailshift_copy {
 	/* folders an earlier pass was killed in: checked for duplicates at
 	   the end of the pass (mailshift_folder_dedupe()) */
 	ARRAY(const struct mailshift_source_folder *) suspects;
+	/* new folders filled by mailshift (mailshift-folder-list.h) */
+	struct mailshift_folder_list *filled_folders;
 
 	struct timeval pass_start;
 	uint64_t pass_bytes;
@@ -331,7 +334,8 @@ static struct mail_search_args *mailshift_search_uids_after(uint32_t last_uid)
 }
 
 /* Open (creating if needed) the new folder and decide whether it can keep
-   the old UIDs.  Returns 0 or -1. */
+   the old UIDs.  Returns 0, 1 if the user deleted the folder here (leave
+   it alone), or -1. */
 static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
@@ -350,6 +354,13 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	if (mailbox_exists(fc->dest_box, FALSE, &existence) < 0) {
 		mailshift_copy_fail_dest(copy, fc->dest_box, "looking up");
 		return -1;
+	}
+	if (existence == MAILBOX_EXISTENCE_NONE &&
+	    mailshift_folder_list_contains(copy->filled_folders,
+					   fc->folder->map.dest_vname)) {
+		/* we filled it before and it is gone: the user deleted or
+		   renamed it here, and it stays that way */
+		return 1;
 	}
 	if (existence != MAILBOX_EXISTENCE_SELECT &&
 	    mailbox_create(fc->dest_box, &update, FALSE) < 0) {
@@ -722,6 +733,8 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 					 "writing the state of");
 		return -1;
 	}
+	mailshift_folder_list_add(fc->copy->filled_folders,
+				  fc->folder->map.dest_vname);
 	return 0;
 }
 
@@ -877,8 +890,19 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 				STATUS_UIDNEXT | STATUS_MESSAGES |
 				STATUS_HIGHESTMODSEQ, &fc.src_status);
 
-	if (mailshift_folder_open_dest(&fc) < 0)
+	switch (mailshift_folder_open_dest(&fc)) {
+	case -1:
 		goto out;
+	case 1:
+		e_info(copy->params->dest_user->event,
+		       "mailshift: folder %s was deleted or renamed on the new "
+		       "server after it was copied; not bringing it back "
+		       "(remove %s from ~/.mailshift-folders to copy it again)",
+		       folder->map.dest_vname, folder->map.dest_vname);
+		copy->progress.folders_deleted_here++;
+		ret = 0;
+		goto out;
+	}
 	fc.guid_prefix = mailshift_copy_guid_prefix(folder->map.src_vname,
 						    fc.src_status.uidvalidity);
 	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
@@ -1020,7 +1044,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 {
 	struct mailshift_copy copy;
 	const struct mailshift_source_folder *folder;
-	const char *first_error = NULL;
+	const char *first_error = NULL, *error;
 	enum mailshift_source_error first_class = MAILSHIFT_SOURCE_OK;
 	bool first_on_source = FALSE;
 	int ret = 0;
@@ -1034,6 +1058,15 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	t_array_init(&copy.subscriptions, 32);
 	t_array_init(&copy.suspects, 4);
 
+	if (mailshift_folder_list_read(params->dest_user,
+				       &copy.filled_folders, error_r) < 0) {
+		/* without it a folder the user deleted could come back */
+		*progress_r = copy.progress;
+		*class_r = MAILSHIFT_SOURCE_ERR_TEMP;
+		*source_failed_r = FALSE;
+		*error_r = t_strdup_printf("new server: %s", *error_r);
+		return -1;
+	}
 	if (mailshift_copy_list_source(&copy) < 0) {
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
@@ -1088,6 +1121,11 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		first_error = copy.error;
 		first_class = copy.error_class;
 		first_on_source = copy.error_on_source;
+	}
+	if (mailshift_folder_list_write(copy.filled_folders, &error) < 0) {
+		e_warning(params->dest_user->event, "mailshift: %s "
+			  "(folders the user deletes here may come back)",
+			  error);
 	}
 	*progress_r = copy.progress;
 	*class_r = first_class;

@@ -29,6 +29,8 @@ struct mailshift_progress {
 	unsigned int folders_failed;
 	/* folders not even opened: nothing changed on the old server */
 	unsigned int folders_unchanged;
+	/* folders the user deleted here after they were copied: left so */
+	unsigned int folders_deleted_here;
 };
 
 struct mailshift_copy_params {
