@@ -43,6 +43,7 @@
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-delta.h"
 #include "mailshift-folder-list.h"
+#include "mailshift-search.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -137,6 +138,23 @@ mailshift_copy_fail_dest(struct mailshift_copy *copy, struct mailbox *box,
 				      mailbox_get_last_internal_error(box, NULL));
 }
 
+static void mailshift_copy_fail_list(struct mailshift_copy *copy,
+				     const char *what)
+{
+	struct mail_user *user = copy->params->source_user;
+	enum mail_error mail_error;
+	const char *error = mailshift_source_explain_error(
+		mailbox_list_get_last_internal_error(user->namespaces->list,
+						     &mail_error));
+
+	copy->error_on_source = TRUE;
+	copy->error_class = mailshift_source_classify_error(error);
+	if (mail_error == MAIL_ERROR_PERM)
+		copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
+	copy->error = t_strdup_printf("old server: listing %s failed: %s",
+				      what, error);
+}
+
 /* --- the folder list ---------------------------------------------------- */
 
 static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
@@ -181,17 +199,7 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 			have_inbox = TRUE;
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
-		enum mail_error mail_error;
-		const char *error = mailshift_source_explain_error(
-			mailbox_list_get_last_internal_error(
-				user->namespaces->list, &mail_error));
-
-		copy->error_on_source = TRUE;
-		copy->error_class = mailshift_source_classify_error(error);
-		if (mail_error == MAIL_ERROR_PERM)
-			copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
-		copy->error = t_strdup_printf(
-			"old server: listing folders failed: %s", error);
+		mailshift_copy_fail_list(copy, "folders");
 		return -1;
 	}
 	if (!have_inbox) {
@@ -220,13 +228,7 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 			array_push_back(&copy->subscriptions, &vname);
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
-		const char *error = mailshift_source_explain_error(
-			mailbox_list_get_last_internal_error(
-				user->namespaces->list, NULL));
-		copy->error_on_source = TRUE;
-		copy->error_class = mailshift_source_classify_error(error);
-		copy->error = t_strdup_printf(
-			"old server: listing subscriptions failed: %s", error);
+		mailshift_copy_fail_list(copy, "subscriptions");
 		return -1;
 	}
 	array_sort(&copy->folders, mailshift_folder_cmp);
@@ -316,21 +318,6 @@ mailshift_copy_dest_alloc(struct mailshift_copy *copy, const char *vname)
 	/* odd names from the old server must still arrive (as dsync does) */
 	mailbox_skip_create_name_restrictions(box, TRUE);
 	return box;
-}
-
-/* Search for every message with a UID above last_uid.  The search runs
-   on imapc's local copy of the UID list, so there is no "N:*" surprise
-   where the server returns the last message for an N above it. */
-static struct mail_search_args *mailshift_search_uids_after(uint32_t last_uid)
-{
-	struct mail_search_args *search_args = mail_search_build_init();
-	struct mail_search_arg *arg;
-
-	arg = mail_search_build_add(search_args, SEARCH_UIDSET);
-	p_array_init(&arg->value.seqset, search_args->pool, 1);
-	seq_range_array_add_range(&arg->value.seqset, last_uid + 1,
-				  (uint32_t)-1);
-	return search_args;
 }
 
 /* Open (creating if needed) the new folder and decide whether it can keep
@@ -639,7 +626,7 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 	}
 
 	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
-	search_args = mailshift_search_uids_after(fc->state.src_last_uid);
+	search_args = mailshift_search_uids_from(fc->state.src_last_uid + 1);
 	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
 					 &fc->present_uids);
 	copy->progress.msgs_done += seq_range_count(&fc->present_uids);

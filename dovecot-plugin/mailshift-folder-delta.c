@@ -3,7 +3,8 @@
 #include "lib.h"
 #include "array.h"
 #include "mail-storage.h"
-#include "mail-search-build.h"
+#include "mail-search.h"
+#include "mailshift-search.h"
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
@@ -38,8 +39,7 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
 
 	t_array_init(&expunge_uids, 16);
-	args = mail_search_build_init();
-	mail_search_build_add_all(args);
+	args = mailshift_search_uids_from(1);
 	search = mailbox_search_init(dest_t, args, NULL,
 				     MAIL_FETCH_GUID | MAIL_FETCH_FLAGS, NULL);
 	mail_search_args_unref(&args);

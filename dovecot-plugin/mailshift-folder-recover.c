@@ -6,20 +6,9 @@
 #include "mail-storage.h"
 #include "mail-search-build.h"
 #include "mailshift-copy-guid.h"
+#include "mailshift-search.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
-
-static struct mail_search_args *
-mailshift_recover_search_from(uint32_t first_uid)
-{
-	struct mail_search_args *args = mail_search_build_init();
-	struct mail_search_arg *arg;
-
-	arg = mail_search_build_add(args, SEARCH_UIDSET);
-	p_array_init(&arg->value.seqset, args->pool, 1);
-	seq_range_array_add_range(&arg->value.seqset, first_uid, (uint32_t)-1);
-	return args;
-}
 
 bool mailshift_keywords_equal(const char *const *a, const char *const *b)
 {
@@ -99,7 +88,7 @@ mailshift_recover_src_keys(struct mailbox *src_box, uint32_t last_uid,
 	int ret = 0;
 
 	t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
-	args = mailshift_recover_search_from(last_uid + 1);
+	args = mailshift_search_uids_from(last_uid + 1);
 	seq_range_array_remove_seq_range(&args->args->value.seqset,
 					 present_uids);
 	wanted = mailbox_header_lookup_init(src_box, headers);
@@ -204,7 +193,7 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift recover");
 	src_t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
 	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
-	args = mailshift_recover_search_from(first_dest_uid);
+	args = mailshift_search_uids_from(first_dest_uid);
 	search = mailbox_search_init(t, args, NULL,
 				     MAIL_FETCH_GUID | MAIL_FETCH_FLAGS, NULL);
 	mail_search_args_unref(&args);
@@ -379,7 +368,7 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 		/* not EXTERNAL: that would mark the change as already
 		   made in the files, and maildir would never apply it */
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift dedupe");
-	args = mailshift_recover_search_from(1);
+	args = mailshift_search_uids_from(1);
 	search = mailbox_search_init(dest_t, args, NULL, MAIL_FETCH_GUID, NULL);
 	mail_search_args_unref(&args);
 	while (mailbox_search_next(search, &mail)) {
@@ -462,7 +451,7 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 	/* our copies on the new side */
 	dest_t = mailbox_transaction_begin(dest_box,
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift rematch");
-	args = mailshift_recover_search_from(1);
+	args = mailshift_search_uids_from(1);
 	search = mailbox_search_init(dest_t, args, NULL,
 				     MAIL_FETCH_GUID | MAIL_FETCH_VIRTUAL_SIZE,
 				     NULL);
