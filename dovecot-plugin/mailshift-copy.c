@@ -370,8 +370,31 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	fc->dest_uidnext = dest_status.uidnext;
 	fc->state_found =
 		mailshift_folder_state_get(fc->dest_box, &fc->state) > 0;
+	if (fc->state_found &&
+	    (fc->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0) {
+		/* A pass died while committing here.  sdbox may hold files of
+		   that batch its index does not know (the next save would
+		   collide with them), maildir files its uidlist does not:
+		   have the storage check itself first, as
+		   "doveadm force-resync" does.  A rebuilt index may have lost
+		   our state; recovery then goes by the copies' GUIDs. */
+		if (mailbox_sync(fc->dest_box,
+				 MAILBOX_SYNC_FLAG_FORCE_RESYNC) < 0) {
+			mailshift_copy_fail_dest(copy, fc->dest_box,
+						 "checking");
+			return -1;
+		}
+		mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT,
+					&dest_status);
+		fc->dest_uidnext = dest_status.uidnext;
+		fc->state_found = mailshift_folder_state_get(fc->dest_box,
+							     &fc->state) > 0;
+	}
 	if (fc->state_found)
 		return 0;
+	mailbox_get_open_status(fc->dest_box, STATUS_MESSAGES |
+				STATUS_UIDNEXT | STATUS_UIDVALIDITY,
+				&dest_status);
 
 	/* Never synced.  The old UIDs can be kept if the folder is empty and
 	   has never handed out a UID (e.g. autocreated, or created just now
