@@ -1,6 +1,8 @@
 /* Copyright (c) mailshift authors */
 
 /* doveadm mailshift sync [-u user | -A | -F file]
+   doveadm mailshift login -u user      (run by the mailshift-login service)
+   doveadm mailshift cutover -u user
 
    Runs one copy pass per user (mailshift-copy.c) under the user's lease
    lock in the state store, within the old server's connection cap, and
@@ -8,7 +10,18 @@
    with backoff; credentials or TLS problems fail at once, because
    retrying cannot fix them.  Exit codes follow sysexits.h so that cron
    jobs and scripts can tell "try later" (EX_TEMPFAIL, EX_UNAVAILABLE)
-   from "an admin must act" (EX_NOPERM, EX_CONFIG). */
+   from "an admin must act" (EX_NOPERM, EX_CONFIG).
+
+   "login" is the pass a user's IMAP/POP3 login asks for (mailshift-plugin.c):
+   only when one is due by the state store (first pass, or a delta pass
+   once mailshift_delta_interval has passed), with the password the user
+   logged in with on stdin.  A password the old server accepted is kept
+   encrypted (mailshift-credentials.h) for later delta passes, and carried
+   over as a local hash (mailshift-local-passwd.h).
+
+   "cutover" moves the user to final-sync (the old host now holds their
+   new mail), runs the last pass and sets migrated; the kept password is
+   wiped.  A failed last pass leaves the user in final-sync: run it again. */
 
 #include "lib.h"
 #include "ioloop.h"
@@ -20,21 +33,39 @@
 #include "mail-user.h"
 #include "mail-storage-settings.h"
 #include "mail-storage-service.h"
+#include "master-service.h"
+#include "master-service-settings.h"
+#include "syslog-util.h"
 #include "doveadm-mail.h"
 #include "doveadm-print.h"
 #include "mailshift-settings.h"
 #include "mailshift-source.h"
 #include "mailshift-copy.h"
 #include "mailshift-slots.h"
+#include "mailshift-credentials.h"
+#include "mailshift-local-passwd.h"
+#include "mailshift-login-stamp.h"
 #include "doveadm-mailshift.h"
 #include "state-store.h"
 #include "state-store-lock.h"
 #include "state-store-pass.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <syslog.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #define MAILSHIFT_PASS_ATTEMPTS 4
+/* the login service's client writes the password at once and closes */
+#define MAILSHIFT_LOGIN_STDIN_TIMEOUT_MSECS 5000
+#define MAILSHIFT_LOGIN_MAX_PASSWORD 1024
+
+enum mailshift_pass_mode {
+	MAILSHIFT_PASS_SYNC,
+	MAILSHIFT_PASS_LOGIN,
+	MAILSHIFT_PASS_CUTOVER,
+};
 
 struct mailshift_sync_cmd_context {
 	struct doveadm_mail_cmd_context ctx;
@@ -47,6 +78,12 @@ struct mailshift_sync_cmd_context {
 	   before doveadm drops privileges to the mail user. */
 	const char *password_file;
 	const char *password;
+
+	enum mailshift_pass_mode mode;
+	/* login: the password the user logged in with (stdin), or NULL */
+	char *login_password;
+	/* the captured password kept for kept_user, read in prerun as root */
+	char *kept_password, *kept_user;
 };
 
 struct mailshift_sync_user {
@@ -55,7 +92,24 @@ struct mailshift_sync_user {
 	const struct mailshift_settings *set;
 	struct timeval start;
 	bool show_progress;
+	/* user's home, for the login stamp (NULL: none) */
+	const char *home;
+	struct mailshift_login_stamp stamp;
 };
+
+static void mailshift_wipe_string(char **str)
+{
+	if (*str == NULL)
+		return;
+	safe_memset(*str, 0, strlen(*str));
+	i_free_and_null(*str);
+}
+
+static const char *
+mailshift_credentials_dir(const char *state_dir)
+{
+	return t_strconcat(state_dir, "/credentials", NULL);
+}
 
 static const char *
 mailshift_plugin_env(struct mail_storage_service_user *service_user,
@@ -76,6 +130,49 @@ mailshift_plugin_env(struct mail_storage_service_user *service_user,
 	return NULL;
 }
 
+static const char *
+mailshift_plugin_env_or_default(struct mail_storage_service_user *service_user,
+				const char *name)
+{
+	const char *value = mailshift_plugin_env(service_user, name);
+
+	return value != NULL ? value : mailshift_setting_default(name);
+}
+
+/* A password captured at an earlier login, for users without a master
+   user on the old server.  Root's files: read before privileges drop. */
+static void
+mailshift_sync_load_kept_password(struct mailshift_sync_cmd_context *ctx,
+				  struct mail_storage_service_user *service_user)
+{
+	const char *username =
+		mail_storage_service_user_get_input(service_user)->username;
+	const char *key, *dir, *password, *error;
+	int ret;
+
+	mailshift_wipe_string(&ctx->kept_password);
+	i_free_and_null(ctx->kept_user);
+	key = mailshift_plugin_env_or_default(service_user,
+					      "mailshift_credentials_key");
+	if (*key == '\0' ||
+	    *mailshift_plugin_env_or_default(service_user,
+			"mailshift_source_master_user") != '\0')
+		return;
+	dir = mailshift_credentials_dir(mailshift_plugin_env_or_default(
+		service_user, "mailshift_state_dir"));
+	ret = mailshift_credential_load(dir, key, username, &password, &error);
+	if (ret < 0) {
+		i_error("mailshift: user %s: kept password: %s", username,
+			error);
+		return;
+	}
+	if (ret > 0) {
+		ctx->kept_user = i_strdup(username);
+		ctx->kept_password = i_strdup(password);
+		safe_memset((void *)password, 0, strlen(password));
+	}
+}
+
 static int
 cmd_mailshift_sync_prerun(struct doveadm_mail_cmd_context *_ctx,
 			  struct mail_storage_service_user *service_user,
@@ -85,6 +182,7 @@ cmd_mailshift_sync_prerun(struct doveadm_mail_cmd_context *_ctx,
 		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
 	const char *path, *password, *error;
 
+	mailshift_sync_load_kept_password(ctx, service_user);
 	path = mailshift_plugin_env(service_user,
 				    "mailshift_source_password_file");
 	if (path == NULL || *path == '\0' ||
@@ -104,6 +202,20 @@ cmd_mailshift_sync_prerun(struct doveadm_mail_cmd_context *_ctx,
 	ctx->password = p_strdup(_ctx->pool, password);
 	*error_r = NULL;
 	return 0;
+}
+
+static void mailshift_sync_stamp(struct mailshift_sync_user *su,
+				 enum ms_user_state state, bool inbox_done)
+{
+	const char *error;
+
+	if (su->home == NULL)
+		return;
+	su->stamp.state = state;
+	su->stamp.changed = time(NULL);
+	su->stamp.inbox_done = inbox_done;
+	if (mailshift_login_stamp_write(su->home, &su->stamp, &error) < 0)
+		e_warning(su->user->event, "mailshift: %s", error);
 }
 
 static void
@@ -158,6 +270,10 @@ static int mailshift_sync_progress(const struct mailshift_progress *p,
 
 	if (su->show_progress)
 		mailshift_sync_print_progress(su, p, FALSE);
+	/* INBOX goes first: a login waiting for it (mailshift_login_wait)
+	   may go on */
+	if (p->folders_done > 0 && !su->stamp.inbox_done)
+		mailshift_sync_stamp(su, su->stamp.state, TRUE);
 	mailshift_to_store_progress(p, &sp);
 	if (ms_store_user_progress(ctx->store, su->user->username, &sp,
 				   &error) < 0) {
@@ -197,6 +313,15 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	    null_strcmp(ctx->password_file, su->set->source_password_file) == 0 &&
 	    *su->set->source_master_user != '\0')
 		password = ctx->password;
+	else if (*su->set->source_master_user == '\0' &&
+		 *su->set->source_password == '\0' &&
+		 ctx->login_password != NULL)
+		password = ctx->login_password;
+	else if (*su->set->source_master_user == '\0' &&
+		 *su->set->source_password == '\0' &&
+		 ctx->kept_password != NULL &&
+		 strcmp(ctx->kept_user, su->user->username) == 0)
+		password = ctx->kept_password;
 	else if (mailshift_settings_get_password(su->set, &password,
 						 &error) < 0) {
 		*class_r = MAILSHIFT_SOURCE_ERR_CONFIG;
@@ -266,6 +391,134 @@ mailshift_sync_failure_reason(enum mailshift_source_error class,
 	}
 }
 
+/* run() has the mail user's effective uid (MAIL_STORAGE_SERVICE_FLAG_
+   TEMP_PRIV_DROP); the kept passwords and the passwd-file are root's. */
+static int mailshift_as_root_begin(uid_t *saved_euid_r, const char **error_r)
+{
+	*saved_euid_r = geteuid();
+	if (*saved_euid_r != 0 && seteuid(0) < 0) {
+		*error_r = t_strdup_printf("seteuid(0) failed: %m (doveadm "
+			"must run as root to keep captured passwords)");
+		return -1;
+	}
+	return 0;
+}
+
+static void mailshift_as_root_end(uid_t saved_euid)
+{
+	if (saved_euid != 0 && seteuid(saved_euid) < 0)
+		i_fatal("seteuid(%s) failed: %m", dec2str(saved_euid));
+}
+
+/* The old server accepted the password the user logged in with: keep it
+   for the delta passes, and as a local hash for the day the old server
+   is gone. */
+static void mailshift_sync_keep_login_password(struct mailshift_sync_user *su)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	const char *error;
+	uid_t euid;
+	int ret;
+
+	if (mailshift_as_root_begin(&euid, &error) < 0) {
+		e_error(su->user->event, "mailshift: %s", error);
+		return;
+	}
+	if (*su->set->credentials_key != '\0' &&
+	    null_strcmp(ctx->kept_password, ctx->login_password) != 0) {
+		if (mailshift_credential_store(
+			mailshift_credentials_dir(su->set->state_dir),
+			su->set->credentials_key, su->user->username,
+			ctx->login_password, &error) < 0) {
+			e_error(su->user->event, "mailshift: cannot keep the "
+				"password for delta passes: %s", error);
+		}
+	}
+	if (*su->set->local_passwd_file != '\0') {
+		ret = mailshift_local_passwd_set(su->set->local_passwd_file,
+						 su->user->username,
+						 ctx->login_password, &error);
+		if (ret < 0) {
+			e_error(su->user->event, "mailshift: cannot carry the "
+				"password over to %s: %s",
+				su->set->local_passwd_file, error);
+		} else if (ret > 0) {
+			e_info(su->user->event, "mailshift: password carried "
+			       "over to %s", su->set->local_passwd_file);
+		}
+	}
+	mailshift_as_root_end(euid);
+}
+
+static void mailshift_sync_wipe_kept_password(struct mailshift_sync_user *su)
+{
+	const char *error;
+	uid_t euid;
+
+	if (mailshift_as_root_begin(&euid, &error) < 0 ||
+	    mailshift_credential_wipe(
+		mailshift_credentials_dir(su->set->state_dir),
+		su->user->username, &error) < 0) {
+		e_error(su->user->event, "mailshift: cannot wipe the kept "
+			"password: %s", error);
+	}
+	mailshift_as_root_end(euid);
+}
+
+/* Decide from the state store whether this command runs a pass for the
+   user now.  Returns 1 to run it (with *state_r the state it runs in),
+   0 to skip, -1 on error. */
+static int
+mailshift_sync_decide(struct mailshift_sync_user *su,
+		      enum ms_user_state *state_r)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	struct doveadm_mail_cmd_context *_ctx = &ctx->ctx;
+	struct mail_user *user = su->user;
+	struct mailshift_login_stamp as_stamp;
+	struct ms_user_record *rec;
+	const char *error;
+	int ret;
+
+	ret = ms_store_user_get(ctx->store, user->username, &rec, &error);
+	if (ret < 0) {
+		e_error(user->event, "mailshift: state store: %s", error);
+		_ctx->exit_code = EX_TEMPFAIL;
+		return -1;
+	}
+	*state_r = ret > 0 ? rec->state : MS_USER_STATE_PENDING;
+	i_zero(&as_stamp);
+	as_stamp.state = *state_r;
+	if (ret > 0) {
+		as_stamp.changed = *state_r == MS_USER_STATE_SYNCED ?
+			rec->last_pass_finished : rec->state_changed;
+		/* we hold the lock: a user left syncing is a dead pass */
+		if (*state_r == MS_USER_STATE_SYNCING)
+			as_stamp.changed = 0;
+	}
+	ms_user_record_free(&rec);
+
+	if (*state_r == MS_USER_STATE_MIGRATED) {
+		/* after cutover the new server is authoritative: a pass
+		   from the old one could only bring back stale mail */
+		if (ctx->mode != MAILSHIFT_PASS_LOGIN) {
+			e_info(user->event, "mailshift: user %s is migrated; "
+			       "nothing to copy", user->username);
+		}
+		mailshift_sync_stamp(su, MS_USER_STATE_MIGRATED, TRUE);
+		return 0;
+	}
+	if (ctx->mode == MAILSHIFT_PASS_LOGIN &&
+	    !mailshift_login_pass_due(&as_stamp, time(NULL),
+				      su->set->delta_interval_secs,
+				      su->set->lease_secs)) {
+		e_debug(user->event, "mailshift: login: no pass due (%s)",
+			ms_user_state_to_str(*state_r));
+		return 0;
+	}
+	return 1;
+}
+
 static int
 cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		       struct mail_user *user)
@@ -274,9 +527,9 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
 	struct mailshift_sync_user su;
 	struct mailshift_progress progress;
-	struct ms_user_record *rec;
 	struct ms_progress sp;
 	enum mailshift_source_error class = MAILSHIFT_SOURCE_OK;
+	enum ms_user_state state, end_state;
 	const char *error, *holder, *reason = NULL;
 	int slot_fd = -1, ret;
 
@@ -284,7 +537,10 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	i_zero(&progress);
 	su.cmd = ctx;
 	su.user = user;
-	su.show_progress = isatty(STDERR_FILENO) != 0;
+	su.show_progress = ctx->mode != MAILSHIFT_PASS_LOGIN &&
+		isatty(STDERR_FILENO) != 0;
+	if (mail_user_get_home(user, &su.home) <= 0)
+		su.home = NULL;
 	io_loop_time_refresh();
 	su.start = ioloop_timeval;
 	user->dsyncing = TRUE;
@@ -299,35 +555,33 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 					&ctx->store, &ctx->store_uri) < 0)
 		return -1;
 
-	ret = ms_store_user_get(ctx->store, user->username, &rec, &error);
-	if (ret < 0) {
-		e_error(user->event, "mailshift: state store: %s", error);
-		_ctx->exit_code = EX_TEMPFAIL;
-		return -1;
-	}
-	if (ret > 0 && rec->state == MS_USER_STATE_MIGRATED) {
-		/* after cutover the new server is authoritative: a pass
-		   from the old one could only bring back stale mail */
-		e_info(user->event, "mailshift: user %s is migrated; "
-		       "nothing to copy", user->username);
-		ms_user_record_free(&rec);
-		return 0;
-	}
-	ms_user_record_free(&rec);
-
 	ret = ms_store_user_lock(ctx->store, user->username, ctx->lock_owner,
 				 su.set->lease_secs, &holder, &error);
 	if (ret <= 0) {
-		if (ret == 0) {
-			e_error(user->event, "mailshift: a pass for user %s is "
-				"already running (%s)", user->username, holder);
-		} else {
+		if (ret < 0) {
 			e_error(user->event, "mailshift: state store: %s",
 				error);
+			_ctx->exit_code = EX_TEMPFAIL;
+			return -1;
 		}
+		if (ctx->mode == MAILSHIFT_PASS_LOGIN) {
+			/* another login's pass: the one wanted */
+			return 0;
+		}
+		e_error(user->event, "mailshift: a pass for user %s is "
+			"already running (%s)", user->username, holder);
 		_ctx->exit_code = EX_TEMPFAIL;
 		return -1;
 	}
+	/* decided under the lock: two logins at once start one pass */
+	ret = mailshift_sync_decide(&su, &state);
+	if (ret <= 0) {
+		(void)ms_store_user_unlock(ctx->store, user->username,
+					   ctx->lock_owner, &error);
+		return ret;
+	}
+	if (ctx->mode == MAILSHIFT_PASS_CUTOVER)
+		state = MS_USER_STATE_FINAL_SYNC;
 
 	if (mailshift_slot_acquire(su.set->state_dir, su.set->source_host,
 				   su.set->source_max_connections, &slot_fd,
@@ -339,10 +593,17 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		return -1;
 	}
 
+	/* final-sync stays final-sync while its last passes run: the old
+	   host holds the user's mail until migrated */
 	if (ms_store_user_pass_begin(ctx->store, user->username, &error) < 0 ||
 	    ms_store_user_set_state(ctx->store, user->username,
+				    state == MS_USER_STATE_FINAL_SYNC ?
+				    MS_USER_STATE_FINAL_SYNC :
 				    MS_USER_STATE_SYNCING, NULL, &error) < 0)
 		e_warning(user->event, "mailshift: state store: %s", error);
+	mailshift_sync_stamp(&su, state == MS_USER_STATE_FINAL_SYNC ?
+			     MS_USER_STATE_FINAL_SYNC : MS_USER_STATE_SYNCING,
+			     FALSE);
 
 	ret = mailshift_sync_attempts(&su, &progress, &class, &error);
 	if (su.show_progress)
@@ -359,22 +620,36 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 					 "the new server (see the log)",
 					 progress.msgs_refused);
 	}
+	if (ret == 0 && ctx->login_password != NULL)
+		mailshift_sync_keep_login_password(&su);
+
+	if (state != MS_USER_STATE_FINAL_SYNC)
+		end_state = ret < 0 ? MS_USER_STATE_FAILED : MS_USER_STATE_SYNCED;
+	else if (ret == 0 && ctx->mode == MAILSHIFT_PASS_CUTOVER)
+		end_state = MS_USER_STATE_MIGRATED;
+	else
+		end_state = MS_USER_STATE_FINAL_SYNC;
 	mailshift_to_store_progress(&progress, &sp);
 	if (ms_store_user_pass_end(ctx->store, user->username, &sp,
 				   &error) < 0 ||
-	    ms_store_user_set_state(ctx->store, user->username,
-				    ret < 0 ? MS_USER_STATE_FAILED :
-				    MS_USER_STATE_SYNCED, reason, &error) < 0 ||
+	    ms_store_user_set_state(ctx->store, user->username, end_state,
+				    reason, &error) < 0 ||
 	    ms_store_user_unlock(ctx->store, user->username, ctx->lock_owner,
 				 &error) < 0) {
 		e_error(user->event, "mailshift: state store: %s", error);
 		if (_ctx->exit_code == 0)
 			_ctx->exit_code = EX_TEMPFAIL;
 		ret = -1;
+	} else if (end_state == MS_USER_STATE_MIGRATED) {
+		/* deltas are over: the captured password has no more use */
+		mailshift_sync_wipe_kept_password(&su);
+		e_info(user->event, "mailshift: user %s is migrated",
+		       user->username);
 	}
+	mailshift_sync_stamp(&su, end_state, TRUE);
 
 	doveadm_print(user->username);
-	doveadm_print(ret < 0 ? "failed" : "synced");
+	doveadm_print(ret < 0 ? "failed" : ms_user_state_to_str(end_state));
 	doveadm_print(t_strdup_printf("%u/%u", progress.folders_done,
 				      progress.folders_total));
 	doveadm_print_num(progress.msgs_done);
@@ -408,27 +683,137 @@ static void cmd_mailshift_sync_init(struct doveadm_mail_cmd_context *_ctx,
 	doveadm_print_header_simple("unchanged");
 }
 
+/* login: the password arrives on stdin (the login service's socket) and
+   nothing is printed (the client has gone). */
+static void mailshift_login_read_password(struct mailshift_sync_cmd_context *ctx)
+{
+	char buf[MAILSHIFT_LOGIN_MAX_PASSWORD + 2];
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	size_t len = 0;
+	ssize_t ret;
+
+	if (isatty(STDIN_FILENO) != 0)
+		return;
+	while (len < sizeof(buf) - 1) {
+		if (poll(&pfd, 1, MAILSHIFT_LOGIN_STDIN_TIMEOUT_MSECS) <= 0)
+			break;
+		ret = read(STDIN_FILENO, buf + len, sizeof(buf) - 1 - len);
+		if (ret <= 0)
+			break;
+		len += ret;
+	}
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] != '\0' && strlen(buf) <= MAILSHIFT_LOGIN_MAX_PASSWORD)
+		ctx->login_password = i_strdup(buf);
+	safe_memset(buf, 0, sizeof(buf));
+}
+
+/* doveadm believes it runs on a terminal and logs to stderr, which the
+   login service's master marks as errors ("mailshift-login: Error:
+   doveadm(user): Info: ...").  Log where Dovecot's own services do. */
+static void mailshift_login_log_like_services(void)
+{
+	const struct master_service_settings *set =
+		master_service_settings_get(master_service);
+
+	if (isatty(STDERR_FILENO) != 0)
+		return;
+	if (strcmp(set->log_path, "syslog") == 0) {
+		int facility;
+
+		if (!syslog_facility_find(set->syslog_facility, &facility))
+			facility = LOG_MAIL;
+		i_set_failure_syslog(set->instance_name, LOG_NDELAY, facility);
+		return;
+	}
+	i_set_failure_file(set->log_path, "");
+	if (*set->info_log_path != '\0' &&
+	    strcmp(set->info_log_path, "syslog") != 0)
+		i_set_info_file(set->info_log_path);
+	i_set_failure_timestamp_format(set->log_timestamp);
+}
+
+static void cmd_mailshift_login_preinit(struct doveadm_mail_cmd_context *_ctx)
+{
+	const char *username = _ctx->cctx->username;
+
+	mailshift_login_log_like_services();
+
+	/* the login service's socket is open to every imap process: it may
+	   start one user's pass, nothing more */
+	if (_ctx->iterate_all_users || _ctx->users_list_input != NULL ||
+	    username == NULL || strpbrk(username, "*?") != NULL) {
+		i_fatal_status(EX_USAGE, "doveadm mailshift login takes "
+			       "exactly one user: -u USER");
+	}
+}
+
+static void cmd_mailshift_login_init(struct doveadm_mail_cmd_context *_ctx,
+				     const char *const args[])
+{
+	struct mailshift_sync_cmd_context *ctx =
+		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
+	int fd;
+
+	mailshift_login_read_password(ctx);
+	fd = open("/dev/null", O_WRONLY);
+	if (fd != -1) {
+		if (dup2(fd, STDOUT_FILENO) < 0)
+			i_error("dup2(/dev/null) failed: %m");
+		i_close_fd(&fd);
+	}
+	cmd_mailshift_sync_init(_ctx, args);
+}
+
 static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)
 {
 	struct mailshift_sync_cmd_context *ctx =
 		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
 
 	ms_store_close(&ctx->store);
+	mailshift_wipe_string(&ctx->login_password);
+	mailshift_wipe_string(&ctx->kept_password);
+	i_free(ctx->kept_user);
 	if (ctx->password != NULL) {
 		safe_memset((void *)ctx->password, 0, strlen(ctx->password));
 		ctx->password = NULL;
 	}
 }
 
-struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void)
+static struct doveadm_mail_cmd_context *
+cmd_mailshift_pass_alloc(enum mailshift_pass_mode mode)
 {
 	struct mailshift_sync_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct mailshift_sync_cmd_context);
+	ctx->mode = mode;
 	ctx->ctx.v.init = cmd_mailshift_sync_init;
 	ctx->ctx.v.prerun = cmd_mailshift_sync_prerun;
 	ctx->ctx.v.run = cmd_mailshift_sync_run;
 	ctx->ctx.v.deinit = cmd_mailshift_sync_deinit;
+	if (mode == MAILSHIFT_PASS_LOGIN) {
+		ctx->ctx.v.preinit = cmd_mailshift_login_preinit;
+		ctx->ctx.v.init = cmd_mailshift_login_init;
+	}
+	/* keep root's saved uid: kept passwords are root's files (a single
+	   -u user would otherwise drop privileges for good) */
+	ctx->ctx.service_flags |= MAIL_STORAGE_SERVICE_FLAG_TEMP_PRIV_DROP;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	return &ctx->ctx;
+}
+
+struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void)
+{
+	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_SYNC);
+}
+
+struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void)
+{
+	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_LOGIN);
+}
+
+struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void)
+{
+	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_CUTOVER);
 }

@@ -1,8 +1,8 @@
 /* Copyright (c) mailshift authors */
 
-/* lib20_doveadm_mailshift_plugin.so: "doveadm mailshift sync" and
-   "doveadm mailshift status".  doveadm loads it from
-   $moduledir/doveadm; it needs no mail plugin. */
+/* lib20_doveadm_mailshift_plugin.so: "doveadm mailshift sync|login|
+   cutover|status".  doveadm loads it from $moduledir/doveadm; it needs no
+   mail plugin (lib20_mailshift_plugin.so only starts "login"). */
 
 #include "lib.h"
 #include "module-dir.h"
@@ -22,6 +22,22 @@ static struct doveadm_cmd_ver2 mailshift_commands[] = {
 	{
 		.name = "mailshift sync",
 		.mail_cmd = cmd_mailshift_sync_alloc,
+		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAMS_END
+	},
+	{
+		.name = "mailshift login",
+		.mail_cmd = cmd_mailshift_login_alloc,
+		.usage = "-u <user>",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAMS_END
+	},
+	{
+		.name = "mailshift cutover",
+		.mail_cmd = cmd_mailshift_cutover_alloc,
 		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_MAIL_COMMON

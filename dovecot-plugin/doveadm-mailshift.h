@@ -10,6 +10,8 @@ struct ms_store;
 
 /* doveadm-mailshift-cmd-sync.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void);
+struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void);
+struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void);
 /* doveadm-mailshift-cmd-status.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_status_alloc(void);
 

@@ -65,7 +65,25 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	DEF(MS_SET_TIME, lease_secs, "mailshift_lease", "5min", 30, 86400),
 	DEF(MS_SET_BOOL, special_use_mapping, "mailshift_special_use_mapping",
 	    "yes", 0, 0),
+	DEF(MS_SET_TIME, delta_interval_secs, "mailshift_delta_interval",
+	    "15min", 0, 7*86400),
+	DEF(MS_SET_STR, login_socket, "mailshift_login_socket",
+	    "mailshift-login", 0, 0),
+	DEF(MS_SET_TIME, login_wait_secs, "mailshift_login_wait", "0", 0, 300),
+	DEF(MS_SET_STR, credentials_key, "mailshift_credentials_key",
+	    "/etc/dovecot/mailshift-credentials.key", 0, 0),
+	DEF(MS_SET_STR, local_passwd_file, "mailshift_local_passwd_file",
+	    "", 0, 0),
 };
+
+const char *mailshift_setting_default(const char *name)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_setting_defs); i++) {
+		if (strcmp(mailshift_setting_defs[i].name, name) == 0)
+			return mailshift_setting_defs[i].default_value;
+	}
+	return NULL;
+}
 
 static int
 mailshift_setting_parse(const struct mailshift_setting_def *def,
@@ -211,9 +229,8 @@ int mailshift_settings_read(struct mail_user *user,
 	return 0;
 }
 
-static int
-mailshift_read_secret_file(const char *path, const char **secret_r,
-			   const char **error_r)
+int mailshift_read_secret_file(const char *path, const char **secret_r,
+			       const char **error_r)
 {
 	char buf[1024];
 	struct stat st;

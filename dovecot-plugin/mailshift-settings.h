@@ -39,6 +39,15 @@ struct mailshift_settings {
 	bool special_use_mapping;
 	/* "old=new" pairs from mailshift_folder_map, mailshift_folder_map2.. */
 	const char *const *folder_map;
+
+	/* first login and delta passes (mailshift-plugin.c, "login") */
+	unsigned int delta_interval_secs;
+	const char *login_socket;
+	unsigned int login_wait_secs;
+	/* captured passwords, encrypted at rest; "" = never kept */
+	const char *credentials_key;
+	/* carry a verified password over as a local hash; "" = off */
+	const char *local_passwd_file;
 };
 
 /* Read the user's mailshift settings.  Returns 0 and fills set_r
@@ -55,5 +64,15 @@ int mailshift_settings_read(struct mail_user *user,
 int mailshift_settings_get_password(const struct mailshift_settings *set,
 				    const char **password_r,
 				    const char **error_r);
+
+/* The default of a mailshift_* setting (for code that runs before the
+   user exists, e.g. doveadm's prerun as root), or NULL if there is no
+   such setting. */
+const char *mailshift_setting_default(const char *name);
+
+/* Read the first line of a secret file, refusing one that group or others
+   can read.  Returns 0 and *secret_r (data stack), or -1 with error_r. */
+int mailshift_read_secret_file(const char *path, const char **secret_r,
+			       const char **error_r);
 
 #endif

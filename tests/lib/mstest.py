@@ -38,6 +38,9 @@ import rig
 
 MASTER_PASSWORD = "master-pw"            # the old rig's master password
 USER = "alice"
+# the build under test (run-all exports it; default: the tree's build/)
+BUILD = os.environ.get("BUILD") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 
 # sysexits.h, as `doveadm mailshift sync` uses them
 EX_OK = 0
@@ -169,6 +172,49 @@ class Migration:
                                mail_plugins=mail_plugins,
                                extra_conf="plugin {\n%s}\n%s"
                                % (plugin, extra_conf)).start()
+        return self.new
+
+    def start_new_login(self, name="new", *, passdbs=None, extra_conf="",
+                        **overrides):
+        """Start a NEW Dovecot where IMAP/POP3 logins start passes: the
+        mail plugin loaded for imap and pop3, and the mailshift-login
+        script service of conf.d/90-mailshift.conf running doveadm with
+        this server's config (through a wrapper that also carries the
+        ASan preload, which the script service would otherwise strip).
+        passdbs: passdb { } blocks replacing the users-file ones."""
+        conf = os.path.join(os.path.abspath(self.tmp), name, "dovecot.conf")
+        wrapper = os.path.join(self.tmp, "mailshift-login-" + name)
+        exports = "".join("export %s='%s'\n" % kv
+                          for kv in sorted(rig.asan_env().items()))
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n%sexec /usr/bin/doveadm -c %s mailshift "
+                    "login \"$@\"\n" % (exports, conf))
+        os.chmod(wrapper, 0o755)
+        service = """
+protocol imap {
+  mail_plugins = $mail_plugins mailshift
+}
+protocol pop3 {
+  mail_plugins = $mail_plugins mailshift
+}
+service mailshift-login {
+  executable = script %s
+  user = root
+  unix_listener mailshift-login {
+    user = nobody
+    mode = 0600
+  }
+}
+""" % wrapper
+        overrides.setdefault("credentials_key",
+                             os.path.join(self.tmp, "credentials.key"))
+        plugin = "".join("  mailshift_%s = %s\n" % (k, v)
+                         for k, v in sorted(self.settings(**overrides)
+                                            .items()))
+        self.new = rig.Dovecot(self.tmp, name, passdbs=passdbs,
+                               plugin_dir=os.path.join(BUILD, "modules"),
+                               extra_conf="plugin {\n%s}\n%s%s"
+                               % (plugin, extra_conf, service)).start()
         return self.new
 
     def fill_quick(self, user=USER, seed=1, extra=()):

@@ -87,7 +87,7 @@ class Dovecot:
                  mail_location="maildir:~/Maildir", users=None,
                  master_user=("master", "master-pw"), tls=False,
                  extra_conf="", plugin_dir=None, special_use=None,
-                 mail_plugins=""):
+                 mail_plugins="", passdbs=None):
         if layout not in ("plain", "courier"):
             raise ValueError("layout must be plain or courier")
         self.name = name
@@ -102,6 +102,8 @@ class Dovecot:
         self.extra_conf = extra_conf
         self.plugin_dir = plugin_dir
         self.mail_plugins = mail_plugins
+        # passdb { } blocks replacing the users file's (None: keep them)
+        self.passdbs = passdbs
         self.special_use = dict(DEFAULT_SPECIAL_USE if special_use is None
                                 else special_use)
         self.conf_path = os.path.join(self.dir, "dovecot.conf")
@@ -208,16 +210,7 @@ mail_location = {mail_location}
 mail_plugins = $mail_plugins {mail_plugins}
 mail_max_userip_connections = 200
 {plugin_dir}{import_env}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {d}/master-users
-  master = yes
-  result_success = continue
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {d}/users
-}}
+{passdbs}
 userdb {{
   driver = passwd-file
   args = {d}/users
@@ -255,11 +248,26 @@ service pop3-login {{
            import_env=("import_environment = $import_environment "
                        "LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS\n"
                        if asan else ""),
+           passdbs=self.passdbs if self.passdbs is not None else
+           self._default_passdbs(d),
            prefix=self.prefix, sep=self.sep, boxes=boxes, port=self.port,
            imaps_port=self.imaps_port or 0, pop3_port=self.pop3_port,
            extra=self.extra_conf)
         with open(self.conf_path, "w") as f:
             f.write(conf)
+
+    @staticmethod
+    def _default_passdbs(d):
+        return """passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/master-users
+  master = yes
+  result_success = continue
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/users
+}}""".format(d=d)
 
     # ------------------------------------------------------------ process
     def start(self, timeout=20):

@@ -1,0 +1,276 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "str.h"
+#include "hex-binary.h"
+#include "sha2.h"
+#include "safe-memset.h"
+#include "write-full.h"
+#include "mkdir-parents.h"
+#include "mailshift-settings.h"
+#include "mailshift-credentials.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define CRED_MAGIC "MSC1"
+#define CRED_MAGIC_LEN 4
+#define CRED_KEY_LEN 32
+#define CRED_NONCE_LEN 12
+#define CRED_TAG_LEN 16
+#define CRED_MAX_PASSWORD 1024
+#define CRED_FILE_MAX (CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + \
+		       CRED_MAX_PASSWORD)
+
+static const char *credential_path(const char *dir, const char *username)
+{
+	unsigned char digest[SHA256_RESULTLEN];
+
+	sha256_get_digest(username, strlen(username), digest);
+	return t_strconcat(dir, "/", binary_to_hex(digest, sizeof(digest)),
+			   NULL);
+}
+
+static int credential_key_create(const char *key_path, const char **error_r)
+{
+	unsigned char key[CRED_KEY_LEN];
+	const char *hex;
+	int fd;
+
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		*error_r = "RAND_bytes() failed: no randomness for a new key";
+		return -1;
+	}
+	hex = t_strconcat(binary_to_hex(key, sizeof(key)), "\n", NULL);
+	safe_memset(key, 0, sizeof(key));
+	fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return 0; /* another pass created it just now */
+		*error_r = t_strdup_printf("open(%s) failed: %m", key_path);
+		return -1;
+	}
+	if (write_full(fd, hex, strlen(hex)) < 0 || fsync(fd) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", key_path);
+		i_close_fd(&fd);
+		i_unlink(key_path);
+		return -1;
+	}
+	i_close_fd(&fd);
+	i_info("mailshift: created %s, the key that encrypts captured "
+	       "passwords (keep it with the state store's backups)", key_path);
+	return 0;
+}
+
+static int credential_key_read(const char *key_path, bool create,
+			       unsigned char key_r[CRED_KEY_LEN],
+			       const char **error_r)
+{
+	const char *hex, *error;
+	buffer_t *key;
+
+	if (create && access(key_path, F_OK) < 0 && errno == ENOENT &&
+	    credential_key_create(key_path, error_r) < 0)
+		return -1;
+	if (mailshift_read_secret_file(key_path, &hex, &error) < 0) {
+		*error_r = t_strdup_printf("mailshift_credentials_key: %s",
+					   error);
+		return -1;
+	}
+	key = t_buffer_create(CRED_KEY_LEN);
+	if (strlen(hex) != CRED_KEY_LEN * 2 ||
+	    hex_to_binary(hex, key) < 0) {
+		*error_r = t_strdup_printf("mailshift_credentials_key: %s must "
+			"hold 64 hex digits (move it away and a new one is "
+			"created; kept passwords are then lost)", key_path);
+		return -1;
+	}
+	memcpy(key_r, key->data, CRED_KEY_LEN);
+	safe_memset(buffer_get_modifiable_data(key, NULL), 0, key->used);
+	safe_memset((void *)hex, 0, strlen(hex));
+	return 0;
+}
+
+/* AES-256-GCM with the user name as additional data.  encrypt: in =
+   plaintext, out = ciphertext, tag written; decrypt: tag checked.
+   Returns 0 or -1. */
+static int credential_crypt(bool encrypt, const unsigned char *key,
+			    const unsigned char *nonce, const char *username,
+			    const unsigned char *in, int in_len,
+			    unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX *cctx = EVP_CIPHER_CTX_new();
+	int len, ok;
+
+	if (cctx == NULL)
+		return -1;
+	ok = EVP_CipherInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
+			       encrypt ? 1 : 0) == 1 &&
+		EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_IVLEN,
+				    CRED_NONCE_LEN, NULL) == 1 &&
+		EVP_CipherInit_ex(cctx, NULL, NULL, key, nonce, -1) == 1 &&
+		EVP_CipherUpdate(cctx, NULL, &len,
+				 (const unsigned char *)username,
+				 (int)strlen(username)) == 1 &&
+		EVP_CipherUpdate(cctx, out, &len, in, in_len) == 1;
+	if (ok && !encrypt) {
+		ok = EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG,
+					 CRED_TAG_LEN, tag) == 1;
+	}
+	ok = ok && EVP_CipherFinal_ex(cctx, out + len, &len) == 1;
+	if (ok && encrypt) {
+		ok = EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG,
+					 CRED_TAG_LEN, tag) == 1;
+	}
+	EVP_CIPHER_CTX_free(cctx);
+	return ok ? 0 : -1;
+}
+
+int mailshift_credential_store(const char *dir, const char *key_path,
+			       const char *username, const char *password,
+			       const char **error_r)
+{
+	unsigned char key[CRED_KEY_LEN];
+	unsigned char file[CRED_FILE_MAX];
+	unsigned char *nonce = file + CRED_MAGIC_LEN;
+	unsigned char *tag = nonce + CRED_NONCE_LEN;
+	unsigned char *ct = tag + CRED_TAG_LEN;
+	size_t pw_len = strlen(password), file_len;
+	const char *path, *tmp_path;
+	int fd, ret;
+
+	if (pw_len == 0 || pw_len > CRED_MAX_PASSWORD) {
+		*error_r = "password is empty or longer than 1024 bytes";
+		return -1;
+	}
+	if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
+		*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+		return -1;
+	}
+	if (credential_key_read(key_path, TRUE, key, error_r) < 0)
+		return -1;
+	memcpy(file, CRED_MAGIC, CRED_MAGIC_LEN);
+	if (RAND_bytes(nonce, CRED_NONCE_LEN) != 1) {
+		safe_memset(key, 0, sizeof(key));
+		*error_r = "RAND_bytes() failed";
+		return -1;
+	}
+	ret = credential_crypt(TRUE, key, nonce, username,
+			       (const unsigned char *)password, (int)pw_len,
+			       ct, tag);
+	safe_memset(key, 0, sizeof(key));
+	if (ret < 0) {
+		*error_r = "AES-256-GCM encryption failed (OpenSSL)";
+		return -1;
+	}
+	file_len = CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + pw_len;
+
+	path = credential_path(dir, username);
+	tmp_path = t_strconcat(path, ".tmp", NULL);
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
+		return -1;
+	}
+	if (write_full(fd, file, file_len) < 0 || fsync(fd) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
+		i_close_fd(&fd);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (rename(tmp_path, path) < 0) {
+		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
+					   tmp_path, path);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	return 0;
+}
+
+int mailshift_credential_load(const char *dir, const char *key_path,
+			      const char *username, const char **password_r,
+			      const char **error_r)
+{
+	unsigned char key[CRED_KEY_LEN], file[CRED_FILE_MAX + 1];
+	unsigned char plain[CRED_MAX_PASSWORD + 1];
+	const char *path = credential_path(dir, username);
+	ssize_t len;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	len = read(fd, file, sizeof(file));
+	i_close_fd(&fd);
+	if (len < 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %m", path);
+		return -1;
+	}
+	if (len <= CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN ||
+	    len > CRED_FILE_MAX ||
+	    memcmp(file, CRED_MAGIC, CRED_MAGIC_LEN) != 0) {
+		*error_r = t_strdup_printf("%s is not a mailshift credential "
+			"file (remove it; the user's next login stores the "
+			"password again)", path);
+		return -1;
+	}
+	if (credential_key_read(key_path, FALSE, key, error_r) < 0)
+		return -1;
+	len -= CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN;
+	ret = credential_crypt(FALSE, key,
+			       file + CRED_MAGIC_LEN,
+			       username,
+			       file + CRED_MAGIC_LEN + CRED_NONCE_LEN +
+			       CRED_TAG_LEN, (int)len, plain,
+			       file + CRED_MAGIC_LEN + CRED_NONCE_LEN);
+	safe_memset(key, 0, sizeof(key));
+	if (ret < 0) {
+		*error_r = t_strdup_printf("%s does not decrypt with %s (was "
+			"the key replaced?  Remove the file; the user's next "
+			"login stores the password again)", path, key_path);
+		return -1;
+	}
+	plain[len] = '\0';
+	*password_r = t_strdup((const char *)plain);
+	safe_memset(plain, 0, sizeof(plain));
+	return 1;
+}
+
+int mailshift_credential_wipe(const char *dir, const char *username,
+			      const char **error_r)
+{
+	const char *path = credential_path(dir, username);
+	unsigned char zeros[CRED_FILE_MAX];
+	int fd;
+
+	fd = open(path, O_WRONLY | O_NOFOLLOW);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	/* overwrite first: an unlinked file's blocks keep the ciphertext,
+	   and the key may outlive this user */
+	memset(zeros, 0, sizeof(zeros));
+	if (write_full(fd, zeros, sizeof(zeros)) < 0 || fsync(fd) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		*error_r = t_strdup_printf("unlink(%s) failed: %m", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* Copyright (c) mailshift authors */
+
+#include "lib.h"
+#include "str.h"
+#include "strescape.h"
+#include "write-full.h"
+#include "mailshift-login-stamp.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define MAILSHIFT_LOGIN_STAMP_NAME ".mailshift-state"
+#define MAILSHIFT_FAILED_RETRY_SECS 60
+
+static const char *mailshift_login_stamp_path(const char *home)
+{
+	return t_strconcat(home, "/" MAILSHIFT_LOGIN_STAMP_NAME, NULL);
+}
+
+int mailshift_login_stamp_read(const char *home,
+			       struct mailshift_login_stamp *stamp_r,
+			       const char **error_r)
+{
+	const char *path = mailshift_login_stamp_path(home);
+	const char *const *fields;
+	char buf[256];
+	long long changed;
+	ssize_t ret;
+	int fd;
+
+	i_zero(stamp_r);
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	ret = read(fd, buf, sizeof(buf) - 1);
+	i_close_fd(&fd);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %m", path);
+		return -1;
+	}
+	buf[ret] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	/* <state> TAB <unix time> TAB inbox|- */
+	fields = t_strsplit_tabescaped(buf);
+	if (str_array_length(fields) < 3 ||
+	    !ms_user_state_from_str(fields[0], &stamp_r->state) ||
+	    str_to_llong(fields[1], &changed) < 0) {
+		*error_r = t_strdup_printf("%s is damaged (delete it; the next "
+					   "login writes it again)", path);
+		return -1;
+	}
+	stamp_r->changed = (time_t)changed;
+	stamp_r->inbox_done = strcmp(fields[2], "inbox") == 0;
+	return 1;
+}
+
+int mailshift_login_stamp_write(const char *home,
+				const struct mailshift_login_stamp *stamp,
+				const char **error_r)
+{
+	const char *path = mailshift_login_stamp_path(home);
+	const char *tmp_path = t_strconcat(path, ".tmp", NULL);
+	string_t *line = t_str_new(64);
+	int fd;
+
+	str_printfa(line, "%s\t%lld\t%s\n", ms_user_state_to_str(stamp->state),
+		    (long long)stamp->changed,
+		    stamp->inbox_done ? "inbox" : "-");
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
+		return -1;
+	}
+	if (write_full(fd, str_data(line), str_len(line)) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
+		i_close_fd(&fd);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (rename(tmp_path, path) < 0) {
+		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
+					   tmp_path, path);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	return 0;
+}
+
+bool mailshift_login_pass_due(const struct mailshift_login_stamp *stamp,
+			      time_t now, unsigned int delta_interval_secs,
+			      unsigned int lease_secs)
+{
+	if (stamp == NULL)
+		return TRUE;
+	switch (stamp->state) {
+	case MS_USER_STATE_PENDING:
+		return TRUE;
+	case MS_USER_STATE_SYNCING:
+		return now - stamp->changed > (time_t)lease_secs;
+	case MS_USER_STATE_SYNCED:
+		return now - stamp->changed >= (time_t)delta_interval_secs;
+	case MS_USER_STATE_FAILED:
+		return now - stamp->changed >= MAILSHIFT_FAILED_RETRY_SECS;
+	case MS_USER_STATE_FINAL_SYNC:
+	case MS_USER_STATE_MIGRATED:
+		return FALSE;
+	}
+	return FALSE;
+}
