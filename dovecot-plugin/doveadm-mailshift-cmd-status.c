@@ -119,6 +119,44 @@ cmd_mailshift_status_init(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
 	doveadm_print_header_simple("reason");
 }
 
+#define MAILSHIFT_BAR_WIDTH 40
+
+/* On a terminal: one bar for the whole migration.  '#' migrated, '=' copied
+   and kept in sync (synced, final-sync), '~' being copied, '!' failed,
+   '.' not started. */
+static void mailshift_status_append_bar(string_t *out,
+					const unsigned int *counts,
+					unsigned int users)
+{
+	static const struct {
+		enum ms_user_state state;
+		char mark;
+	} order[] = {
+		{ MS_USER_STATE_MIGRATED, '#' },
+		{ MS_USER_STATE_FINAL_SYNC, '=' },
+		{ MS_USER_STATE_SYNCED, '=' },
+		{ MS_USER_STATE_SYNCING, '~' },
+		{ MS_USER_STATE_FAILED, '!' },
+		{ MS_USER_STATE_PENDING, '.' },
+	};
+	unsigned int done = 0, drawn = 0, upto, copied;
+
+	str_append_c(out, '[');
+	for (unsigned int i = 0; i < N_ELEMENTS(order); i++) {
+		done += counts[order[i].state];
+		/* cumulative rounding: the bar always has the full width */
+		upto = (done * MAILSHIFT_BAR_WIDTH + users / 2) / users;
+		for (; drawn < upto; drawn++)
+			str_append_c(out, order[i].mark);
+	}
+	copied = counts[MS_USER_STATE_MIGRATED] +
+		counts[MS_USER_STATE_FINAL_SYNC] +
+		counts[MS_USER_STATE_SYNCED];
+	str_printfa(out, "] %u%% copied, %u%% migrated\n",
+		    copied * 100 / users,
+		    counts[MS_USER_STATE_MIGRATED] * 100 / users);
+}
+
 static void
 cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
 {
@@ -137,6 +175,10 @@ cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
 			    ctx->state_counts[i]);
 	}
 	str_append_c(summary, '\n');
+	if (isatty(STDERR_FILENO) != 0) {
+		mailshift_status_append_bar(summary, ctx->state_counts,
+					    ctx->users);
+	}
 	doveadm_print_flush();
 	if (write(STDERR_FILENO, str_data(summary), str_len(summary)) < 0) {
 		/* nowhere left to report it */

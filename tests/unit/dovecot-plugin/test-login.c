@@ -1,0 +1,186 @@
+/* What a login decides and what it keeps: mailshift-login-stamp.c (is a
+   pass due?), mailshift-credentials.c (captured passwords at rest) and
+   mailshift-local-passwd.c (the carried-over hash). */
+
+#include "lib.h"
+#include "unlink-directory.h"
+#include "test-common.h"
+#include "mailshift-login-stamp.h"
+#include "mailshift-credentials.h"
+#include "mailshift-local-passwd.h"
+
+#include <crypt.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NOW 1800000000
+#define INTERVAL 900
+#define LEASE 300
+
+static const char *tmpdir;
+
+static bool due(enum ms_user_state state, time_t age)
+{
+	struct mailshift_login_stamp stamp = {
+		.state = state, .changed = NOW - age,
+	};
+	return mailshift_login_pass_due(&stamp, NOW, INTERVAL, LEASE);
+}
+
+static void test_pass_due(void)
+{
+	test_begin("a login starts a pass only when one is due");
+	test_assert(mailshift_login_pass_due(NULL, NOW, INTERVAL, LEASE));
+	test_assert(due(MS_USER_STATE_PENDING, 0));
+	/* a running pass is left alone until its lease ran out */
+	test_assert(!due(MS_USER_STATE_SYNCING, LEASE));
+	test_assert(due(MS_USER_STATE_SYNCING, LEASE + 1));
+	/* deltas at most once per interval */
+	test_assert(!due(MS_USER_STATE_SYNCED, INTERVAL - 1));
+	test_assert(due(MS_USER_STATE_SYNCED, INTERVAL));
+	/* a failure is retried soon: the user may have fixed a password */
+	test_assert(!due(MS_USER_STATE_FAILED, 59));
+	test_assert(due(MS_USER_STATE_FAILED, 60));
+	/* the cutover owns these */
+	test_assert(!due(MS_USER_STATE_FINAL_SYNC, 100000));
+	test_assert(!due(MS_USER_STATE_MIGRATED, 100000));
+	test_end();
+}
+
+static void test_stamp_round_trip(void)
+{
+	struct mailshift_login_stamp in = {
+		.state = MS_USER_STATE_SYNCING, .changed = NOW,
+		.inbox_done = TRUE,
+	}, out;
+	const char *error, *path;
+	int fd;
+
+	test_begin("the login stamp reads back what was written");
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == 0);
+	test_assert(mailshift_login_stamp_write(tmpdir, &in, &error) == 0);
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == 1);
+	test_assert(out.state == in.state && out.changed == in.changed &&
+		    out.inbox_done);
+	/* damage is an error, never "pending" (which would start passes) */
+	path = t_strconcat(tmpdir, "/.mailshift-state", NULL);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	test_assert(fd != -1 && write(fd, "junk\n", 5) == 5);
+	i_close_fd(&fd);
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == -1);
+	i_unlink(path);
+	test_end();
+}
+
+static void test_credentials(void)
+{
+	const char *dir = t_strconcat(tmpdir, "/credentials", NULL);
+	const char *key = t_strconcat(tmpdir, "/key", NULL);
+	const char *password, *error;
+	struct stat st;
+
+	test_begin("a kept password decrypts only for its user");
+	test_assert(mailshift_credential_load(dir, key, "alice", &password,
+					      &error) == 0);
+	test_assert(mailshift_credential_store(dir, key, "alice", "s3cret!",
+					       &error) == 0);
+	test_assert(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600);
+	test_assert(mailshift_credential_load(dir, key, "alice", &password,
+					      &error) == 1 &&
+		    strcmp(password, "s3cret!") == 0);
+	/* a file copied over to another user's name must not decrypt */
+	test_assert(mailshift_credential_store(dir, key, "bob", "other",
+					       &error) == 0);
+	{
+		const char *a = NULL, *b = NULL;
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (a == NULL)
+				a = t_strconcat(dir, "/", e->d_name, NULL);
+			else
+				b = t_strconcat(dir, "/", e->d_name, NULL);
+		}
+		closedir(d);
+		test_assert(a != NULL && b != NULL && rename(a, b) == 0);
+	}
+	test_assert(mailshift_credential_load(dir, key, "alice", &password,
+					      &error) +
+		    mailshift_credential_load(dir, key, "bob", &password,
+					      &error) == -1);
+	test_assert(mailshift_credential_wipe(dir, "alice", &error) == 0);
+	test_assert(mailshift_credential_wipe(dir, "bob", &error) == 0);
+	test_assert(mailshift_credential_load(dir, key, "alice", &password,
+					      &error) == 0);
+	/* a key others can read is refused, not used */
+	test_assert(chmod(key, 0644) == 0);
+	test_assert(mailshift_credential_store(dir, key, "alice", "x",
+					       &error) == -1);
+	test_end();
+}
+
+static void test_local_passwd(void)
+{
+	const char *path = t_strconcat(tmpdir, "/passwd", NULL);
+	const char *error, *line;
+	char buf[512], *hash;
+	ssize_t len;
+	int fd;
+
+	test_begin("a verified password is carried over as SHA512-CRYPT");
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	test_assert(fd != -1 && write(fd, "bob:{PLAIN}x\n", 13) == 13);
+	i_close_fd(&fd);
+	test_assert(mailshift_local_passwd_set(path, "alice", "pw",
+					       &error) == 1);
+	/* the same password again: nothing to rewrite */
+	test_assert(mailshift_local_passwd_set(path, "alice", "pw",
+					       &error) == 0);
+	test_assert(mailshift_local_passwd_set(path, "alice", "new-pw",
+					       &error) == 1);
+	fd = open(path, O_RDONLY);
+	len = read(fd, buf, sizeof(buf) - 1);
+	i_close_fd(&fd);
+	buf[len < 0 ? 0 : len] = '\0';
+	/* bob's line kept, alice's replaced, and it verifies */
+	test_assert(strncmp(buf, "bob:{PLAIN}x\nalice:{SHA512-CRYPT}$6$",
+			    36) == 0);
+	line = strstr(buf, "alice:");
+	hash = t_strdup_noconst(line + strlen("alice:{SHA512-CRYPT}"));
+	hash[strcspn(hash, "\n")] = '\0';
+	test_assert(strcmp(crypt("new-pw", hash), hash) == 0);
+	test_assert(mailshift_local_passwd_set(path, "a:b", "pw",
+					       &error) == -1);
+	test_end();
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_pass_due,
+		test_stamp_round_trip,
+		test_credentials,
+		test_local_passwd,
+		NULL
+	};
+	char template[] = "/tmp/mailshift-test-login.XXXXXX";
+	const char *error;
+	int ret;
+
+	lib_init();
+	tmpdir = mkdtemp(template);
+	if (tmpdir == NULL)
+		i_fatal("mkdtemp() failed: %m");
+	ret = test_run(tests);
+	if (unlink_directory(tmpdir, UNLINK_DIRECTORY_FLAG_RMDIR,
+			     &error) < 0)
+		i_error("%s", error);
+	lib_deinit();
+	return ret;
+}
