@@ -34,6 +34,7 @@ demo: all
 
 bench: all
 	bench/copy-bench
+	bench/login-bench
 
 install: all
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done
