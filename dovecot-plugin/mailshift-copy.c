@@ -43,6 +43,7 @@
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-delta.h"
 #include "mailshift-folder-list.h"
+#include "mailshift-folder-moves.h"
 #include "mailshift-search.h"
 #include "mailshift-copy.h"
 
@@ -303,6 +304,60 @@ mailshift_copy_dest_vname(struct mailshift_copy *copy, const char *src_vname)
 			return folder->map.dest_vname;
 	}
 	return src_vname;
+}
+
+/* The old folder name the copies in this folder carry in their GUIDs:
+   the one it was first filled from, also after it followed a rename on
+   the old server (mailshift-folder-list.h). */
+static const char *
+mailshift_copy_guid_name(struct mailshift_copy *copy,
+			 const struct mailshift_source_folder *folder)
+{
+	const char *origin = mailshift_folder_list_origin(
+		copy->filled_folders, folder->map.dest_vname);
+
+	return origin != NULL ? origin : folder->map.src_vname;
+}
+
+/* Follow folders renamed or deleted on the old server. */
+static int mailshift_copy_follow_moves(struct mailshift_copy *copy)
+{
+	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
+	ARRAY_TYPE(const_string) protected_vnames;
+	struct mailshift_moves_source *sources;
+	const struct mailshift_source_folder *folder;
+	struct mailshift_moves_result result;
+	unsigned int i = 0;
+	const char *error;
+
+	sources = t_new(struct mailshift_moves_source,
+			array_count(&copy->folders) + 1);
+	array_foreach(&copy->folders, folder) {
+		sources[i].src_vname = folder->map.src_vname;
+		sources[i].dest_vname = folder->map.dest_vname;
+		if (folder->have_status && !folder->noselect)
+			sources[i].uidvalidity = folder->status.uidvalidity;
+		i++;
+	}
+	mailshift_copy_dest_roles(copy, dest_roles);
+	t_array_init(&protected_vnames, MAILSHIFT_ROLE_COUNT + 1);
+	for (unsigned int r = 0; r < MAILSHIFT_ROLE_COUNT; r++) {
+		if (dest_roles[r] != NULL)
+			array_push_back(&protected_vnames, &dest_roles[r]);
+	}
+	array_append_zero(&protected_vnames);
+	if (mailshift_folder_moves(copy->params->dest_user,
+				   copy->filled_folders, sources, i, copy->sep,
+				   array_front(&protected_vnames), &result,
+				   &error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		copy->error = error;
+		return -1;
+	}
+	copy->progress.folders_renamed += result.renamed;
+	copy->progress.folders_deleted += result.deleted;
+	return 0;
 }
 
 /* --- one folder ------------------------------------------------------- */
@@ -744,7 +799,8 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 		return -1;
 	}
 	mailshift_folder_list_add(fc->copy->filled_folders,
-				  fc->folder->map.dest_vname);
+				  fc->folder->map.dest_vname,
+				  mailshift_copy_guid_name(fc->copy, fc->folder));
 	return 0;
 }
 
@@ -827,8 +883,9 @@ mailshift_folder_rematch_uidvalidity(struct mailshift_folder_copy *fc)
 	const char *old_prefix;
 	unsigned int matched, expunged;
 
-	old_prefix = mailshift_copy_guid_prefix(fc->folder->map.src_vname,
-						fc->state.src_uidvalidity);
+	old_prefix = mailshift_copy_guid_prefix(
+		mailshift_copy_guid_name(fc->copy, fc->folder),
+		fc->state.src_uidvalidity);
 	if (mailshift_folder_rematch(fc->src_box, fc->dest_box, old_prefix,
 				     fc->guid_prefix,
 				     fc->state.dest_highest_modseq,
@@ -913,8 +970,9 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 		ret = 0;
 		goto out;
 	}
-	fc.guid_prefix = mailshift_copy_guid_prefix(folder->map.src_vname,
-						    fc.src_status.uidvalidity);
+	fc.guid_prefix = mailshift_copy_guid_prefix(
+		mailshift_copy_guid_name(copy, folder),
+		fc.src_status.uidvalidity);
 	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
 		if (mailshift_folder_rematch_uidvalidity(&fc) < 0)
 			goto out;
@@ -1032,7 +1090,7 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 		mailbox_get_open_status(src_box, STATUS_UIDVALIDITY, &status);
 		if (mailshift_folder_dedupe(src_box, dest_box,
 				mailshift_copy_guid_prefix(
-					folder->map.src_vname,
+					mailshift_copy_guid_name(copy, folder),
 					status.uidvalidity),
 					    copy->params->dest_user->event,
 					    &error) < 0) {
@@ -1086,6 +1144,14 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	}
 	mailshift_copy_map_folders(&copy);
 	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
+	if (mailshift_copy_follow_moves(&copy) < 0) {
+		*progress_r = copy.progress;
+		*class_r = copy.error_class;
+		*source_failed_r = FALSE;
+		*error_r = copy.error;
+		(void)mailshift_folder_list_write(copy.filled_folders, &error);
+		return -1;
+	}
 
 	array_foreach(&copy.folders, folder) {
 		int folder_ret;

@@ -31,6 +31,8 @@ struct mailshift_progress {
 	unsigned int folders_unchanged;
 	/* folders the user deleted here after they were copied: left so */
 	unsigned int folders_deleted_here;
+	/* folders renamed / deleted on the old server, followed here */
+	unsigned int folders_renamed, folders_deleted;
 };
 
 struct mailshift_copy_params {
