@@ -511,7 +511,12 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 	if (ctx->mode == MAILSHIFT_PASS_LOGIN &&
 	    !mailshift_login_pass_due(&as_stamp, time(NULL),
 				      su->set->delta_interval_secs,
-				      su->set->lease_secs)) {
+				      su->set->lease_secs) &&
+	    /* a failed user who logged in with another password than the
+	       kept one (changed on the old server): try it now */
+	    !(*state_r == MS_USER_STATE_FAILED &&
+	      ctx->login_password != NULL &&
+	      null_strcmp(ctx->login_password, ctx->kept_password) != 0)) {
 		e_debug(user->event, "mailshift: login: no pass due (%s)",
 			ms_user_state_to_str(*state_r));
 		return 0;

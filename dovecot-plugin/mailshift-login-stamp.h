@@ -33,8 +33,9 @@ int mailshift_login_stamp_write(const char *home,
 /* Is a pass due for a user found in this state (stamp NULL: never seen,
    i.e. pending)?  pending: yes.  syncing: only when the pass looks dead
    (older than lease_secs; its lock has then expired too).  synced: once
-   delta_interval_secs passed.  failed: after a minute, so that a user who
-   just typed a corrected password is not kept waiting for long.
+   delta_interval_secs passed.  failed: after a minute (a login that
+   carries a typed password also starts one at once, see
+   mailshift-plugin.c: it may be the one changed on the old server).
    final-sync and migrated: never, the cutover owns those. */
 bool mailshift_login_pass_due(const struct mailshift_login_stamp *stamp,
 			      time_t now, unsigned int delta_interval_secs,

@@ -90,16 +90,20 @@ static void mailshift_mail_user_created(struct mail_user *user)
 		e_error(user->event, "mailshift: %s", error);
 		return;
 	}
+	/* the password the user just typed, if the passdb passed it on
+	   (userdb_mailshift_source_password=%w) */
+	password = mail_user_plugin_getenv(user, "mailshift_source_password");
 	if (!mailshift_login_pass_due(ret > 0 ? &stamp : NULL, ioloop_time,
 				      set->delta_interval_secs,
-				      set->lease_secs))
+				      set->lease_secs) &&
+	    /* a failed user who typed a password may just have fixed it
+	       (changed on the old server): the pass decides */
+	    !(ret > 0 && stamp.state == MS_USER_STATE_FAILED &&
+	      password != NULL && *password != '\0'))
 		return;
 
 	socket_path = set->login_socket[0] == '/' ? set->login_socket :
 		t_strconcat(user->set->base_dir, "/", set->login_socket, NULL);
-	/* the password the user just typed, if the passdb passed it on
-	   (userdb_mailshift_source_password=%w) */
-	password = mail_user_plugin_getenv(user, "mailshift_source_password");
 	if (mailshift_login_trigger(socket_path, user->username, password,
 				    &error) < 0) {
 		e_warning(user->event, "mailshift: cannot start a pass at "
