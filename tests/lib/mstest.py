@@ -114,14 +114,18 @@ class Migration:
     """An OLD server (Courier layout) and a NEW server with mailshift
     configured, in `tmp`."""
 
-    def __init__(self, tmp, *, old_tls=False):
+    def __init__(self, tmp, *, old_tls=False, old=None):
+        """old: a started rig.Dovecot to use as the OLD server (benches);
+        default: a fresh Courier-style one."""
         self.tmp = tmp
         self.transcript = []            # every SyncRun, for failure reports
         # mail_fsync = never: filling the old server fast; it is not what
         # is being tested
-        self.old = rig.Dovecot(tmp, "old", layout="courier", tls=old_tls,
-                               special_use=corpus.ALT_SPECIAL_USE,
-                               extra_conf="mail_fsync = never\n").start()
+        self.old = old or rig.Dovecot(tmp, "old", layout="courier",
+                                      tls=old_tls,
+                                      special_use=corpus.ALT_SPECIAL_USE,
+                                      extra_conf="mail_fsync = never\n"
+                                      ).start()
         self.state_dir = os.path.join(tmp, "mailshift-state")
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o777)  # doveadm runs as the mail uid
@@ -147,7 +151,7 @@ class Migration:
              "source_tls": "no",
              "source_master_user": self.old.master_user[0],
              "source_password_file": self.password_file,
-             "source_prefix": "INBOX.",
+             "source_prefix": self.old.prefix,
              "store": "sqlite:%s/state.db" % self.state_dir,
              "state_dir": self.state_dir}
         s.update(overrides)

@@ -1,0 +1,83 @@
+"""What bench/ scripts share: the mount namespace that shows doveadm this
+build's plugin, and the big cached corpus on an OLD Dovecot."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+import corpus       # noqa: E402
+import rig          # noqa: E402
+
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+CACHE = "/var/tmp/mailshift-bench"
+STOCK_DOVEADM_MODULES = "/usr/lib/dovecot/modules/doveadm"
+USERS = {"alice": "pw-alice", "bob": "pw-bob"}
+
+
+def enter_namespace():
+    """Re-exec in a private mount namespace; bind-mount the build's doveadm
+    module dir over Dovecot's (as tests/integration/run-all does)."""
+    if not os.environ.get("MS_IN_NAMESPACE"):
+        os.environ["MS_IN_NAMESPACE"] = "1"
+        os.execvp("unshare", ["unshare", "-m", "--propagation", "private",
+                              sys.executable, os.path.abspath(sys.argv[0])] +
+                  sys.argv[1:])
+    mods = os.path.join(BUILD, "modules", "doveadm")
+    if os.path.isdir(mods):
+        subprocess.run(["mount", "--bind", mods, STOCK_DOVEADM_MODULES],
+                       check=True)
+
+
+def mailshift_plugin():
+    return glob.glob(os.path.join(BUILD, "modules", "doveadm",
+                                  "lib*_doveadm_mailshift_plugin.so"))
+
+
+# ------------------------------------------------------------ the corpus
+def old_server(count, small, seed):
+    key = "corpus-v%d-n%d-s%d-seed%d" % (corpus.CORPUS_VERSION, count, small,
+                                          seed)
+    root = os.path.join(CACHE, key)
+    marker = os.path.join(root, "complete.json")
+    if not os.path.exists(marker):
+        shutil.rmtree(root, ignore_errors=True)
+    old = rig.Dovecot(root, "old", users=USERS).start()
+    if os.path.exists(marker):
+        with open(marker) as f:
+            info = json.load(f)
+        print("corpus: cached %s (%d + %d messages, %.0f MB)"
+              % (root, info["alice"][0], info["bob"][0],
+                 info["alice"][1] / 1e6))
+        return old, info
+    print("corpus: generating %s (once)..." % root, flush=True)
+    t0 = time.time()
+    info = {}
+    for user, n, s in (("alice", count, seed), ("bob", small, seed + 1)):
+        c = old.connect(user)
+        info[user] = corpus.fill_bulk(c, n, s, old.prefix, old.sep,
+                                      progress=max(n // 5, 1))
+        c.logout()
+    info["generate_seconds"] = round(time.time() - t0, 1)
+    print("corpus: %d messages / %.0f MB appended in %.0fs"
+          % (info["alice"][0] + info["bob"][0],
+             (info["alice"][1] + info["bob"][1]) / 1e6, time.time() - t0))
+    with open(marker, "w") as f:
+        json.dump(info, f)
+    return old, info
+
+
+
+def old_server_copy(tmp, count, small, seed):
+    """A started OLD Dovecot in tmp holding a copy of the cached corpus,
+    for benches that change the old mailbox."""
+    cached, info = old_server(count, small, seed)
+    cached.stop()
+    os.makedirs(os.path.join(tmp, "old"), exist_ok=True)
+    subprocess.run(["cp", "-a", os.path.join(cached.dir, "home"),
+                    os.path.join(tmp, "old")], check=True)
+    return rig.Dovecot(tmp, "old", users=USERS).start(), info
