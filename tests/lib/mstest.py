@@ -204,12 +204,15 @@ protocol pop3 {
 service mailshift-login {
   executable = script %s
   user = root
+  vsz_limit = %s
   unix_listener mailshift-login {
     user = nobody
     mode = 0600
   }
 }
-""" % wrapper
+""" % (wrapper,
+       # ASan reserves terabytes of address space for its shadow memory
+       "0" if rig.asan_env() else "1G")
         overrides.setdefault("credentials_key",
                              os.path.join(self.tmp, "credentials.key"))
         plugin = "".join("  mailshift_%s = %s\n" % (k, v)
