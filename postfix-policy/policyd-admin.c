@@ -330,6 +330,35 @@ static int warmup_deferral(const struct policyd_config *cfg,
 	return 0;
 }
 
+/* Releasing a user still in final-sync would only hold the mail again
+   (the route answer is still "hold"), and count releases that were none. */
+static int release_command(const struct policyd_config *cfg,
+			   const char *user)
+{
+	struct ms_user_record *rec = NULL;
+	struct ms_store *store;
+	const char *error;
+	int ret;
+
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	ret = ms_store_user_get(store, user, &rec, &error);
+	ms_store_close(&store);
+	if (ret < 0) {
+		fprintf(stderr, "mailshift-policyd: %s\n", error);
+		return 75;
+	}
+	if (ret > 0 && rec->state == MS_USER_STATE_FINAL_SYNC) {
+		fprintf(stderr, "mailshift-policyd: user=%s is in final-sync: "
+			"its mail stays held until the user is migrated "
+			"(mailshift-policyd releases it then)\n", user);
+		ms_user_record_free(&rec);
+		return 75;
+	}
+	ms_user_record_free(&rec);
+	return policyd_release_user(cfg, user, true) < 0 ? 75 : 0;
+}
+
 int policyd_admin_command(const struct policyd_config *cfg, int argc,
 			  char **argv)
 {
@@ -343,7 +372,7 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 		return queue_walk(cfg, arg, print_held, NULL) < 0 ? 75 : 0;
 	}
 	if (strcmp(cmd, "release") == 0 && arg != NULL)
-		return policyd_release_user(cfg, arg, true) < 0 ? 75 : 0;
+		return release_command(cfg, arg);
 	if (strcmp(cmd, "counters") == 0) {
 		if (open_store(cfg, &store) < 0)
 			return 75;

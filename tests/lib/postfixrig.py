@@ -189,11 +189,22 @@ class Postfix:
 
     def stop(self):
         if self.started:
+            pid = self._master_pid()
             self.postfix("stop", check=False)
             self.started = False
-            wait_until(lambda: not self._port_open(), 10)
+            # smtpd children may keep the listener a moment longer; the
+            # master's exit is what "stopped" means
+            wait_until(lambda: pid is None or
+                       not os.path.exists("/proc/%d" % pid), 10, 0.05)
         if self in _running:
             _running.remove(self)
+
+    def _master_pid(self):
+        try:
+            with open(self.dir + "/queue/pid/master.pid") as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
 
     def flush(self):
         """postqueue -f: deliver deferred mail now."""
