@@ -241,7 +241,8 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	}
 	ret = user_state(pd, rcpt.user, false, &st, &error);
 	if (ret < 0) {
-		policyd_error("look up recipient=%s user=%s: %s -- answering "
+		policyd_error("look up recipient=%s user=%s: state store "
+			      "unavailable: %s -- answering "
 			      "TEMP, Postfix defers", rcpt.address,
 			      rcpt.user, error);
 		user_counters(pd, rcpt.user)->deferred++;

@@ -342,6 +342,68 @@ def set_state(root, user, state):
     db.close()
 
 
+class PgServer:
+    """A throwaway real PostgreSQL 15 on 127.0.0.1 (as tests/unit/
+    run-pgsql-tests starts it): start(), stop() (immediate, like a crash
+    or an outage), start() again on the same port."""
+
+    PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
+
+    def __init__(self, root):
+        self.dir = os.path.join(root, "pg")
+        os.chmod(root, 0o755)   # the postgres user must reach its dir
+        os.makedirs(self.dir, exist_ok=True)
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = imapwire.free_port()
+        self.uri = "postgresql://postgres@127.0.0.1:%d/mailshift" % \
+            self.port
+        self._pg("initdb", "-D", self.dir + "/data", "-A", "trust", "-U",
+                 "postgres", "--no-sync", "-E", "UTF8")
+        self.running = False
+
+    def _pg(self, prog, *args):
+        r = subprocess.run(["runuser", "-u", "postgres", "--",
+                            os.path.join(self.PGBIN, prog)] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s%s" % (prog, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        self._pg("pg_ctl", "-D", self.dir + "/data", "-l",
+                 self.dir + "/server.log", "-w", "-t", "30", "-o",
+                 "-c listen_addresses=127.0.0.1 -p %d "
+                 "-c unix_socket_directories=%s -c fsync=off" %
+                 (self.port, self.dir), "start")
+        self.running = True
+        _running.append(self)
+        if not os.path.exists(self.dir + "/created"):
+            self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port),
+                     "-U", "postgres", "mailshift")
+            open(self.dir + "/created", "w").close()
+        return self
+
+    def stop(self):
+        if self.running:
+            self._pg("pg_ctl", "-D", self.dir + "/data", "-m",
+                     "immediate", "-w", "stop")
+            self.running = False
+        if self in _running:
+            _running.remove(self)
+
+    def sql(self, statement, *params):
+        """Runs one statement with psql (params as psql variables
+        :'p1', :'p2', ...)."""
+        argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.uri]
+        for i, p in enumerate(params, 1):
+            argv += ["-v", "p%d=%s" % (i, p)]
+        r = subprocess.run(argv, input=statement, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("psql: " + r.stderr)
+        return r.stdout
+
+
 class MigrationRig:
     """The old host (Postfix + mailshift-policyd, routing per recipient)
     and the new host (Postfix delivering into maildirs), as conf.d/
@@ -350,7 +412,7 @@ class MigrationRig:
 
     def __init__(self, tmp, *, users=("alice", "bob", "carol", "dave"),
                  domain="example.test", settings=None, old_main=None,
-                 old_master=(), new_main=None, new_users=None):
+                 old_master=(), new_main=None, new_users=None, pg=None):
         os.chmod(tmp, 0o755)   # Postfix's trivial-rewrite (user postfix)
         self.tmp = tmp         # must reach the socket
         self.domain = domain
@@ -362,6 +424,9 @@ class MigrationRig:
                 "forward_nexthop":
                     "mailshift_fwd:[127.0.0.1]:%d" % self.new.port,
                 "postfix_config_dir": os.path.join(tmp, "old", "etc")}
+        self.pg = pg
+        if pg is not None:
+            conf["store"] = pg.uri
         conf.update(settings or {})
         self.policyd = Policyd(tmp, "policyd", conf)
         main = {
@@ -389,7 +454,15 @@ class MigrationRig:
         return self
 
     def set_state(self, user, state):
-        set_state(self.tmp, user, state)
+        if self.pg is None:
+            set_state(self.tmp, user, state)
+            return
+        self.pg.sql("INSERT INTO users (user_name, state, state_changed) "
+                    "VALUES (:'p1', :'p2', extract(epoch from now())::bigint)"
+                    " ON CONFLICT (user_name) DO UPDATE SET"
+                    " state = excluded.state,"
+                    " state_changed = excluded.state_changed;\n",
+                    user, state)
 
     def addr(self, user):
         return "%s@%s" % (user, self.domain)
