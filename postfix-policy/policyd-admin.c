@@ -259,6 +259,10 @@ static int warmup_status(const struct policyd_config *cfg)
 	char day[11];
 	int ret = 0;
 
+	if (!cfg->warmup || cfg->warmup_start[0] == '\0') {
+		printf("warm-up is off (set warmup = yes and warmup_start)\n");
+		return 0;
+	}
 	if (open_store(cfg, &store) < 0)
 		return 75;
 	wu = policyd_warmup_init(cfg);

@@ -159,6 +159,19 @@ static void conn_close(struct server *srv, struct conn *conn)
 	srv->conn_count--;
 }
 
+/* Ends a connection after its last answer.  Unread input is drained
+   first: closing a socket with unread data resets it, and the client
+   would see the reset instead of our answer. */
+static void conn_finish(struct server *srv, struct conn *conn)
+{
+	char discard[4096];
+
+	(void)shutdown(conn->fd, SHUT_WR);
+	while (read(conn->fd, discard, sizeof(discard)) > 0)
+		;
+	conn_close(srv, conn);
+}
+
 static void conn_append(struct conn *conn, const char *data, size_t len)
 {
 	if (conn->out_len + len > conn->out_size) {
@@ -330,7 +343,7 @@ static void conn_readable(struct server *srv, struct conn *conn)
 	if (!conn_process(srv, conn))
 		conn->close_after_write = true;
 	if (!conn_flush(srv, conn))
-		conn_close(srv, conn);
+		conn_finish(srv, conn);
 }
 
 static void accept_clients(struct server *srv, const struct listener *l)
@@ -435,7 +448,7 @@ int policyd_server_run(struct policyd *pd)
 
 			if ((events[i].events & EPOLLOUT) != 0 &&
 			    !conn_flush(&srv, conn)) {
-				conn_close(&srv, conn);
+				conn_finish(&srv, conn);
 				continue;
 			}
 			if ((events[i].events & (EPOLLIN | EPOLLHUP |
