@@ -111,13 +111,18 @@ int policyd_schedule_parse(const char *value, struct policyd_config *cfg)
 	return cfg->schedule_count == 0 ? -1 : 0;
 }
 
+void policyd_config_free(struct policyd_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->local_domain_count; i++)
+		free(cfg->local_domains[i]);
+	cfg->local_domain_count = 0;
+}
+
 static int parse_domains(const char *value, struct policyd_config *cfg)
 {
 	char buf[4096], *tok, *save = NULL;
 
-	for (unsigned int i = 0; i < cfg->local_domain_count; i++)
-		free(cfg->local_domains[i]);
-	cfg->local_domain_count = 0;
+	policyd_config_free(cfg);
 	snprintf(buf, sizeof(buf), "%s", value);
 	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
 	     tok = strtok_r(NULL, " ,\t", &save)) {

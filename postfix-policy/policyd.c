@@ -99,15 +99,20 @@ int main(int argc, char **argv)
 	if (policyd_config_read(config_path, &cfg, error,
 				sizeof(error)) < 0) {
 		policyd_error("%s", error);
+		policyd_config_free(&cfg);
 		return 78;
 	}
 	if (check_only) {
 		policyd_config_print(&cfg);
+		policyd_config_free(&cfg);
 		return 0;
 	}
-	if (optind < argc)
-		return policyd_admin_command(&cfg, argc - optind,
-					     argv + optind);
+	if (optind < argc) {
+		ret = policyd_admin_command(&cfg, argc - optind,
+					    argv + optind);
+		policyd_config_free(&cfg);
+		return ret;
+	}
 
 	memset(&pd, 0, sizeof(pd));
 	pd.cfg = &cfg;
@@ -116,5 +121,6 @@ int main(int argc, char **argv)
 	(void)policyd_store(&pd, &(const char *){ NULL });
 	ret = policyd_server_run(&pd);
 	policyd_route_deinit(&pd);
+	policyd_config_free(&cfg);
 	return ret;
 }

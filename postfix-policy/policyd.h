@@ -62,6 +62,8 @@ struct policyd_config {
    naming the file, line, setting and value in error[size]. */
 int policyd_config_read(const char *path, struct policyd_config *cfg,
 			char *error, size_t size);
+/* Frees what policyd_config_read() allocated (also after an error). */
+void policyd_config_free(struct policyd_config *cfg);
 /* Prints every setting with its value, as the file would say it. */
 void policyd_config_print(const struct policyd_config *cfg);
 /* Parses "1:150 2:300 ..." into cfg->schedule.  Returns 0 or -1. */
