@@ -10,6 +10,8 @@
      warmup-deferral GROUP [DAY]
                            record a deferral from a provider (421, 4.7.x):
                            it holds GROUP's ramp on DAY (default today)
+     warmup-scan-log       read delivery-log lines on stdin and record
+                           each provider deferral (421, 4.7.x) for today
 
    The queue is Postfix's: we read it with "postqueue -j" and act with
    "postqueue -i" (schedule one message now) and "postsuper -H" (take a
@@ -363,6 +365,67 @@ static int release_command(const struct policyd_config *cfg,
 	return policyd_release_user(cfg, user, true) < 0 ? 75 : 0;
 }
 
+/* Is this delivery-log line a provider's deferral of our mail?  A
+   deferred delivery that reached a remote server (relay= not "none", so
+   not our own hold or cap) and was answered 421 or 4.7.x: the shapes
+   providers use for rate and reputation limits (research 5.2, 5.4). */
+static bool provider_deferral(const char *line, char *domain, size_t size)
+{
+	const char *to, *at, *end;
+
+	if (strstr(line, "status=deferred") == NULL ||
+	    strstr(line, "relay=none") != NULL ||
+	    (strstr(line, "dsn=4.7.") == NULL &&
+	     strstr(line, " said: 421") == NULL))
+		return false;
+	if ((to = strstr(line, " to=<")) == NULL ||
+	    (end = strchr(to, '>')) == NULL)
+		return false;
+	at = memchr(to, '@', (size_t)(end - to));
+	if (at == NULL || end - at < 2 || (size_t)(end - at) > size)
+		return false;
+	snprintf(domain, size, "%.*s", (int)(end - at - 1), at + 1);
+	for (char *c = domain; *c != '\0'; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 'a' - 'A';
+	}
+	return true;
+}
+
+/* Reads delivery-log lines (e.g. "tail -F /var/log/mail.log |") and
+   records each provider deferral for today, which holds that group's
+   ramp. */
+static int warmup_scan_log(const struct policyd_config *cfg, FILE *in)
+{
+	struct ms_warmup_day delta = { .deferred = 1 };
+	struct policyd_warmup *wu;
+	struct ms_store *store;
+	char line[8192], domain[256];
+	const char *error, *group;
+	int ret = 0;
+
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	wu = policyd_warmup_init(cfg);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (!provider_deferral(line, domain, sizeof(domain)))
+			continue;
+		group = policyd_group_names[policyd_warmup_group(wu, domain)];
+		policyd_day_str(time(NULL), delta.day);
+		if (ms_store_warmup_add(store, group, &delta, &error) < 0) {
+			fprintf(stderr, "mailshift-policyd: %s\n", error);
+			ret = 75;
+			break;
+		}
+		printf("deferral group=%s domain=%s day=%s: the group's ramp "
+		       "holds\n", group, domain, delta.day);
+		fflush(stdout);
+	}
+	policyd_warmup_deinit(&wu);
+	ms_store_close(&store);
+	return ret;
+}
+
 int policyd_admin_command(const struct policyd_config *cfg, int argc,
 			  char **argv)
 {
@@ -390,6 +453,8 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 	}
 	if (strcmp(cmd, "warmup-status") == 0)
 		return warmup_status(cfg);
+	if (strcmp(cmd, "warmup-scan-log") == 0)
+		return warmup_scan_log(cfg, stdin);
 	if (strcmp(cmd, "warmup-deferral") == 0 && arg != NULL)
 		return warmup_deferral(cfg, arg, argc > 2 ? argv[2] : NULL);
 	fprintf(stderr, "mailshift-policyd: unknown command or missing "

@@ -6,7 +6,8 @@
 	mailshift-policyd [-c CONFIG] -n           check the configuration
 	mailshift-policyd [-c CONFIG] COMMAND ...  admin commands:
 	    held [USER] | release USER | counters [USER] |
-	    warmup-status | warmup-deferral GROUP [YYYY-MM-DD]
+	    warmup-status | warmup-deferral GROUP [YYYY-MM-DD] |
+	    warmup-scan-log (delivery-log lines on stdin)
    DESCRIPTION
 	On the OLD host, Postfix asks mailshift-policyd per recipient, through
 	transport_maps (socketmap), where the mail goes, from the user's
@@ -69,6 +70,8 @@ static void usage(void)
 		"       mailshift-policyd [-c CONFIG] warmup-status\n"
 		"       mailshift-policyd [-c CONFIG] warmup-deferral GROUP "
 		"[YYYY-MM-DD]\n"
+		"       tail -F /var/log/mail.log | mailshift-policyd "
+		"[-c CONFIG] warmup-scan-log\n"
 		"(default CONFIG: " DEFAULT_CONFIG ")\n");
 }
 

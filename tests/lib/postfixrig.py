@@ -307,9 +307,10 @@ class Policyd:
         if self in _running:
             _running.remove(self)
 
-    def command(self, *args):
+    def command(self, *args, input=None):
         return subprocess.run([POLICYD, "-c", self.conf] + list(args),
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60,
+                              input=input)
 
     def log_text(self):
         try:
