@@ -21,17 +21,6 @@ struct policyd_table {
 	size_t size, count, value_size;
 };
 
-void *policyd_xcalloc(size_t size)
-{
-	void *mem = calloc(1, size);
-
-	if (mem == NULL) {
-		fputs("mailshift-policyd: panic: out of memory\n", stderr);
-		abort();
-	}
-	return mem;
-}
-
 static size_t table_hash(const char *key)
 {
 	size_t hash = 5381;

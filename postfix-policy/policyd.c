@@ -39,7 +39,6 @@
    CONFIGURATION
 	conf.d/mailshift-policyd.conf documents every setting. */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +47,6 @@
 #include "policyd.h"
 
 #define DEFAULT_CONFIG "/etc/mailshift/mailshift-policyd.conf"
-
-void policyd_log(const char *severity, const char *fmt, ...)
-{
-	char line[2048];
-	va_list args;
-
-	va_start(args, fmt);
-	vsnprintf(line, sizeof(line), fmt, args);
-	va_end(args);
-	fprintf(stderr, "mailshift-policyd: %s: %s\n", severity, line);
-}
 
 static void usage(void)
 {

@@ -221,7 +221,8 @@ void policyd_table_walk(struct policyd_table *table,
 			bool (*cb)(const char *key, void *value, void *ctx),
 			void *ctx);
 
-/* Logging: "mailshift-policyd: <severity>: ..." on stderr. */
+/* policyd-log.c: "mailshift-policyd: <severity>: ..." on stderr, and
+   allocation that never fails visibly (it aborts). */
 void policyd_log(const char *severity, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 #define policyd_info(...) policyd_log("info", __VA_ARGS__)
