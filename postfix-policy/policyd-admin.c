@@ -122,6 +122,40 @@ static void print_held(const struct queued_rcpt *q, void *ctx)
 	       q->queue_name, q->address, q->reason);
 }
 
+/* The text Postfix shows as the delay reason of a held recipient: the
+   hold transport's nexthop without "transport:" and the DSN code. */
+static const char *hold_reason(const struct policyd_config *cfg)
+{
+	const char *text = strchr(cfg->hold_nexthop, ':');
+
+	text = text == NULL ? cfg->hold_nexthop : text + 1;
+	if (*text >= '4' && *text <= '5' && strchr(text, ' ') != NULL)
+		text = strchr(text, ' ') + 1;
+	return text;
+}
+
+struct held_users_ctx {
+	const struct policyd_config *cfg;
+	void (*cb)(const char *user, void *ctx);
+	void *cb_ctx;
+};
+
+static void held_user(const struct queued_rcpt *q, void *context)
+{
+	struct held_users_ctx *ctx = context;
+
+	if (strcmp(q->reason, hold_reason(ctx->cfg)) == 0)
+		ctx->cb(q->rcpt.user, ctx->cb_ctx);
+}
+
+int policyd_held_users(const struct policyd_config *cfg,
+		       void (*cb)(const char *user, void *ctx), void *ctx)
+{
+	struct held_users_ctx hctx = { cfg, cb, ctx };
+
+	return queue_walk(cfg, NULL, held_user, &hctx);
+}
+
 struct release_ids {
 	char (*ids)[64];
 	bool *on_hold;

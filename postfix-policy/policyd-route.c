@@ -412,6 +412,15 @@ void policyd_route_tick(struct policyd *pd, time_t now)
 	}
 }
 
+static void remember_held(const char *user, void *context)
+{
+	struct policyd *pd = context;
+	time_t *held_since = policyd_table_get(pd->held, user);
+
+	if (*held_since == 0)
+		*held_since = time(NULL);
+}
+
 void policyd_route_init(struct policyd *pd)
 {
 	pd->states = policyd_table_create(sizeof(struct policyd_cached_state));
@@ -419,6 +428,22 @@ void policyd_route_init(struct policyd *pd)
 	pd->held = policyd_table_create(sizeof(time_t));
 	if (pd->cfg->warmup)
 		pd->warmup = policyd_warmup_init(pd->cfg);
+}
+
+void policyd_route_find_held(struct policyd *pd)
+{
+	/* Mail held before a restart is released at migrated like the
+	   rest: the queue says who has some. */
+	if (policyd_held_users(pd->cfg, remember_held, pd) < 0) {
+		policyd_warning("cannot list the queue of %s: mail held before "
+				"this start is released by Postfix's own retry"
+				" (set postfix_config_dir)",
+				pd->cfg->postfix_config_dir);
+		return;
+	}
+	if (policyd_table_count(pd->held) > 0)
+		policyd_info("%u users have mail held in the queue",
+			     policyd_table_count(pd->held));
 }
 
 void policyd_route_deinit(struct policyd *pd)

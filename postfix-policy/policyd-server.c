@@ -463,6 +463,12 @@ int policyd_server_run(struct policyd *pd)
 		}
 	}
 	policyd_info("stopping on signal %d", (int)stop_signal);
+	/* A socket left behind would make Postfix wait for a connection
+	   nobody accepts instead of failing at once. */
+	for (unsigned int l = 0; l < srv.listener_count; l++) {
+		if (strncmp(srv.listeners[l].spec, "unix:", 5) == 0)
+			(void)unlink(srv.listeners[l].spec + 5);
+	}
 	policyd_route_tick(pd, time(NULL));
 	while (srv.conns != NULL)
 		conn_close(&srv, srv.conns);

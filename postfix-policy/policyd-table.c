@@ -140,3 +140,8 @@ void policyd_table_remove(struct policyd_table *table, const char *key)
 {
 	policyd_table_walk(table, table_match_key, (void *)key);
 }
+
+unsigned int policyd_table_count(const struct policyd_table *table)
+{
+	return (unsigned int)table->count;
+}

@@ -34,8 +34,9 @@
 	TEMP (Postfix defers), never local delivery.
    BUGS
 	A slow store or DNS query stalls all clients while it lasts (one
-	event loop; see policyd-server.c).  Users held before a restart are
-	released by Postfix's own retry, not by the daemon's release.
+	event loop; see policyd-server.c).  Held users are found in the
+	queue at start; if postqueue fails then, their mail is released by
+	Postfix's own retry instead.
    CONFIGURATION
 	conf.d/mailshift-policyd.conf documents every setting. */
 
@@ -108,6 +109,8 @@ int main(int argc, char **argv)
 	memset(&pd, 0, sizeof(pd));
 	pd.cfg = &cfg;
 	policyd_route_init(&pd);
+	if (cfg.forward_nexthop[0] != '\0')
+		policyd_route_find_held(&pd);
 	/* Open the store now to log trouble at start; lookups retry. */
 	(void)policyd_store(&pd, &(const char *){ NULL });
 	ret = policyd_server_run(&pd);

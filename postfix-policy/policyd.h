@@ -141,6 +141,8 @@ void policyd_policy_check(struct policyd *pd,
 /* Creates and frees the tables of pd (and the warm-up state). */
 void policyd_route_init(struct policyd *pd);
 void policyd_route_deinit(struct policyd *pd);
+/* Finds users with mail held in the queue (after a restart). */
+void policyd_route_find_held(struct policyd *pd);
 /* Periodic work: flushes counters, releases mail of users that reached
    migrated.  Called about once a second. */
 void policyd_route_tick(struct policyd *pd, time_t now);
@@ -183,6 +185,10 @@ void policyd_day_str(time_t t, char day[11]);
    warmup-status, warmup-deferral).  Each returns an exit code. */
 int policyd_admin_command(const struct policyd_config *cfg, int argc,
 			  char **argv);
+/* Calls cb for every recipient in the queue held by hold_nexthop (a
+   user may come more than once).  Returns 0, or -1 if postqueue failed. */
+int policyd_held_users(const struct policyd_config *cfg,
+		       void (*cb)(const char *user, void *ctx), void *ctx);
 /* Releases every queued message of user (postqueue -i; postsuper -H
    first for the hold queue).  Returns the number released, -1 on error. */
 int policyd_release_user(const struct policyd_config *cfg,
@@ -216,6 +222,7 @@ void *policyd_table_find(struct policyd_table *table, const char *key);
 /* The value of key, created zeroed if missing. */
 void *policyd_table_get(struct policyd_table *table, const char *key);
 void policyd_table_remove(struct policyd_table *table, const char *key);
+unsigned int policyd_table_count(const struct policyd_table *table);
 /* Calls cb for each entry; cb returns true to remove the entry. */
 void policyd_table_walk(struct policyd_table *table,
 			bool (*cb)(const char *key, void *value, void *ctx),

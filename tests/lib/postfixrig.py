@@ -287,6 +287,8 @@ class Policyd:
         self.proc = None
 
     def start(self):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
         logf = open(self.log, "a")
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
