@@ -463,8 +463,8 @@ int policyd_server_run(struct policyd *pd)
 		}
 	}
 	policyd_info("stopping on signal %d", (int)stop_signal);
-	/* A socket left behind would make Postfix wait for a connection
-	   nobody accepts instead of failing at once. */
+	/* A socket file left behind would tell admins and scripts that
+	   look for it that we still answer. */
 	for (unsigned int l = 0; l < srv.listener_count; l++) {
 		if (strncmp(srv.listeners[l].spec, "unix:", 5) == 0)
 			(void)unlink(srv.listeners[l].spec + 5);
