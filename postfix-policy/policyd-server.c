@@ -136,7 +136,8 @@ static int listen_on(const struct policyd_config *cfg, const char *spec)
 			      spec);
 		exit(78);
 	}
-	if (listen(fd, 256) < 0) {
+	/* Postfix opens many connections at once after a reload */
+	if (listen(fd, SOMAXCONN) < 0) {
 		policyd_error("listen %s: %m", spec);
 		exit(71);
 	}
