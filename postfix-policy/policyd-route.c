@@ -137,13 +137,21 @@ struct ms_store *policyd_store(struct policyd *pd, const char **error_r)
 			 error);
 		ms_store_close(&pd->store);
 		pd->store_retry_at = now + 1;
-		policyd_error("state store unavailable, answering TEMP "
-			      "(Postfix defers) until it is back: %s",
-			      pd->store_error);
+		/* Once a minute is enough to say it is still down. */
+		if (now - pd->store_logged >= 60) {
+			pd->store_logged = now;
+			policyd_error("state store unavailable, answering TEMP"
+				      " (Postfix defers) until it is back: %s",
+				      pd->store_error);
+		}
 		*error_r = pd->store_error;
 		return NULL;
 	}
-	policyd_info("state store open");
+	if (pd->store_logged != 0)
+		policyd_info("state store is back");
+	else
+		policyd_info("state store open");
+	pd->store_logged = 0;
 	return pd->store;
 }
 

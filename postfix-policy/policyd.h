@@ -205,6 +205,7 @@ struct policyd {
 	struct ms_store *store;
 	bool store_failed;
 	time_t store_retry_at;
+	time_t store_logged;	/* when "unavailable" was last logged */
 	char store_error[1024];
 	struct policyd_table *states;	/* user -> policyd_cached_state */
 	struct policyd_table *counters;	/* user -> ms_policy_counters */
