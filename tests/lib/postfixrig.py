@@ -415,7 +415,8 @@ class MigrationRig:
 
     def __init__(self, tmp, *, users=("alice", "bob", "carol", "dave"),
                  domain="example.test", settings=None, old_main=None,
-                 old_master=(), new_main=None, new_users=None, pg=None):
+                 old_master=(), new_main=None, new_users=None, pg=None,
+                 policy_guard=False):
         os.chmod(tmp, 0o755)   # Postfix's trivial-rewrite (user postfix)
         self.tmp = tmp         # must reach the socket
         self.domain = domain
@@ -430,6 +431,9 @@ class MigrationRig:
         self.pg = pg
         if pg is not None:
             conf["store"] = pg.uri
+        policy_sock = os.path.join(tmp, "policyd", "policy.sock")
+        if policy_guard:
+            conf["policy_listen"] = "unix:" + policy_sock
         conf.update(settings or {})
         self.policyd = Policyd(tmp, "policyd", conf)
         main = {
@@ -438,6 +442,12 @@ class MigrationRig:
             # the sender on 127.0.0.1 is a stranger: no relaying for it
             "mynetworks": "192.0.2.1/32",
         }
+        if policy_guard:
+            # conf.d/postfix-old-host.cf's optional guard
+            main["smtpd_recipient_restrictions"] = (
+                "reject_unauth_destination, check_policy_service "
+                "{ unix:%s, timeout=10s, default_action=DEFER_IF_PERMIT }"
+                % policy_sock)
         main.update(old_main or {})
         master = [
             # the queue manager's own resolver asks the map "route"
@@ -451,9 +461,10 @@ class MigrationRig:
                            qmgr_opts=" -o rewrite_service_name=rewrite_q")
 
     def start(self):
+        # the daemon looks for held mail in the old host's queue at start
         self.new.start()
-        self.policyd.start()
         self.old.start()
+        self.policyd.start()
         return self
 
     def set_state(self, user, state):
