@@ -19,13 +19,21 @@ void policyd_log(const char *severity, const char *fmt, ...)
 	fprintf(stderr, "mailshift-policyd: %s: %s\n", severity, line);
 }
 
-void *policyd_xcalloc(size_t size)
+static void *must_have(void *mem)
 {
-	void *mem = calloc(1, size);
-
 	if (mem == NULL) {
 		fputs("mailshift-policyd: panic: out of memory\n", stderr);
 		abort();
 	}
 	return mem;
+}
+
+void *policyd_xcalloc(size_t size)
+{
+	return must_have(calloc(1, size));
+}
+
+void *policyd_xrealloc(void *mem, size_t size)
+{
+	return must_have(realloc(mem, size));
 }

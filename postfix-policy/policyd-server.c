@@ -36,6 +36,7 @@
 #include "policyd.h"
 
 #define REPLY_MAX 2048
+#define CONN_BUFFER_START 512
 
 enum conn_kind { CONN_SOCKETMAP, CONN_POLICY };
 
@@ -50,7 +51,8 @@ struct conn {
 	int fd;
 	enum conn_kind kind;
 	char *in;
-	size_t in_len, in_max;
+	size_t in_len, in_size;	/* in_size grows up to in_max */
+	size_t in_max;
 	char *out;
 	size_t out_len, out_size;
 	bool close_after_write;
@@ -177,12 +179,7 @@ static void conn_append(struct conn *conn, const char *data, size_t len)
 {
 	if (conn->out_len + len > conn->out_size) {
 		conn->out_size = (conn->out_len + len) * 2;
-		conn->out = realloc(conn->out, conn->out_size);
-		if (conn->out == NULL) {
-			fputs("mailshift-policyd: panic: out of memory\n",
-			      stderr);
-			abort();
-		}
+		conn->out = policyd_xrealloc(conn->out, conn->out_size);
 	}
 	memcpy(conn->out + conn->out_len, data, len);
 	conn->out_len += len;
@@ -322,9 +319,17 @@ static void conn_readable(struct server *srv, struct conn *conn)
 	ssize_t n;
 
 	for (;;) {
-		if (conn->in_len == conn->in_max)
+		if (conn->in_len == conn->in_size &&
+		    conn->in_size < conn->in_max) {
+			/* Requests are small: buffers start small and grow
+			   only for a client that sends more. */
+			conn->in_size = conn->in_size * 2 > conn->in_max ?
+				conn->in_max : conn->in_size * 2;
+			conn->in = policyd_xrealloc(conn->in, conn->in_size);
+		}
+		if (conn->in_len == conn->in_size)
 			break;
-		room = conn->in_max - conn->in_len;
+		room = conn->in_size - conn->in_len;
 		n = read(conn->fd, conn->in + conn->in_len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -371,7 +376,9 @@ static void accept_clients(struct server *srv, const struct listener *l)
 			cfg->max_netstring_length + 16 :
 			(size_t)cfg->max_line_length *
 			(cfg->max_attributes + 1) + 2;
-		conn->in = policyd_xcalloc(conn->in_max);
+		conn->in_size = conn->in_max < CONN_BUFFER_START ?
+			conn->in_max : CONN_BUFFER_START;
+		conn->in = policyd_xcalloc(conn->in_size);
 		conn->last_active = time(NULL);
 		conn->next = srv->conns;
 		if (srv->conns != NULL)

@@ -237,5 +237,6 @@ void policyd_log(const char *severity, const char *fmt, ...)
 #define policyd_warning(...) policyd_log("warning", __VA_ARGS__)
 #define policyd_error(...) policyd_log("error", __VA_ARGS__)
 void *policyd_xcalloc(size_t size);
+void *policyd_xrealloc(void *mem, size_t size);
 
 #endif
