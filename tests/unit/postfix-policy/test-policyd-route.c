@@ -106,6 +106,41 @@ static void lookup(struct policyd *pd, enum policyd_map map,
 	policyd_route_lookup(pd, map, key, strlen(key), reply, size);
 }
 
+static const struct {
+	const char *name;
+	const char *attrs[6];
+	const char *want;
+} policy_cases[] = {
+	{ "RCPT for a user of ours: DUNNO (routing is transport_maps' job)",
+	  { "request", "smtpd_access_policy", "protocol_state", "RCPT",
+	    "recipient", "mia@example.test" }, "action=DUNNO" },
+	{ "RCPT for a foreign recipient: DUNNO, Postfix's rules decide",
+	  { "request", "smtpd_access_policy", "protocol_state", "RCPT",
+	    "recipient", "x@foreign.test" }, "action=DUNNO" },
+	{ "END-OF-MESSAGE without a recipient: DUNNO",
+	  { "request", "smtpd_access_policy", "protocol_state",
+	    "END-OF-MESSAGE" }, "action=DUNNO" },
+	{ "no request attribute: DEFER_IF_PERMIT",
+	  { "protocol_state", "RCPT", "recipient", "mia@example.test" },
+	  "action=DEFER_IF_PERMIT 4.3.5 mailshift: malformed policy request" },
+	{ "another request type: DEFER_IF_PERMIT",
+	  { "request", "junk" },
+	  "action=DEFER_IF_PERMIT 4.3.5 mailshift: malformed policy request" },
+};
+
+static void policy_check(struct policyd *pd, const char *const *pairs,
+			 char *reply, size_t size)
+{
+	struct policyd_attr attrs[3];
+	struct policyd_request req = { attrs, 0, 3 };
+
+	for (; req.count < 3 && pairs[req.count * 2] != NULL; req.count++) {
+		attrs[req.count].name = pairs[req.count * 2];
+		attrs[req.count].value = pairs[req.count * 2 + 1];
+	}
+	policyd_policy_check(pd, &req, reply, size);
+}
+
 static void test_route(const char *dir)
 {
 	struct policyd_config cfg;
@@ -122,6 +157,15 @@ static void test_route(const char *dir)
 		lookup(&pd, route_cases[i].map, route_cases[i].key, reply,
 		       sizeof(reply));
 		ms_test_assert_str(reply, route_cases[i].want);
+		ms_test_end();
+	}
+
+	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++) {
+		snprintf(name, sizeof(name), "policy: %s",
+			 policy_cases[i].name);
+		ms_test_begin(name);
+		policy_check(&pd, policy_cases[i].attrs, reply, sizeof(reply));
+		ms_test_assert_str(reply, policy_cases[i].want);
 		ms_test_end();
 	}
 
@@ -142,6 +186,13 @@ static void test_route(const char *dir)
 	lookup(&pd, POLICYD_MAP_ROUTE, "x@foreign.test", reply,
 	       sizeof(reply));
 	ms_test_assert_str(reply, "NOTFOUND ");
+	ms_test_end();
+
+	ms_test_begin("policy: a store that fails defers RCPT of ours");
+	pd.store_retry_at = 0;
+	policy_check(&pd, policy_cases[0].attrs, reply, sizeof(reply));
+	ms_test_assert_str(reply, "action=DEFER_IF_PERMIT 4.3.0 mailshift: "
+			   "state store unavailable, try again later");
 	ms_test_end();
 	rmdir(name);
 	policyd_route_deinit(&pd);
