@@ -6,7 +6,8 @@
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   the request parsers' libFuzzer targets, 30 s each
 #   make demo         old and new Dovecot on loopback, one user migrates
-#   make install      install the Dovecot plugins and conf.d snippet
+#   make install      install the Dovecot plugins, conf.d snippet and
+#                     /usr/sbin/mailshift-policyd
 
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
