@@ -138,9 +138,28 @@ static void load_domain_groups(struct policyd_warmup *wu, const char *path)
 	fclose(file);
 }
 
+/* "192.0.2.53" or "192.0.2.53:5353" */
+static bool resolver_address(const char *spec, struct in_addr *addr_r,
+			     unsigned short *port_r)
+{
+	char host[64], *colon;
+	unsigned long port = 53;
+
+	snprintf(host, sizeof(host), "%s", spec);
+	if ((colon = strchr(host, ':')) != NULL) {
+		*colon = '\0';
+		port = strtoul(colon + 1, NULL, 10);
+		if (port == 0 || port > 65535)
+			return false;
+	}
+	*port_r = (unsigned short)port;
+	return inet_pton(AF_INET, host, addr_r) == 1;
+}
+
 struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
 {
 	struct policyd_warmup *wu = policyd_xcalloc(sizeof(*wu));
+	unsigned short port;
 	struct in_addr addr;
 
 	wu->cfg = cfg;
@@ -151,11 +170,11 @@ struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
 		wu->resolver_ready = true;
 		/* A name server of its own: e.g. a resolver that sees the
 		   public MX records where the host's own one is split. */
-		if (inet_pton(AF_INET, cfg->warmup_resolver, &addr) == 1) {
+		if (resolver_address(cfg->warmup_resolver, &addr, &port)) {
 			wu->res.nscount = 1;
 			wu->res.nsaddr_list[0].sin_family = AF_INET;
 			wu->res.nsaddr_list[0].sin_addr = addr;
-			wu->res.nsaddr_list[0].sin_port = htons(53);
+			wu->res.nsaddr_list[0].sin_port = htons(port);
 		}
 		wu->res.retrans = 2;
 		wu->res.retry = 1;
