@@ -231,6 +231,8 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		reply_set(reply, size, "NOTFOUND ");
 		return;
 	}
+	if (map == POLICYD_MAP_ROUTE)
+		pd->route_lookups++;
 	if (map == POLICYD_MAP_WARMUP) {
 		/* Local recipients are delivered here; warm-up only counts
 		   what leaves the new IP. */
@@ -264,6 +266,8 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	switch (st->state) {
 	case MS_USER_STATE_FINAL_SYNC:
 		if (map == POLICYD_MAP_ACCEPT) {
+			if (pd->final_sync_accepted == 0)
+				pd->final_sync_accepted = time(NULL);
 			reply_set(reply, size, "NOTFOUND ");
 			break;
 		}
@@ -395,6 +399,24 @@ static bool release_check_user(const char *user, void *value, void *context)
 	return true;
 }
 
+/* Without the queue manager's own resolver (rewrite_q in master.cf) the
+   queue manager resolves with the map "accept" too, which does not hold:
+   final-sync mail would be delivered into the old mailbox.  Nothing in
+   Postfix reports that, so we do. */
+static void route_map_check(struct policyd *pd, time_t now)
+{
+	if (pd->route_lookups > 0 || pd->final_sync_accepted == 0 ||
+	    now - pd->final_sync_accepted < 60 ||
+	    now - pd->route_warned < 600)
+		return;
+	pd->route_warned = now;
+	policyd_warning("smtpd accepted mail for a user in final-sync, but the "
+			"queue manager never asked the map \"route\": is "
+			"rewrite_q set up in master.cf (conf.d/postfix-old-"
+			"host.cf)?  Without it, final-sync mail is delivered "
+			"locally instead of held");
+}
+
 void policyd_route_tick(struct policyd *pd, time_t now)
 {
 	struct flush_ctx fctx = { 0 };
@@ -402,6 +424,7 @@ void policyd_route_tick(struct policyd *pd, time_t now)
 	static time_t last_release_check;
 	const char *error;
 
+	route_map_check(pd, now);
 	if ((fctx.store = policyd_store(pd, &error)) == NULL)
 		return;
 	policyd_table_walk(pd->counters, flush_user, &fctx);

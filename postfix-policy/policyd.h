@@ -212,6 +212,10 @@ struct policyd {
 	struct policyd_table *held;	/* user -> time first held */
 	struct policyd_warmup *warmup;
 	time_t last_flush;
+	/* misconfiguration check: smtpd accepted mail for a final-sync user
+	   but the queue manager never asked the map "route" */
+	uint64_t route_lookups;
+	time_t final_sync_accepted, route_warned;
 };
 
 /* policyd-table.c: a string-keyed hash table owning its keys; values are

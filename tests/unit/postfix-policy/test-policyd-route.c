@@ -160,6 +160,22 @@ static void test_route(const char *dir)
 		ms_test_end();
 	}
 
+	ms_test_begin("route: no \"route\" lookups while final-sync mail is "
+		      "accepted -> the missing rewrite_q is reported");
+	pd.route_lookups = 0;
+	pd.final_sync_accepted = 0;
+	lookup(&pd, POLICYD_MAP_ACCEPT, "fin@example.test", reply,
+	       sizeof(reply));
+	policyd_route_tick(&pd, time(NULL));
+	ms_test_assert(pd.route_warned == 0);	/* not within a minute */
+	policyd_route_tick(&pd, time(NULL) + 61);
+	ms_test_assert(pd.route_warned != 0);
+	pd.route_warned = 0;
+	pd.route_lookups = 1;
+	policyd_route_tick(&pd, time(NULL) + 61);
+	ms_test_assert(pd.route_warned == 0);	/* route seen: all well */
+	ms_test_end();
+
 	for (i = 0; i < sizeof(policy_cases) / sizeof(policy_cases[0]); i++) {
 		snprintf(name, sizeof(name), "policy: %s",
 			 policy_cases[i].name);
