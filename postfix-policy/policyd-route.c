@@ -389,9 +389,17 @@ static bool release_check_user(const char *user, void *value, void *context)
 		return false;
 	}
 	if (pid == 0) {
-		int released = policyd_release_user(ctx->pd->cfg, user, false);
+		/* A fresh image of ourselves: it opens its own store
+		   connection (one inherited across fork() must not be
+		   used), and every descriptor of ours is close-on-exec. */
+		char *argv[] = { "mailshift-policyd", "-c",
+				 (char *)ctx->pd->config_path, "release",
+				 (char *)user, NULL };
 
-		_exit(released < 0 ? 1 : 0);
+		execv("/proc/self/exe", argv);
+		policyd_error("release user=%s: exec /proc/self/exe: %m",
+			      user);
+		_exit(1);
 	}
 	policyd_info("user=%s is %s: releasing the mail held for it",
 		     user, st->found ? ms_user_state_to_str(st->state) :

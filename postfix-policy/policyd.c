@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 
 	memset(&pd, 0, sizeof(pd));
 	pd.cfg = &cfg;
+	pd.config_path = config_path;
 	policyd_route_init(&pd);
 	if (cfg.forward_nexthop[0] != '\0')
 		policyd_route_find_held(&pd);

@@ -202,6 +202,7 @@ int policyd_server_run(struct policyd *pd);
 struct policyd_cached_state;
 struct policyd {
 	struct policyd_config *cfg;
+	const char *config_path;	/* for the release child */
 	struct ms_store *store;
 	bool store_failed;
 	time_t store_retry_at;
