@@ -2,7 +2,8 @@
 # each has its own Makefile and this one only walks them.
 #
 #   make              build everything (-Wall -Wextra -Werror)
-#   make check        unit + integration tests (real Dovecot on loopback)
+#   make check        unit + integration tests (real Dovecot and Postfix on
+#                     loopback)
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   the request parsers' libFuzzer targets, 30 s each
 #   make demo         old and new Dovecot on loopback, one user migrates
