@@ -22,7 +22,9 @@ import json
 import os
 import shutil
 import socket
+import signal
 import subprocess
+import tempfile
 import time
 
 import imapwire
@@ -30,15 +32,29 @@ import imapwire
 _running = []
 
 
-def _stop_all():
-    for obj in list(_running):
+def stop_all():
+    """Stops every instance this process started, newest first."""
+    for obj in reversed(list(_running)):
         try:
             obj.stop()
         except Exception:
             pass
 
 
-atexit.register(_stop_all)
+atexit.register(stop_all)
+
+
+def run(name, main):
+    """Runs main(tmp) in a fresh temp dir and prints PASS name.  Whatever
+    happens, every instance is stopped while its directory still exists
+    (an atexit handler would run after the directory is gone, and
+    "postfix stop" needs its config)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            main(tmp)
+        finally:
+            stop_all()
+    print("PASS " + name)
 
 BUILD = os.environ.get("BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
@@ -174,6 +190,7 @@ class Postfix:
     def start(self):
         self.postfix("start")
         self.started = True
+        self.master_pid = self._master_pid()
         _running.append(self)
         if not wait_until(lambda: self._port_open(), 20):
             raise RuntimeError("postfix %s: smtpd not listening on %d" %
@@ -189,9 +206,15 @@ class Postfix:
 
     def stop(self):
         if self.started:
-            pid = self._master_pid()
-            self.postfix("stop", check=False)
+            pid = self._master_pid() or self.master_pid
+            r = self.postfix("stop", check=False)
             self.started = False
+            if r.returncode != 0 and pid is not None:
+                # the config is gone: stop the master by its pid
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
             # smtpd children may keep the listener a moment longer; the
             # master's exit is what "stopped" means
             wait_until(lambda: pid is None or
@@ -388,9 +411,9 @@ class PgServer:
 
     def stop(self):
         if self.running:
+            self.running = False
             self._pg("pg_ctl", "-D", self.dir + "/data", "-m",
                      "immediate", "-w", "stop")
-            self.running = False
         if self in _running:
             _running.remove(self)
 
