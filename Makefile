@@ -2,17 +2,21 @@
 # each has its own Makefile and this one only walks them.
 #
 #   make              build everything (-Wall -Wextra -Werror)
-#   make check        unit + integration tests (real Dovecot on loopback)
+#   make check        unit + integration tests (real Dovecot and Postfix on
+#                     loopback)
 #   make check-asan   the same under AddressSanitizer + UBSan
+#   make check-fuzz   the request parsers' libFuzzer targets, 30 s each
 #   make demo         old and new Dovecot on loopback, one user migrates
-#   make install      install the Dovecot plugins and conf.d snippet
+#   make install      install the Dovecot plugins, conf.d snippet and
+#                     /usr/sbin/mailshift-policyd
 
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
 
-SUBDIRS = shared dovecot-plugin
+SUBDIRS = shared dovecot-plugin postfix-policy
 
-.PHONY: all check check-unit check-integration check-asan demo install clean bench
+.PHONY: all check check-unit check-integration check-asan check-fuzz demo install \
+	clean bench bench-policy
 
 all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
@@ -29,12 +33,19 @@ check: check-unit check-integration
 check-asan:
 	$(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
 
+# libFuzzer targets (clang), each for a bounded time.
+check-fuzz:
+	$(MAKE) -C postfix-policy fuzz
+
 demo: all
 	BUILD=$(BUILD) tests/demo/run-demo
 
 bench: all
 	bench/copy-bench
 	bench/login-bench
+
+bench-policy: all
+	bench/policy-bench
 
 install: all
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done

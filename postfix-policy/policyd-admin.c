@@ -1,0 +1,497 @@
+/* policyd-admin.c: the admin commands of mailshift-policyd.
+
+     held [USER]           queued mail of local users, per recipient, with
+                           Postfix's delay reason (the hold text for users
+                           in final-sync)
+     release USER          deliver USER's queued mail now
+     counters [USER]       forwarded / held / released / deferred
+     warmup-status         today's caps and usage per provider group, and
+                           the schedule ahead
+     warmup-deferral GROUP [DAY]
+                           record a deferral from a provider (421, 4.7.x):
+                           it holds GROUP's ramp on DAY (default today)
+     warmup-scan-log       read delivery-log lines on stdin and record
+                           each provider deferral (421, 4.7.x) for today
+
+   The queue is Postfix's: we read it with "postqueue -j" and act with
+   "postqueue -i" (schedule one message now) and "postsuper -H" (take a
+   message off the HOLD queue), so nothing here edits queue files. */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "policyd.h"
+
+#define MAX_QUEUE_IDS 100000
+
+/* Reads the JSON string value that follows "key": in line into
+   dest[size]; returns the position after it, or NULL.  postqueue -j
+   prints one object per line; addresses and queue IDs need no more than
+   \" and \\ unescaped. */
+static const char *json_string(const char *line, const char *key,
+			       char *dest, size_t size)
+{
+	char pattern[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pattern, sizeof(pattern), "\"%s\"", key);
+	if ((p = strstr(line, pattern)) == NULL)
+		return NULL;
+	p += strlen(pattern);
+	while (*p == ' ' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (n + 1 < size)
+			dest[n++] = *p;
+	}
+	dest[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+struct queued_rcpt {
+	char queue_name[32], queue_id[64], address[512], reason[512];
+	struct policyd_recipient rcpt;
+};
+
+/* Calls cb for every recipient of local domains in the queue, optionally
+   only those of user.  Returns 0 or -1 (postqueue failed). */
+static int queue_walk(const struct policyd_config *cfg, const char *user,
+		      void (*cb)(const struct queued_rcpt *q, void *ctx),
+		      void *ctx)
+{
+	char cmd[700], line[65536];
+	struct queued_rcpt q;
+	const char *p;
+	FILE *pipe;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "postqueue -c '%s' -j",
+		 cfg->postfix_config_dir);
+	if ((pipe = popen(cmd, "r")) == NULL) {
+		policyd_error("run %s: %m", cmd);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), pipe) != NULL) {
+		memset(&q, 0, sizeof(q));
+		if (json_string(line, "queue_name", q.queue_name,
+				sizeof(q.queue_name)) == NULL ||
+		    json_string(line, "queue_id", q.queue_id,
+				sizeof(q.queue_id)) == NULL ||
+		    (p = strstr(line, "\"recipients\"")) == NULL)
+			continue;
+		while ((p = json_string(p, "address", q.address,
+					sizeof(q.address))) != NULL) {
+			const char *next = strstr(p, "\"address\"");
+			const char *reason = strstr(p, "\"delay_reason\"");
+
+			q.reason[0] = '\0';
+			if (reason != NULL && (next == NULL || reason < next))
+				(void)json_string(p, "delay_reason", q.reason,
+						  sizeof(q.reason));
+			if (policyd_recipient_parse(cfg, q.address,
+						    strlen(q.address),
+						    &q.rcpt) &&
+			    q.rcpt.local &&
+			    (user == NULL || strcmp(q.rcpt.user, user) == 0))
+				cb(&q, ctx);
+		}
+	}
+	status = pclose(pipe);
+	if (status != 0) {
+		policyd_error("%s failed (exit status %d): is Postfix running"
+			      " with config directory %s?", cmd,
+			      WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			      cfg->postfix_config_dir);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_held(const struct queued_rcpt *q, void *ctx)
+{
+	printf("%s\t%s\t%s\t%s\t%s\n", q->rcpt.user, q->queue_id,
+	       q->queue_name, q->address, q->reason);
+}
+
+/* The text Postfix shows as the delay reason of a held recipient: the
+   hold transport's nexthop without "transport:" and the DSN code. */
+static const char *hold_reason(const struct policyd_config *cfg)
+{
+	const char *text = strchr(cfg->hold_nexthop, ':');
+
+	text = text == NULL ? cfg->hold_nexthop : text + 1;
+	if (*text >= '4' && *text <= '5' && strchr(text, ' ') != NULL)
+		text = strchr(text, ' ') + 1;
+	return text;
+}
+
+struct held_users_ctx {
+	const struct policyd_config *cfg;
+	void (*cb)(const char *user, void *ctx);
+	void *cb_ctx;
+};
+
+static void held_user(const struct queued_rcpt *q, void *context)
+{
+	struct held_users_ctx *ctx = context;
+
+	if (strcmp(q->reason, hold_reason(ctx->cfg)) == 0)
+		ctx->cb(q->rcpt.user, ctx->cb_ctx);
+}
+
+int policyd_held_users(const struct policyd_config *cfg,
+		       void (*cb)(const char *user, void *ctx), void *ctx)
+{
+	struct held_users_ctx hctx = { cfg, cb, ctx };
+
+	return queue_walk(cfg, NULL, held_user, &hctx);
+}
+
+struct release_ids {
+	char (*ids)[64];
+	bool *on_hold;
+	unsigned int count;
+};
+
+static void collect_id(const struct queued_rcpt *q, void *context)
+{
+	struct release_ids *r = context;
+	unsigned int i;
+
+	for (i = 0; i < r->count; i++) {
+		if (strcmp(r->ids[i], q->queue_id) == 0)
+			return;
+	}
+	if (r->count == MAX_QUEUE_IDS)
+		return;
+	snprintf(r->ids[r->count], 64, "%s", q->queue_id);
+	r->on_hold[r->count] = strcmp(q->queue_name, "hold") == 0;
+	r->count++;
+}
+
+/* Runs argv; returns its exit status (-1 if it could not run). */
+static int run(char *const argv[])
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void count_released(const struct policyd_config *cfg,
+			   const char *user, unsigned int released)
+{
+	struct ms_policy_counters delta = { .released = released };
+	struct ms_store *store;
+	const char *error;
+
+	if (ms_store_open(cfg->store, &store, &error) < 0 ||
+	    ms_store_policy_init(store, &error) < 0 ||
+	    ms_store_policy_add(store, user, &delta, &error) < 0)
+		policyd_warning("count released mail user=%s: %s", user,
+				error);
+	ms_store_close(&store);
+}
+
+int policyd_release_user(const struct policyd_config *cfg,
+			 const char *user, bool verbose)
+{
+	struct release_ids r = { 0 };
+	unsigned int i, released = 0;
+	char *dir = (char *)cfg->postfix_config_dir;
+
+	/* We may be the daemon's child, which ignores SIGCHLD: popen()
+	   and waitpid() need it back. */
+	signal(SIGCHLD, SIG_DFL);
+	r.ids = policyd_xcalloc(sizeof(*r.ids) * MAX_QUEUE_IDS);
+	r.on_hold = policyd_xcalloc(sizeof(*r.on_hold) * MAX_QUEUE_IDS);
+	if (queue_walk(cfg, user, collect_id, &r) < 0) {
+		free(r.ids);
+		free(r.on_hold);
+		return -1;
+	}
+	for (i = 0; i < r.count; i++) {
+		char *unhold[] = { "postsuper", "-c", dir, "-H", r.ids[i],
+				   NULL };
+		char *now[] = { "postqueue", "-c", dir, "-i", r.ids[i], NULL };
+
+		if (r.on_hold[i] && run(unhold) != 0)
+			policyd_warning("postsuper -H %s failed", r.ids[i]);
+		if (run(now) != 0) {
+			policyd_warning("release user=%s queue_id=%s: postqueue"
+					" -i failed (it is retried by Postfix "
+					"anyway)", user, r.ids[i]);
+			continue;
+		}
+		released++;
+		policyd_info("released user=%s queue_id=%s", user, r.ids[i]);
+		if (verbose)
+			printf("released %s\n", r.ids[i]);
+	}
+	if (released > 0)
+		count_released(cfg, user, released);
+	free(r.ids);
+	free(r.on_hold);
+	return (int)released;
+}
+
+static int print_counters(const char *user,
+			  const struct ms_policy_counters *c, void *ctx)
+{
+	printf("%s\t%llu\t%llu\t%llu\t%llu\n", user,
+	       (unsigned long long)c->forwarded, (unsigned long long)c->held,
+	       (unsigned long long)c->released,
+	       (unsigned long long)c->deferred);
+	return 0;
+}
+
+static int open_store(const struct policyd_config *cfg,
+		      struct ms_store **store_r)
+{
+	const char *error;
+
+	if (ms_store_open(cfg->store, store_r, &error) < 0 ||
+	    ms_store_policy_init(*store_r, &error) < 0) {
+		fprintf(stderr, "mailshift-policyd: %s\n", error);
+		ms_store_close(store_r);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_cap(uint64_t cap)
+{
+	if (cap == UINT64_MAX)
+		printf("\t%-10s", "no-cap");
+	else
+		printf("\t%-10llu", (unsigned long long)cap);
+}
+
+static int warmup_status(const struct policyd_config *cfg)
+{
+	struct policyd_warmup *wu;
+	struct ms_warmup_day today;
+	struct ms_store *store;
+	const char *error;
+	unsigned int g, step, ahead;
+	uint64_t cap;
+	char day[11];
+	int ret = 0;
+
+	if (!cfg->warmup || cfg->warmup_start[0] == '\0') {
+		printf("warm-up is off (set warmup = yes and warmup_start)\n");
+		return 0;
+	}
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	wu = policyd_warmup_init(cfg);
+	policyd_day_str(time(NULL), day);
+	printf("warm-up %s, started %s, overflow: %s\n",
+	       cfg->warmup ? "on" : "off", cfg->warmup_start,
+	       cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY ?
+	       cfg->warmup_overflow_nexthop : "defer (4xx)");
+	printf("group\t\tday\tcap\t\tsent\toverflow\tdeferrals\tnext 7 days' caps\n");
+	for (g = 0; g < POLICYD_GROUP_COUNT; g++) {
+		if (policyd_warmup_today(wu, store, g, time(NULL), &step, &cap,
+					 &today, &error) < 0) {
+			fprintf(stderr, "mailshift-policyd: %s\n", error);
+			ret = 75;
+			break;
+		}
+		printf("%-10s\t%u", policyd_group_names[g], step);
+		print_cap(cap);
+		printf("\t%llu\t%llu\t\t%llu\t\t",
+		       (unsigned long long)today.sent,
+		       (unsigned long long)today.overflowed,
+		       (unsigned long long)today.deferred);
+		for (ahead = 1; ahead <= 7; ahead++) {
+			cap = policyd_warmup_cap(cfg, step + ahead);
+			if (cap == UINT64_MAX)
+				printf("%sno-cap", ahead > 1 ? " " : "");
+			else
+				printf("%s%llu", ahead > 1 ? " " : "",
+				       (unsigned long long)cap);
+		}
+		printf("\n");
+	}
+	printf("(today is %s UTC; a day with deferrals holds the group's "
+	       "ramp day)\n", day);
+	policyd_warmup_deinit(&wu);
+	ms_store_close(&store);
+	return ret;
+}
+
+static int warmup_deferral(const struct policyd_config *cfg,
+			   const char *group, const char *day)
+{
+	struct ms_warmup_day delta = { .deferred = 1 };
+	struct ms_store *store;
+	const char *error;
+	unsigned int g;
+
+	for (g = 0; g < POLICYD_GROUP_COUNT; g++) {
+		if (strcmp(policyd_group_names[g], group) == 0)
+			break;
+	}
+	if (g == POLICYD_GROUP_COUNT) {
+		fprintf(stderr, "mailshift-policyd: unknown group %s (use "
+			"google, microsoft, yahoo, apple or other)\n", group);
+		return 64;
+	}
+	if (day != NULL)
+		snprintf(delta.day, sizeof(delta.day), "%s", day);
+	else
+		policyd_day_str(time(NULL), delta.day);
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	if (ms_store_warmup_add(store, group, &delta, &error) < 0) {
+		fprintf(stderr, "mailshift-policyd: %s\n", error);
+		ms_store_close(&store);
+		return 75;
+	}
+	ms_store_close(&store);
+	return 0;
+}
+
+/* Releasing a user still in final-sync would only hold the mail again
+   (the route answer is still "hold"), and count releases that were none. */
+static int release_command(const struct policyd_config *cfg,
+			   const char *user)
+{
+	struct ms_user_record *rec = NULL;
+	struct ms_store *store;
+	const char *error;
+	int ret;
+
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	ret = ms_store_user_get(store, user, &rec, &error);
+	ms_store_close(&store);
+	if (ret < 0) {
+		fprintf(stderr, "mailshift-policyd: %s\n", error);
+		return 75;
+	}
+	if (ret > 0 && rec->state == MS_USER_STATE_FINAL_SYNC) {
+		fprintf(stderr, "mailshift-policyd: user=%s is in final-sync: "
+			"its mail stays held until the user is migrated "
+			"(mailshift-policyd releases it then)\n", user);
+		ms_user_record_free(&rec);
+		return 75;
+	}
+	ms_user_record_free(&rec);
+	return policyd_release_user(cfg, user, true) < 0 ? 75 : 0;
+}
+
+/* Is this delivery-log line a provider's deferral of our mail?  A
+   deferred delivery that reached a remote server (relay= not "none", so
+   not our own hold or cap) and was answered 421 or 4.7.x: the shapes
+   providers use for rate and reputation limits (research 5.2, 5.4). */
+static bool provider_deferral(const char *line, char *domain, size_t size)
+{
+	const char *to, *at, *end;
+
+	if (strstr(line, "status=deferred") == NULL ||
+	    strstr(line, "relay=none") != NULL ||
+	    (strstr(line, "dsn=4.7.") == NULL &&
+	     strstr(line, " said: 421") == NULL))
+		return false;
+	if ((to = strstr(line, " to=<")) == NULL ||
+	    (end = strchr(to, '>')) == NULL)
+		return false;
+	at = memchr(to, '@', (size_t)(end - to));
+	if (at == NULL || end - at < 2 || (size_t)(end - at) > size)
+		return false;
+	snprintf(domain, size, "%.*s", (int)(end - at - 1), at + 1);
+	for (char *c = domain; *c != '\0'; c++) {
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 'a' - 'A';
+	}
+	return true;
+}
+
+/* Reads delivery-log lines (e.g. "tail -F /var/log/mail.log |") and
+   records each provider deferral for today, which holds that group's
+   ramp. */
+static int warmup_scan_log(const struct policyd_config *cfg, FILE *in)
+{
+	struct ms_warmup_day delta = { .deferred = 1 };
+	struct policyd_warmup *wu;
+	struct ms_store *store;
+	char line[8192], domain[256];
+	const char *error, *group;
+	int ret = 0;
+
+	if (open_store(cfg, &store) < 0)
+		return 75;
+	wu = policyd_warmup_init(cfg);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (!provider_deferral(line, domain, sizeof(domain)))
+			continue;
+		group = policyd_group_names[policyd_warmup_group(wu, domain)];
+		policyd_day_str(time(NULL), delta.day);
+		if (ms_store_warmup_add(store, group, &delta, &error) < 0) {
+			fprintf(stderr, "mailshift-policyd: %s\n", error);
+			ret = 75;
+			break;
+		}
+		printf("deferral group=%s domain=%s day=%s: the group's ramp "
+		       "holds\n", group, domain, delta.day);
+		fflush(stdout);
+	}
+	policyd_warmup_deinit(&wu);
+	ms_store_close(&store);
+	return ret;
+}
+
+int policyd_admin_command(const struct policyd_config *cfg, int argc,
+			  char **argv)
+{
+	const char *cmd = argv[0], *arg = argc > 1 ? argv[1] : NULL;
+	struct ms_store *store;
+	const char *error;
+	int ret;
+
+	if (strcmp(cmd, "held") == 0) {
+		printf("user\tqueue_id\tqueue\trecipient\treason\n");
+		return queue_walk(cfg, arg, print_held, NULL) < 0 ? 75 : 0;
+	}
+	if (strcmp(cmd, "release") == 0 && arg != NULL)
+		return release_command(cfg, arg);
+	if (strcmp(cmd, "counters") == 0) {
+		if (open_store(cfg, &store) < 0)
+			return 75;
+		printf("user\tforwarded\theld\treleased\tdeferred\n");
+		ret = ms_store_policy_iter(store, arg, print_counters, NULL,
+					   &error);
+		if (ret < 0)
+			fprintf(stderr, "mailshift-policyd: %s\n", error);
+		ms_store_close(&store);
+		return ret < 0 ? 75 : 0;
+	}
+	if (strcmp(cmd, "warmup-status") == 0)
+		return warmup_status(cfg);
+	if (strcmp(cmd, "warmup-scan-log") == 0)
+		return warmup_scan_log(cfg, stdin);
+	if (strcmp(cmd, "warmup-deferral") == 0 && arg != NULL)
+		return warmup_deferral(cfg, arg, argc > 2 ? argv[2] : NULL);
+	fprintf(stderr, "mailshift-policyd: unknown command or missing "
+		"argument: %s (see mailshift-policyd -h)\n", cmd);
+	return 64;
+}

@@ -1,0 +1,486 @@
+/* policyd-server.c: listening sockets and the event loop.
+
+   One process, one epoll loop, for all clients.  Postfix keeps its
+   connections to us open (each smtpd and each trivial-rewrite keeps one),
+   so we see a few hundred long-lived clients, each sending one small
+   request at a time.  An answer costs microseconds when the user's state
+   is cached, and the warm-up counters must have a single owner to be
+   exact, so one event-driven process fits better than Postfix's spawn(8)
+   (a process per connection, private state, "noticeable overhead" by its
+   own man page) or threads around a store connection that is not
+   thread-safe.  The price: a slow store lookup or DNS query stalls every
+   client for its duration; both have timeouts and caches.
+
+   Each connection speaks one protocol, chosen by the socket it came in on:
+   socketmap (netstrings) or policy delegation (attribute lists).  Bad
+   input is logged with the client's socket and answered safely - TEMP for
+   socketmap, DEFER_IF_PERMIT for policy - and the connection is closed
+   after the answer, since its framing can no longer be trusted. */
+
+/* accept4() */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "policyd.h"
+
+#define REPLY_MAX 2048
+#define CONN_BUFFER_START 512
+
+enum conn_kind { CONN_SOCKETMAP, CONN_POLICY };
+
+struct listener {
+	int fd;
+	enum conn_kind kind;
+	char spec[512];
+};
+
+struct conn {
+	struct conn *prev, *next;
+	int fd;
+	enum conn_kind kind;
+	char *in;
+	size_t in_len, in_size;	/* in_size grows up to in_max */
+	size_t in_max;
+	char *out;
+	size_t out_len, out_size;
+	bool close_after_write;
+	time_t last_active;
+};
+
+struct server {
+	struct policyd *pd;
+	int epfd;
+	struct listener listeners[2];
+	unsigned int listener_count;
+	struct conn *conns;
+	unsigned int conn_count;
+	struct policyd_attr *attrs;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int signo)
+{
+	stop_signal = signo;
+}
+
+/* Opens "unix:/path" or "inet:host:port"; exits the program on error:
+   a daemon that cannot listen has nothing to do. */
+static int listen_on(const struct policyd_config *cfg, const char *spec)
+{
+	struct sockaddr_un sun;
+	struct addrinfo hints, *ai = NULL;
+	char host[256], *colon;
+	struct group *gr;
+	int fd, one = 1;
+
+	if (strncmp(spec, "unix:", 5) == 0) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(spec + 5) >= sizeof(sun.sun_path)) {
+			policyd_error("listen %s: path too long", spec);
+			exit(78);
+		}
+		strcpy(sun.sun_path, spec + 5);
+		(void)unlink(sun.sun_path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sun,
+				   sizeof(sun)) < 0) {
+			policyd_error("listen %s: %m (does the directory "
+				      "exist?)", spec);
+			exit(71);
+		}
+		/* Only Postfix may ask: the answers name every user who is
+		   being migrated. */
+		if (chmod(sun.sun_path, cfg->socket_mode) < 0)
+			policyd_warning("chmod %s: %m", sun.sun_path);
+		if (cfg->socket_group[0] != '\0' &&
+		    (gr = getgrnam(cfg->socket_group)) != NULL &&
+		    chown(sun.sun_path, (uid_t)-1, gr->gr_gid) < 0)
+			policyd_warning("chown %s: %m", sun.sun_path);
+	} else if (strncmp(spec, "inet:", 5) == 0) {
+		snprintf(host, sizeof(host), "%s", spec + 5);
+		if ((colon = strrchr(host, ':')) == NULL) {
+			policyd_error("listen %s: use inet:HOST:PORT", spec);
+			exit(78);
+		}
+		*colon = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+			policyd_error("listen %s: cannot resolve", spec);
+			exit(78);
+		}
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+					 sizeof(one));
+		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			policyd_error("listen %s: %m", spec);
+			exit(71);
+		}
+		freeaddrinfo(ai);
+	} else {
+		policyd_error("listen %s: use unix:/path or inet:HOST:PORT",
+			      spec);
+		exit(78);
+	}
+	/* Postfix opens many connections at once after a reload */
+	if (listen(fd, SOMAXCONN) < 0) {
+		policyd_error("listen %s: %m", spec);
+		exit(71);
+	}
+	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+static void conn_close(struct server *srv, struct conn *conn)
+{
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		srv->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	close(conn->fd);
+	free(conn->in);
+	free(conn->out);
+	free(conn);
+	srv->conn_count--;
+}
+
+/* Ends a connection after its last answer.  Unread input is drained
+   first: closing a socket with unread data resets it, and the client
+   would see the reset instead of our answer. */
+static void conn_finish(struct server *srv, struct conn *conn)
+{
+	char discard[4096];
+
+	(void)shutdown(conn->fd, SHUT_WR);
+	while (read(conn->fd, discard, sizeof(discard)) > 0)
+		;
+	conn_close(srv, conn);
+}
+
+static void conn_append(struct conn *conn, const char *data, size_t len)
+{
+	if (conn->out_len + len > conn->out_size) {
+		conn->out_size = (conn->out_len + len) * 2;
+		conn->out = policyd_xrealloc(conn->out, conn->out_size);
+	}
+	memcpy(conn->out + conn->out_len, data, len);
+	conn->out_len += len;
+}
+
+static void socketmap_reply(struct conn *conn, const char *reply)
+{
+	char buf[REPLY_MAX + 16];
+	size_t len;
+
+	len = policyd_netstring_format(buf, sizeof(buf), reply,
+				       strlen(reply));
+	conn_append(conn, buf, len);
+}
+
+/* Handles one socketmap query "NAME KEY". */
+static void socketmap_query(struct server *srv, struct conn *conn,
+			    const char *data, size_t len)
+{
+	const char *space = memchr(data, ' ', len);
+	char reply[REPLY_MAX];
+	enum policyd_map map;
+
+	if (space == NULL) {
+		policyd_warning("socketmap fd=%d: query without a map name "
+				"and a key: answering TEMP", conn->fd);
+		socketmap_reply(conn, "TEMP malformed query");
+		return;
+	}
+	map = policyd_map_from_name(data, (size_t)(space - data));
+	if (map == POLICYD_MAP_UNKNOWN) {
+		policyd_warning("socketmap fd=%d: unknown map name '%.*s' "
+				"(use accept, route or warmup in "
+				"transport_maps): answering TEMP", conn->fd,
+				(int)(space - data > 64 ? 64 : space - data),
+				data);
+		socketmap_reply(conn, "TEMP unknown map name");
+		return;
+	}
+	policyd_route_lookup(srv->pd, map, space + 1,
+			     len - (size_t)(space + 1 - data), reply,
+			     sizeof(reply));
+	socketmap_reply(conn, reply);
+}
+
+/* Answers every complete request in conn->in.  Returns false when the
+   input is bad (after queueing a safe answer). */
+static bool conn_process(struct server *srv, struct conn *conn)
+{
+	const struct policyd_config *cfg = srv->pd->cfg;
+	struct policyd_request req = { srv->attrs, 0, cfg->max_attributes };
+	char reply[REPLY_MAX + 2];
+	enum policyd_parse ret;
+	const char *data, *error = "";
+	size_t pos = 0, len, used;
+
+	for (;;) {
+		if (conn->kind == CONN_SOCKETMAP) {
+			ret = policyd_netstring_parse(conn->in + pos,
+						      conn->in_len - pos,
+						      cfg->max_netstring_length,
+						      &data, &len, &used,
+						      &error);
+			if (ret == POLICYD_PARSE_OK)
+				socketmap_query(srv, conn, data, len);
+		} else {
+			ret = policyd_request_parse(conn->in + pos,
+						    conn->in_len - pos,
+						    cfg->max_line_length, &req,
+						    &used, &error);
+			if (ret == POLICYD_PARSE_OK) {
+				policyd_policy_check(srv->pd, &req, reply,
+						     REPLY_MAX);
+				strcat(reply, "\n\n");
+				conn_append(conn, reply, strlen(reply));
+			}
+		}
+		if (ret != POLICYD_PARSE_OK)
+			break;
+		pos += used;
+	}
+	memmove(conn->in, conn->in + pos, conn->in_len - pos);
+	conn->in_len -= pos;
+	if (ret == POLICYD_PARSE_MORE && conn->in_len == conn->in_max) {
+		ret = POLICYD_PARSE_BAD;
+		error = "request larger than the input limit";
+	}
+	if (ret != POLICYD_PARSE_BAD)
+		return true;
+	policyd_warning("%s client fd=%d: %s -- answering %s and closing",
+			conn->kind == CONN_SOCKETMAP ? "socketmap" : "policy",
+			conn->fd, error, conn->kind == CONN_SOCKETMAP ?
+			"TEMP" : "DEFER_IF_PERMIT");
+	if (conn->kind == CONN_SOCKETMAP)
+		socketmap_reply(conn, "TEMP malformed request");
+	else {
+		snprintf(reply, sizeof(reply), "action=DEFER_IF_PERMIT 4.3.5 "
+			 "mailshift: malformed policy request\n\n");
+		conn_append(conn, reply, strlen(reply));
+	}
+	return false;
+}
+
+static void conn_want_write(struct server *srv, struct conn *conn, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
+				  .data.ptr = conn };
+
+	(void)epoll_ctl(srv->epfd, EPOLL_CTL_MOD, conn->fd, &ev);
+}
+
+/* Writes what is pending.  Returns false if the connection is done. */
+static bool conn_flush(struct server *srv, struct conn *conn)
+{
+	ssize_t n;
+
+	while (conn->out_len > 0) {
+		n = write(conn->fd, conn->out, conn->out_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_want_write(srv, conn, true);
+			return true;
+		}
+		if (n <= 0)
+			return false;
+		memmove(conn->out, conn->out + n, conn->out_len - (size_t)n);
+		conn->out_len -= (size_t)n;
+	}
+	conn_want_write(srv, conn, false);
+	return !conn->close_after_write;
+}
+
+static void conn_readable(struct server *srv, struct conn *conn)
+{
+	size_t room;
+	ssize_t n;
+
+	for (;;) {
+		if (conn->in_len == conn->in_size &&
+		    conn->in_size < conn->in_max) {
+			/* Requests are small: buffers start small and grow
+			   only for a client that sends more. */
+			conn->in_size = conn->in_size * 2 > conn->in_max ?
+				conn->in_max : conn->in_size * 2;
+			conn->in = policyd_xrealloc(conn->in, conn->in_size);
+		}
+		if (conn->in_len == conn->in_size)
+			break;
+		room = conn->in_size - conn->in_len;
+		n = read(conn->fd, conn->in + conn->in_len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			/* Postfix hangs up idle connections: normal. */
+			conn_close(srv, conn);
+			return;
+		}
+		conn->in_len += (size_t)n;
+		/* a short read: the kernel has nothing more now */
+		if ((size_t)n < room)
+			break;
+	}
+	conn->last_active = time(NULL);
+	if (!conn_process(srv, conn))
+		conn->close_after_write = true;
+	if (!conn_flush(srv, conn))
+		conn_finish(srv, conn);
+}
+
+static void accept_clients(struct server *srv, const struct listener *l)
+{
+	const struct policyd_config *cfg = srv->pd->cfg;
+	struct epoll_event ev;
+	struct conn *conn;
+	int fd;
+
+	while ((fd = accept4(l->fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (srv->conn_count >= cfg->max_clients) {
+			policyd_warning("%s: max_clients=%u reached: closing "
+					"a new connection (Postfix retries; "
+					"raise max_clients if this "
+					"persists)", l->spec, cfg->max_clients);
+			close(fd);
+			continue;
+		}
+		conn = policyd_xcalloc(sizeof(*conn));
+		conn->fd = fd;
+		conn->kind = l->kind;
+		conn->in_max = l->kind == CONN_SOCKETMAP ?
+			cfg->max_netstring_length + 16 :
+			(size_t)cfg->max_line_length *
+			(cfg->max_attributes + 1) + 2;
+		conn->in_size = conn->in_max < CONN_BUFFER_START ?
+			conn->in_max : CONN_BUFFER_START;
+		conn->in = policyd_xcalloc(conn->in_size);
+		conn->last_active = time(NULL);
+		conn->next = srv->conns;
+		if (srv->conns != NULL)
+			srv->conns->prev = conn;
+		srv->conns = conn;
+		srv->conn_count++;
+		ev.events = EPOLLIN;
+		ev.data.ptr = conn;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			conn_close(srv, conn);
+	}
+}
+
+static void close_idle(struct server *srv, time_t now)
+{
+	struct conn *conn, *next;
+
+	for (conn = srv->conns; conn != NULL; conn = next) {
+		next = conn->next;
+		if (now - conn->last_active > (time_t)srv->pd->cfg->idle_timeout)
+			conn_close(srv, conn);
+	}
+}
+
+static void add_listener(struct server *srv, const char *spec,
+			 enum conn_kind kind)
+{
+	struct listener *l = &srv->listeners[srv->listener_count++];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+
+	l->fd = listen_on(srv->pd->cfg, spec);
+	l->kind = kind;
+	snprintf(l->spec, sizeof(l->spec), "%s", spec);
+	(void)epoll_ctl(srv->epfd, EPOLL_CTL_ADD, l->fd, &ev);
+	policyd_info("listening on %s (%s)", spec, kind == CONN_SOCKETMAP ?
+		     "socketmap" : "policy delegation");
+}
+
+static bool is_listener(const struct server *srv, const void *ptr)
+{
+	return ptr == &srv->listeners[0] ||
+		(srv->listener_count > 1 && ptr == &srv->listeners[1]);
+}
+
+int policyd_server_run(struct policyd *pd)
+{
+	struct server srv = { .pd = pd };
+	struct epoll_event events[64];
+	struct sigaction sa;
+	time_t now, last_tick = 0;
+	int n, i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* release children (policyd-route.c) are reaped by the kernel */
+	signal(SIGCHLD, SIG_IGN);
+
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv.attrs = policyd_xcalloc(sizeof(*srv.attrs) *
+				    pd->cfg->max_attributes);
+	add_listener(&srv, pd->cfg->socketmap_listen, CONN_SOCKETMAP);
+	if (pd->cfg->policy_listen[0] != '\0')
+		add_listener(&srv, pd->cfg->policy_listen, CONN_POLICY);
+	while (stop_signal == 0) {
+		n = epoll_wait(srv.epfd, events, 64, 1000);
+		for (i = 0; i < n; i++) {
+			if (is_listener(&srv, events[i].data.ptr)) {
+				accept_clients(&srv, events[i].data.ptr);
+				continue;
+			}
+			struct conn *conn = events[i].data.ptr;
+
+			if ((events[i].events & EPOLLOUT) != 0 &&
+			    !conn_flush(&srv, conn)) {
+				conn_finish(&srv, conn);
+				continue;
+			}
+			if ((events[i].events & (EPOLLIN | EPOLLHUP |
+						 EPOLLERR)) != 0)
+				conn_readable(&srv, conn);
+		}
+		now = time(NULL);
+		if (now != last_tick) {
+			last_tick = now;
+			policyd_route_tick(pd, now);
+			close_idle(&srv, now);
+		}
+	}
+	policyd_info("stopping on signal %d", (int)stop_signal);
+	/* A socket file left behind would tell admins and scripts that
+	   look for it that we still answer. */
+	for (unsigned int l = 0; l < srv.listener_count; l++) {
+		if (strncmp(srv.listeners[l].spec, "unix:", 5) == 0)
+			(void)unlink(srv.listeners[l].spec + 5);
+	}
+	policyd_route_tick(pd, time(NULL));
+	while (srv.conns != NULL)
+		conn_close(&srv, srv.conns);
+	free(srv.attrs);
+	close(srv.epfd);
+	return 0;
+}

@@ -1,0 +1,410 @@
+/* policyd-warmup.c: the new IP's warm-up, on the NEW host.
+
+   Mailbox providers judge a new IP by its volume history, so the ESPs'
+   warm-up plans (research 5.1) cap what a new IP sends per day and divert
+   the rest to an IP that is already warm.  Here that warm IP is the old
+   host: over the day's cap, mail is relayed through it
+   (warmup_overflow = relay) or deferred with a 4xx that says why
+   (warmup_overflow = defer).
+
+   The cap is per receiving-provider group (Google, Microsoft, Yahoo,
+   Apple, others), because each provider keeps its own reputation for the
+   IP.  The group comes from the recipient domain's MX hosts, so a company
+   domain hosted at Google Workspace counts as Google (KumoMTA's MX
+   rollup, research 5.3).  A static table (warmup_domain_groups) overrides
+   DNS, for well-known domains and for tests without internet access.
+
+   The ramp day ("step") is the number of days since warmup_start on
+   which the group reported no deferrals, plus one: a day with deferrals
+   from a provider (421, 4.7.x; "mailshift-policyd warmup-deferral") holds
+   that provider's ramp where it is.
+
+   Postfix calls us through the queue manager's transport_maps (map name
+   "warmup"), because only there is the choice per recipient and made at
+   delivery time (research 5.6: Postfix cannot count per provider per
+   day itself).  The count is taken when we answer; a qmgr resolver cache
+   hit (same recipient within 30 s) is not counted, so the cap can be
+   exceeded by such repeats. */
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policyd.h"
+
+#define GROUP_OTHER (POLICYD_GROUP_COUNT - 1)
+#define DAY_SECS (24 * 60 * 60)
+
+const char *const policyd_group_names[POLICYD_GROUP_COUNT] = {
+	"google", "microsoft", "yahoo", "apple", "other"
+};
+
+/* MX host suffixes per group (research 5.3). */
+static const struct {
+	const char *suffix;
+	unsigned int group;
+} mx_suffixes[] = {
+	{ ".google.com", 0 }, { ".googlemail.com", 0 },
+	{ ".outlook.com", 1 }, { ".mx.microsoft", 1 }, { ".hotmail.com", 1 },
+	{ ".yahoodns.net", 2 }, { ".yahoo.com", 2 },
+	{ ".icloud.com", 3 }, { ".me.com", 3 }, { ".apple.com", 3 },
+};
+
+struct group_day {
+	char day[11];		/* what base and delta count; "" = unread */
+	unsigned int step;
+	uint64_t cap;
+	struct ms_warmup_day base;	/* as the store had it */
+	struct ms_warmup_day delta;	/* counted since, not yet written */
+};
+
+struct policyd_warmup {
+	const struct policyd_config *cfg;
+	struct policyd_table *domains;	/* domain -> unsigned int group */
+	struct group_day groups[POLICYD_GROUP_COUNT];
+	bool resolver_ready;
+	struct __res_state res;
+};
+
+static unsigned int group_from_name(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < POLICYD_GROUP_COUNT; i++) {
+		if (strcmp(policyd_group_names[i], name) == 0)
+			return i;
+	}
+	return POLICYD_GROUP_COUNT;
+}
+
+/* The group of an MX host name; GROUP_OTHER if none matches. */
+static unsigned int group_of_mx(const char *host)
+{
+	size_t len = strlen(host), slen;
+	char name[256];
+	unsigned int i;
+
+	snprintf(name, sizeof(name), "%s", host);
+	if (len > 0 && name[len - 1] == '.')
+		name[--len] = '\0';
+	for (i = 0; i < sizeof(mx_suffixes) / sizeof(mx_suffixes[0]); i++) {
+		slen = strlen(mx_suffixes[i].suffix);
+		if (len > slen &&
+		    strcasecmp(name + len - slen, mx_suffixes[i].suffix) == 0)
+			return mx_suffixes[i].group;
+	}
+	return GROUP_OTHER;
+}
+
+/* Reads "domain group" or "domain mx:host" lines. */
+static void load_domain_groups(struct policyd_warmup *wu, const char *path)
+{
+	char line[1024], domain[256], what[256];
+	unsigned int lineno = 0, group;
+	FILE *file;
+
+	if (path[0] == '\0')
+		return;
+	if ((file = fopen(path, "r")) == NULL) {
+		policyd_warning("open warmup_domain_groups %s: %m -- groups "
+				"come from DNS only", path);
+		return;
+	}
+	while (fgets(line, sizeof(line), file) != NULL) {
+		lineno++;
+		if (line[0] == '#' || sscanf(line, "%255s %255s", domain,
+					     what) != 2)
+			continue;
+		if (strncmp(what, "mx:", 3) == 0)
+			group = group_of_mx(what + 3);
+		else if ((group = group_from_name(what)) ==
+			 POLICYD_GROUP_COUNT) {
+			policyd_warning("%s:%u: unknown group %s (use google, "
+					"microsoft, yahoo, apple, other or "
+					"mx:HOST)", path, lineno, what);
+			continue;
+		}
+		for (char *c = domain; *c != '\0'; c++) {
+			if (*c >= 'A' && *c <= 'Z')
+				*c += 'a' - 'A';
+		}
+		*(unsigned int *)policyd_table_get(wu->domains, domain) = group;
+	}
+	fclose(file);
+}
+
+/* "192.0.2.53" or "192.0.2.53:5353" */
+static bool resolver_address(const char *spec, struct in_addr *addr_r,
+			     unsigned short *port_r)
+{
+	char host[64], *colon;
+	unsigned long port = 53;
+
+	snprintf(host, sizeof(host), "%s", spec);
+	if ((colon = strchr(host, ':')) != NULL) {
+		*colon = '\0';
+		port = strtoul(colon + 1, NULL, 10);
+		if (port == 0 || port > 65535)
+			return false;
+	}
+	*port_r = (unsigned short)port;
+	return inet_pton(AF_INET, host, addr_r) == 1;
+}
+
+struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
+{
+	struct policyd_warmup *wu = policyd_xcalloc(sizeof(*wu));
+	unsigned short port;
+	struct in_addr addr;
+
+	wu->cfg = cfg;
+	wu->domains = policyd_table_create(sizeof(unsigned int));
+	load_domain_groups(wu, cfg->warmup_domain_groups);
+	if (strcmp(cfg->warmup_resolver, "none") != 0 &&
+	    res_ninit(&wu->res) == 0) {
+		wu->resolver_ready = true;
+		/* A name server of its own: e.g. a resolver that sees the
+		   public MX records where the host's own one is split. */
+		if (resolver_address(cfg->warmup_resolver, &addr, &port)) {
+			wu->res.nscount = 1;
+			wu->res.nsaddr_list[0].sin_family = AF_INET;
+			wu->res.nsaddr_list[0].sin_addr = addr;
+			wu->res.nsaddr_list[0].sin_port = htons(port);
+		}
+		wu->res.retrans = 2;
+		wu->res.retry = 1;
+	}
+	return wu;
+}
+
+void policyd_warmup_deinit(struct policyd_warmup **wu)
+{
+	if (*wu == NULL)
+		return;
+	if ((*wu)->resolver_ready)
+		res_nclose(&(*wu)->res);
+	policyd_table_destroy(&(*wu)->domains);
+	free(*wu);
+	*wu = NULL;
+}
+
+/* Classifies by the domain's MX hosts: the first that matches a group
+   decides.  No answer (or no resolver) is "other". */
+static unsigned int group_by_dns(struct policyd_warmup *wu,
+				 const char *domain)
+{
+	unsigned char answer[4096];
+	char host[NS_MAXDNAME];
+	ns_msg msg;
+	ns_rr rr;
+	int len, i, count;
+	unsigned int group;
+
+	if (!wu->resolver_ready)
+		return GROUP_OTHER;
+	len = res_nquery(&wu->res, domain, ns_c_in, ns_t_mx, answer,
+			 sizeof(answer));
+	if (len < 0 || ns_initparse(answer, len, &msg) < 0)
+		return GROUP_OTHER;
+	count = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < count; i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
+		    ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
+			continue;
+		if (dn_expand(ns_msg_base(msg), ns_msg_end(msg),
+			      ns_rr_rdata(rr) + 2, host, sizeof(host)) < 0)
+			continue;
+		if ((group = group_of_mx(host)) != GROUP_OTHER)
+			return group;
+	}
+	return GROUP_OTHER;
+}
+
+unsigned int policyd_warmup_group(struct policyd_warmup *wu,
+				  const char *domain)
+{
+	unsigned int *group = policyd_table_find(wu->domains, domain);
+	unsigned int found;
+
+	if (group != NULL)
+		return *group;
+	/* XXX a DNS query blocks the event loop for up to a few seconds;
+	   answers are kept for the daemon's lifetime, so each domain costs
+	   this once. */
+	found = group_by_dns(wu, domain);
+	*(unsigned int *)policyd_table_get(wu->domains, domain) = found;
+	return found;
+}
+
+void policyd_day_str(time_t t, char day[11])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(day, 11, "%Y-%m-%d", &tm);
+}
+
+static time_t day_start(const char *day)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday) != 3)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+uint64_t policyd_warmup_cap(const struct policyd_config *cfg,
+			    unsigned int step)
+{
+	unsigned int i;
+	uint64_t cap = cfg->schedule_count > 0 ? cfg->schedule[0].cap : 0;
+
+	if (cfg->schedule_count == 0 ||
+	    step > cfg->schedule[cfg->schedule_count - 1].day)
+		return UINT64_MAX;
+	for (i = 0; i < cfg->schedule_count; i++) {
+		if (cfg->schedule[i].day <= step)
+			cap = cfg->schedule[i].cap;
+	}
+	return cap;
+}
+
+struct history_ctx {
+	char today[11];
+	const char *start;
+	unsigned int held_days;
+	struct ms_warmup_day today_counts;
+};
+
+static int history_day(const struct ms_warmup_day *day, void *context)
+{
+	struct history_ctx *ctx = context;
+
+	if (strcmp(day->day, ctx->today) == 0)
+		ctx->today_counts = *day;
+	else if (strcmp(day->day, ctx->start) >= 0 &&
+		 strcmp(day->day, ctx->today) < 0 && day->deferred > 0)
+		ctx->held_days++;
+	return 0;
+}
+
+int policyd_warmup_today(struct policyd_warmup *wu, struct ms_store *store,
+			 unsigned int group, time_t now, unsigned int *step_r,
+			 uint64_t *cap_r, struct ms_warmup_day *today_r,
+			 const char **error_r)
+{
+	struct history_ctx ctx;
+	time_t start = day_start(wu->cfg->warmup_start);
+	long days;
+
+	memset(&ctx, 0, sizeof(ctx));
+	policyd_day_str(now, ctx.today);
+	ctx.start = wu->cfg->warmup_start;
+	snprintf(ctx.today_counts.day, sizeof(ctx.today_counts.day), "%s",
+		 ctx.today);
+	if (ms_store_warmup_iter(store, policyd_group_names[group],
+				 history_day, &ctx, error_r) < 0)
+		return -1;
+	days = (long)((day_start(ctx.today) - start) / DAY_SECS);
+	if (days < 0)
+		days = 0;	/* before the start: day 1's cap */
+	*step_r = (unsigned int)(days + 1 - (long)ctx.held_days);
+	*cap_r = policyd_warmup_cap(wu->cfg, *step_r);
+	*today_r = ctx.today_counts;
+	return 0;
+}
+
+/* Today's counters of group, read from the store on the first lookup of
+   each day. */
+static struct group_day *group_today(struct policyd *pd,
+				     struct policyd_warmup *wu,
+				     unsigned int group, const char **error_r)
+{
+	struct group_day *gd = &wu->groups[group];
+	struct ms_store *store;
+	char today[11];
+	time_t now = time(NULL);
+
+	policyd_day_str(now, today);
+	if (strcmp(gd->day, today) == 0)
+		return gd;
+	/* A new day: yesterday's delta must reach the store first, or it
+	   would be counted for today. */
+	if ((store = policyd_store(pd, error_r)) == NULL ||
+	    policyd_warmup_flush(wu, store, error_r) < 0 ||
+	    policyd_warmup_today(wu, store, group, now, &gd->step, &gd->cap,
+				 &gd->base, error_r) < 0) {
+		if (store != NULL)
+			policyd_store_failed(pd);
+		return NULL;
+	}
+	memset(&gd->delta, 0, sizeof(gd->delta));
+	snprintf(gd->day, sizeof(gd->day), "%s", today);
+	snprintf(gd->delta.day, sizeof(gd->delta.day), "%s", today);
+	policyd_info("warm-up group=%s day=%s step=%u cap=%llu sent=%llu",
+		     policyd_group_names[group], today, gd->step,
+		     (unsigned long long)gd->cap,
+		     (unsigned long long)gd->base.sent);
+	return gd;
+}
+
+int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
+			 const char *domain, char *reply, size_t size)
+{
+	unsigned int group = policyd_warmup_group(wu, domain);
+	const char *error, *name = policyd_group_names[group];
+	struct group_day *gd;
+
+	if ((gd = group_today(pd, wu, group, &error)) == NULL) {
+		policyd_error("warm-up domain=%s group=%s: %s -- answering "
+			      "TEMP", domain, name, error);
+		snprintf(reply, size, "TEMP state store unavailable");
+		return -1;
+	}
+	if (gd->base.sent + gd->delta.sent < gd->cap) {
+		gd->delta.sent++;
+		snprintf(reply, size, "OK %s", wu->cfg->warmup_direct);
+		return 0;
+	}
+	gd->delta.overflowed++;
+	if (wu->cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY) {
+		snprintf(reply, size, "OK %s",
+			 wu->cfg->warmup_overflow_nexthop);
+		return 0;
+	}
+	snprintf(reply, size, "OK retry:4.7.0 new IP warm-up: today's cap of "
+		 "%llu messages to %s is used up, retrying later",
+		 (unsigned long long)gd->cap, name);
+	return 0;
+}
+
+int policyd_warmup_flush(struct policyd_warmup *wu, struct ms_store *store,
+			 const char **error_r)
+{
+	struct group_day *gd;
+	unsigned int i;
+
+	for (i = 0; i < POLICYD_GROUP_COUNT; i++) {
+		gd = &wu->groups[i];
+		if (gd->delta.sent == 0 && gd->delta.overflowed == 0 &&
+		    gd->delta.deferred == 0)
+			continue;
+		if (ms_store_warmup_add(store, policyd_group_names[i],
+					&gd->delta, error_r) < 0)
+			return -1;
+		gd->base.sent += gd->delta.sent;
+		gd->base.overflowed += gd->delta.overflowed;
+		gd->base.deferred += gd->delta.deferred;
+		gd->delta.sent = gd->delta.overflowed = gd->delta.deferred = 0;
+	}
+	return 0;
+}

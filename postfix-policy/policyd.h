@@ -1,0 +1,247 @@
+#ifndef POLICYD_H
+#define POLICYD_H
+
+/* mailshift-policyd internals, grouped by the file that offers them (as
+   Postfix's postscreen.h does).  Every symbol starts with policyd_ or
+   POLICYD_. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../shared/state-store.h"
+#include "../shared/state-store-policy.h"
+
+#define POLICYD_MAX_DOMAINS 64
+#define POLICYD_MAX_SCHEDULE 64
+#define POLICYD_GROUP_COUNT 5
+
+/* policyd-config.c: the settings, read once into one struct. */
+enum policyd_user_key { POLICYD_KEY_LOCALPART, POLICYD_KEY_ADDRESS };
+enum policyd_overflow { POLICYD_OVERFLOW_RELAY, POLICYD_OVERFLOW_DEFER };
+
+struct policyd_schedule_step {
+	unsigned int day;	/* 1 = first day of the ramp */
+	uint64_t cap;		/* messages per group per day */
+};
+
+struct policyd_config {
+	char store[1024];
+	char socketmap_listen[512];
+	char policy_listen[512];
+	unsigned int socket_mode;
+	char socket_group[64];
+	char *local_domains[POLICYD_MAX_DOMAINS];
+	unsigned int local_domain_count;
+	enum policyd_user_key user_key;
+	char recipient_delimiter[16];
+	char forward_nexthop[256];
+	char hold_nexthop[256];
+	unsigned int state_cache_seconds;
+	unsigned int max_line_length;
+	unsigned int max_attributes;
+	unsigned int max_netstring_length;
+	unsigned int max_clients;
+	unsigned int idle_timeout;
+	char postfix_config_dir[512];
+	unsigned int release_delay;
+	unsigned int release_check_interval;
+	bool warmup;
+	char warmup_start[11];
+	struct policyd_schedule_step schedule[POLICYD_MAX_SCHEDULE];
+	unsigned int schedule_count;
+	char warmup_direct[256];
+	enum policyd_overflow warmup_overflow;
+	char warmup_overflow_nexthop[256];
+	char warmup_domain_groups[512];
+	char warmup_resolver[64];
+};
+
+/* Reads path into *cfg (defaults first).  Returns 0, or -1 with a message
+   naming the file, line, setting and value in error[size]. */
+int policyd_config_read(const char *path, struct policyd_config *cfg,
+			char *error, size_t size);
+/* Frees what policyd_config_read() allocated (also after an error). */
+void policyd_config_free(struct policyd_config *cfg);
+/* Prints every setting with its value, as the file would say it. */
+void policyd_config_print(const struct policyd_config *cfg);
+/* Parses "1:150 2:300 ..." into cfg->schedule.  Returns 0 or -1. */
+int policyd_schedule_parse(const char *value, struct policyd_config *cfg);
+
+/* policyd-proto.c: the wire formats, without I/O (fuzz targets use
+   these directly).  Parsers return POLICYD_PARSE_*. */
+enum policyd_parse {
+	POLICYD_PARSE_MORE,	/* incomplete: read more */
+	POLICYD_PARSE_OK,
+	POLICYD_PARSE_BAD	/* malformed or over a limit: *error_r says */
+};
+
+/* Decodes one netstring "LEN:DATA," from buf[len].  On OK, *data_r and
+   *data_len_r point into buf and *consumed_r is the netstring's size.
+   More than max_len bytes of data is BAD. */
+enum policyd_parse policyd_netstring_parse(const char *buf, size_t len,
+					   size_t max_len,
+					   const char **data_r,
+					   size_t *data_len_r,
+					   size_t *consumed_r,
+					   const char **error_r);
+/* Writes data as a netstring to dest[size].  Returns its length, or 0 if
+   it does not fit. */
+size_t policyd_netstring_format(char *dest, size_t size, const char *data,
+				size_t len);
+
+/* One policy delegation request: names and values point into the
+   caller's buffer, which the parser NUL-terminates in place. */
+struct policyd_attr {
+	const char *name, *value;
+};
+struct policyd_request {
+	struct policyd_attr *attrs;
+	unsigned int count, max;
+};
+/* Parses name=value lines up to the empty line from buf[len] (modified
+   in place).  A line over max_line bytes, more than req->max attributes,
+   a line without '=' or a NUL byte is BAD. */
+enum policyd_parse policyd_request_parse(char *buf, size_t len,
+					 size_t max_line,
+					 struct policyd_request *req,
+					 size_t *consumed_r,
+					 const char **error_r);
+/* The value of the first attribute called name, or NULL. */
+const char *policyd_request_get(const struct policyd_request *req,
+				const char *name);
+
+/* policyd-route.c: the old host's answers, and the state they need. */
+struct policyd;
+enum policyd_map { POLICYD_MAP_ACCEPT, POLICYD_MAP_ROUTE,
+		   POLICYD_MAP_WARMUP, POLICYD_MAP_UNKNOWN };
+
+struct policyd_recipient {
+	char address[512];	/* lower case, extension removed */
+	const char *domain;	/* into address; NULL if none */
+	char user[512];		/* the state store's user name */
+	bool local;		/* in local_domains */
+};
+
+enum policyd_map policyd_map_from_name(const char *name, size_t len);
+/* Normalizes key into rcpt.  Returns false if it is no address. */
+bool policyd_recipient_parse(const struct policyd_config *cfg,
+			     const char *key, size_t len,
+			     struct policyd_recipient *rcpt);
+/* Answers one socketmap query ("OK ...", "NOTFOUND ", "TEMP ...") into
+   reply[size]. */
+void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
+			  const char *key, size_t key_len, char *reply,
+			  size_t size);
+/* Answers one policy delegation request with "action=..." (no newline). */
+void policyd_policy_check(struct policyd *pd,
+			  const struct policyd_request *req, char *reply,
+			  size_t size);
+/* Creates and frees the tables of pd (and the warm-up state). */
+void policyd_route_init(struct policyd *pd);
+void policyd_route_deinit(struct policyd *pd);
+/* Finds users with mail held in the queue (after a restart). */
+void policyd_route_find_held(struct policyd *pd);
+/* Periodic work: flushes counters, releases mail of users that reached
+   migrated.  Called about once a second. */
+void policyd_route_tick(struct policyd *pd, time_t now);
+/* The store, opened again if the last use failed.  NULL with *error_r
+   if it cannot be opened now (retried at most once a second). */
+struct ms_store *policyd_store(struct policyd *pd, const char **error_r);
+/* Marks the store as failed: the next policyd_store() reopens it. */
+void policyd_store_failed(struct policyd *pd);
+
+/* policyd-warmup.c: the new host's warm-up. */
+extern const char *const policyd_group_names[POLICYD_GROUP_COUNT];
+struct policyd_warmup;
+struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg);
+void policyd_warmup_deinit(struct policyd_warmup **wu);
+/* The provider group of a recipient domain (index into
+   policyd_group_names). */
+unsigned int policyd_warmup_group(struct policyd_warmup *wu,
+				  const char *domain);
+/* Answers a warmup-map lookup for a remote recipient domain: direct,
+   overflow relay or defer; counts it.  Returns 0, or -1 on store error
+   (reply is then TEMP). */
+int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
+			 const char *domain, char *reply, size_t size);
+/* Writes counted deltas to the store.  Returns 0 or -1. */
+int policyd_warmup_flush(struct policyd_warmup *wu, struct ms_store *store,
+			 const char **error_r);
+/* The cap of group today from the store's history (UINT64_MAX: the ramp
+   is over); *step_r is the ramp day. */
+int policyd_warmup_today(struct policyd_warmup *wu, struct ms_store *store,
+			 unsigned int group, time_t now, unsigned int *step_r,
+			 uint64_t *cap_r, struct ms_warmup_day *today_r,
+			 const char **error_r);
+/* The cap of ramp day step (UINT64_MAX after the last step). */
+uint64_t policyd_warmup_cap(const struct policyd_config *cfg,
+			    unsigned int step);
+/* "YYYY-MM-DD" of t in UTC into day[11]. */
+void policyd_day_str(time_t t, char day[11]);
+
+/* policyd-admin.c: commands for admins (held, release, counters,
+   warmup-status, warmup-deferral).  Each returns an exit code. */
+int policyd_admin_command(const struct policyd_config *cfg, int argc,
+			  char **argv);
+/* Calls cb for every recipient in the queue held by hold_nexthop (a
+   user may come more than once).  Returns 0, or -1 if postqueue failed. */
+int policyd_held_users(const struct policyd_config *cfg,
+		       void (*cb)(const char *user, void *ctx), void *ctx);
+/* Releases every queued message of user (postqueue -i; postsuper -H
+   first for the hold queue).  Returns the number released, -1 on error. */
+int policyd_release_user(const struct policyd_config *cfg,
+			 const char *user, bool verbose);
+
+/* policyd-server.c: sockets and the event loop. */
+/* Runs until SIGTERM/SIGINT.  Returns an exit code. */
+int policyd_server_run(struct policyd *pd);
+
+/* policyd.c: the daemon's state, shared by the files above. */
+struct policyd_cached_state;
+struct policyd {
+	struct policyd_config *cfg;
+	const char *config_path;	/* for the release child */
+	struct ms_store *store;
+	bool store_failed;
+	time_t store_retry_at;
+	time_t store_logged;	/* when "unavailable" was last logged */
+	char store_error[1024];
+	struct policyd_table *states;	/* user -> policyd_cached_state */
+	struct policyd_table *counters;	/* user -> ms_policy_counters */
+	struct policyd_table *held;	/* user -> time first held */
+	struct policyd_warmup *warmup;
+	time_t last_flush;
+	/* misconfiguration check: smtpd accepted mail for a final-sync user
+	   but the queue manager never asked the map "route" */
+	uint64_t route_lookups;
+	time_t final_sync_accepted, route_warned;
+};
+
+/* policyd-table.c: a string-keyed hash table owning its keys; values are
+   fixed-size blobs allocated with the entry. */
+struct policyd_table *policyd_table_create(size_t value_size);
+void policyd_table_destroy(struct policyd_table **table);
+/* The value of key, or NULL. */
+void *policyd_table_find(struct policyd_table *table, const char *key);
+/* The value of key, created zeroed if missing. */
+void *policyd_table_get(struct policyd_table *table, const char *key);
+void policyd_table_remove(struct policyd_table *table, const char *key);
+unsigned int policyd_table_count(const struct policyd_table *table);
+/* Calls cb for each entry; cb returns true to remove the entry. */
+void policyd_table_walk(struct policyd_table *table,
+			bool (*cb)(const char *key, void *value, void *ctx),
+			void *ctx);
+
+/* policyd-log.c: "mailshift-policyd: <severity>: ..." on stderr, and
+   allocation that never fails visibly (it aborts). */
+void policyd_log(const char *severity, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define policyd_info(...) policyd_log("info", __VA_ARGS__)
+#define policyd_warning(...) policyd_log("warning", __VA_ARGS__)
+#define policyd_error(...) policyd_log("error", __VA_ARGS__)
+void *policyd_xcalloc(size_t size);
+void *policyd_xrealloc(void *mem, size_t size);
+
+#endif

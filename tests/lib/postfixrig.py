@@ -1,0 +1,515 @@
+"""Real Postfix instances on loopback, and mailshift-policyd beside them.
+
+Postfix(root, name, ...) is one Postfix started as a plain process tree with
+`postfix -c DIR start`: its own main.cf/master.cf, queue, data and maildirs
+under <root>/<name>/, smtpd on a free 127.0.0.1 port, never /etc/postfix nor
+systemd.  Mail for its virtual domains is delivered by virtual(8) into
+<root>/<name>/mail/<user>/ (maildir).  Root is needed (Postfix's master).
+
+Policyd(root, name, settings) runs $BUILD/postfix-policy/mailshift-policyd
+with a config file built from settings; under MS_ASAN=1/SANITIZE=1 $BUILD is
+the ASan build and its reports go to the daemon's log.
+
+    pf = Postfix(tmp, "old", domains=["example.test"],
+                 users=["alice", "bob"], main={...}, master=[...]).start()
+    send(pf.port, ["alice@example.test"], msgid="<1@t>")  # swaks
+    pf.wait_delivered("alice", "<1@t>")
+"""
+
+import atexit
+import email.parser
+import json
+import os
+import shutil
+import socket
+import signal
+import subprocess
+import tempfile
+import time
+
+import imapwire
+
+_running = []
+
+
+def stop_all():
+    """Stops every instance this process started, newest first."""
+    for obj in reversed(list(_running)):
+        try:
+            obj.stop()
+        except Exception:
+            pass
+
+
+atexit.register(stop_all)
+
+
+def run(name, main):
+    """Runs main(tmp) in a fresh temp dir and prints PASS name.  Whatever
+    happens, every instance is stopped while its directory still exists
+    (an atexit handler would run after the directory is gone, and
+    "postfix stop" needs its config)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            main(tmp)
+        finally:
+            stop_all()
+    print("PASS " + name)
+
+BUILD = os.environ.get("BUILD") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
+POLICYD = os.path.join(BUILD, "postfix-policy", "mailshift-policyd")
+
+MASTER_CF = """\
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+{port} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr{qmgr_opts}
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def swaks(port, to, *, sender="sender@outside.test", msgid=None,
+          subject="test", quit_after=None, timeout=30):
+    """Sends one message with swaks; returns the CompletedProcess (text).
+    to: a list of recipients (one transaction)."""
+    argv = ["swaks", "--server", "127.0.0.1:%d" % port, "--from", sender,
+            "--to", ",".join(to), "--helo", "client.test",
+            "--header", "Subject: " + subject, "--body", "body of " + subject]
+    if msgid is not None:
+        argv += ["--header", "Message-Id: " + msgid]
+    if quit_after is not None:
+        argv += ["--quit-after", quit_after]
+    return subprocess.run(argv, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def wait_until(cond, timeout, interval=0.1):
+    """Polls cond() until it is true or timeout seconds passed; returns
+    its last value."""
+    end = time.time() + timeout
+    while True:
+        value = cond()
+        if value or time.time() > end:
+            return value
+        time.sleep(interval)
+
+
+class Postfix:
+    def __init__(self, root, name, *, domains, users, main=None,
+                 master=(), myhostname=None, qmgr_opts=""):
+        self.name = name
+        self.dir = os.path.join(root, name)
+        self.port = imapwire.free_port()
+        self.domains = domains
+        self.users = users
+        self.main = dict(main or {})
+        self.master = list(master)
+        self.myhostname = myhostname or name + ".test"
+        self.qmgr_opts = qmgr_opts
+        self.started = False
+        for sub in ("etc", "queue", "data", "mail"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        shutil.chown(os.path.join(self.dir, "mail"), "nobody", "nogroup")
+        shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
+        self.write_config()
+
+    def write_config(self):
+        d = self.dir
+        with open(os.path.join(d, "etc", "vmailbox"), "w") as f:
+            for dom in self.domains:
+                for u in self.users:
+                    f.write("%s@%s %s/\n" % (u, dom, u))
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": d + "/queue",
+            "data_directory": d + "/data",
+            "myhostname": self.myhostname,
+            "mydomain": self.myhostname,
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.1/32",
+            "maillog_file": d + "/maillog",
+            "maillog_file_prefixes": d,
+            "smtp_dns_support_level": "disabled",
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "virtual_mailbox_domains": " ".join(self.domains),
+            "virtual_mailbox_base": d + "/mail",
+            "virtual_mailbox_maps": "texthash:%s/etc/vmailbox" % d,
+            "virtual_uid_maps": "static:65534",
+            "virtual_gid_maps": "static:65534",
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "smtpd_relay_restrictions":
+                "permit_mynetworks, reject_unauth_destination",
+            "delay_warning_time": "0",
+            "queue_run_delay": "300s",
+            "minimal_backoff_time": "300s",
+            "maximal_backoff_time": "600s",
+            "smtp_connect_timeout": "5s",
+        }
+        main.update(self.main)
+        with open(os.path.join(d, "etc", "main.cf"), "w") as f:
+            for k, v in main.items():
+                f.write("%s = %s\n" % (k, v))
+        with open(os.path.join(d, "etc", "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port,
+                                     qmgr_opts=self.qmgr_opts))
+            for line in self.master:
+                f.write(line + "\n")
+
+    def postfix(self, *args, check=True):
+        r = subprocess.run(["postfix", "-c", self.dir + "/etc"] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise RuntimeError("postfix %s (%s): %s%s\n%s" % (
+                " ".join(args), self.name, r.stdout, r.stderr,
+                self.log_text()[-3000:]))
+        return r
+
+    def start(self):
+        self.postfix("start")
+        self.started = True
+        self.master_pid = self._master_pid()
+        _running.append(self)
+        if not wait_until(lambda: self._port_open(), 20):
+            raise RuntimeError("postfix %s: smtpd not listening on %d" %
+                               (self.name, self.port))
+        return self
+
+    def _port_open(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.started:
+            pid = self._master_pid() or self.master_pid
+            r = self.postfix("stop", check=False)
+            self.started = False
+            if r.returncode != 0 and pid is not None:
+                # the config is gone: stop the master by its pid
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            # smtpd children may keep the listener a moment longer; the
+            # master's exit is what "stopped" means
+            wait_until(lambda: pid is None or
+                       not os.path.exists("/proc/%d" % pid), 10, 0.05)
+        if self in _running:
+            _running.remove(self)
+
+    def _master_pid(self):
+        try:
+            with open(self.dir + "/queue/pid/master.pid") as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def flush(self):
+        """postqueue -f: deliver deferred mail now."""
+        subprocess.run(["postqueue", "-c", self.dir + "/etc", "-f"],
+                       capture_output=True, timeout=30)
+
+    def queue(self):
+        """postqueue -j, as a list of dicts."""
+        r = subprocess.run(["postqueue", "-c", self.dir + "/etc", "-j"],
+                           capture_output=True, text=True, timeout=30)
+        return [json.loads(line) for line in r.stdout.splitlines() if line]
+
+    def queued_for(self, address):
+        """(queue_id, queue_name, delay_reason) of every queued message
+        with a recipient address."""
+        return [(q["queue_id"], q["queue_name"], r.get("delay_reason", ""))
+                for q in self.queue() for r in q["recipients"]
+                if r["address"] == address]
+
+    def log_text(self):
+        try:
+            with open(self.dir + "/maillog", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def message_ids(self, user):
+        """Message-IDs of the messages in user's maildir (new and cur),
+        one entry per file: a duplicate shows twice."""
+        ids = []
+        for sub in ("new", "cur"):
+            path = os.path.join(self.dir, "mail", user, sub)
+            if not os.path.isdir(path):
+                continue
+            for fn in sorted(os.listdir(path)):
+                with open(os.path.join(path, fn), "rb") as f:
+                    msg = email.parser.BytesHeaderParser().parse(f)
+                ids.append((msg.get("Message-Id") or "").strip())
+        return ids
+
+    def messages(self, user):
+        """Header objects of user's messages."""
+        out = []
+        for sub in ("new", "cur"):
+            path = os.path.join(self.dir, "mail", user, sub)
+            if os.path.isdir(path):
+                for fn in sorted(os.listdir(path)):
+                    with open(os.path.join(path, fn), "rb") as f:
+                        out.append(email.parser.BytesHeaderParser()
+                                   .parse(f))
+        return out
+
+    def count(self, user, msgid):
+        return self.message_ids(user).count(msgid)
+
+    def wait_delivered(self, user, msgid, timeout=20):
+        return wait_until(lambda: self.count(user, msgid) >= 1, timeout)
+
+
+class Policyd:
+    """mailshift-policyd with a config built from settings (dict)."""
+
+    def __init__(self, root, name, settings):
+        self.dir = os.path.join(root, name)
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.socket = os.path.join(self.dir, "policyd.sock")
+        self.conf = os.path.join(self.dir, "mailshift-policyd.conf")
+        self.log = os.path.join(self.dir, "policyd.log")
+        conf = {
+            "store": "sqlite:%s/state.db" % root,
+            "socketmap_listen": "unix:" + self.socket,
+            "socket_mode": "0666",
+            "release_check_interval": "1",
+        }
+        conf.update(settings)
+        with open(self.conf, "w") as f:
+            for k, v in conf.items():
+                f.write("%s = %s\n" % (k, v))
+        self.proc = None
+
+    def start(self):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        logf = open(self.log, "a")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.proc = subprocess.Popen([POLICYD, "-c", self.conf],
+                                     stdout=logf, stderr=logf, env=env)
+        logf.close()
+        _running.append(self)
+        if not wait_until(lambda: os.path.exists(self.socket), 10):
+            raise RuntimeError("mailshift-policyd did not start:\n" +
+                               self.log_text())
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+        if self in _running:
+            _running.remove(self)
+
+    def command(self, *args, input=None):
+        return subprocess.run([POLICYD, "-c", self.conf] + list(args),
+                              capture_output=True, text=True, timeout=60,
+                              input=input)
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def sanitizer_reports(self):
+        text = self.log_text()
+        return [l for l in text.splitlines()
+                if "ERROR: AddressSanitizer" in l or "runtime error:" in l
+                or "LeakSanitizer" in l]
+
+    def map_spec(self, name):
+        return "socketmap:unix:%s:%s" % (self.socket, name)
+
+
+def set_state(root, user, state):
+    """Sets a user's state in the rig's SQLite store, as the Dovecot plugin
+    would (state_changed = now)."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(root, "state.db"), timeout=10)
+    now = int(time.time())
+    db.execute("INSERT INTO users (user_name, state, state_changed) "
+               "VALUES (?, ?, ?) ON CONFLICT (user_name) DO UPDATE SET "
+               "state = excluded.state, state_changed = excluded.state_changed",
+               (user, state, now))
+    db.commit()
+    db.close()
+
+
+class PgServer:
+    """A throwaway real PostgreSQL 15 on 127.0.0.1 (as tests/unit/
+    run-pgsql-tests starts it): start(), stop() (immediate, like a crash
+    or an outage), start() again on the same port."""
+
+    PGBIN = os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin")
+
+    def __init__(self, root):
+        self.dir = os.path.join(root, "pg")
+        os.chmod(root, 0o755)   # the postgres user must reach its dir
+        os.makedirs(self.dir, exist_ok=True)
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = imapwire.free_port()
+        self.uri = "postgresql://postgres@127.0.0.1:%d/mailshift" % \
+            self.port
+        self._pg("initdb", "-D", self.dir + "/data", "-A", "trust", "-U",
+                 "postgres", "--no-sync", "-E", "UTF8")
+        self.running = False
+
+    def _pg(self, prog, *args):
+        r = subprocess.run(["runuser", "-u", "postgres", "--",
+                            os.path.join(self.PGBIN, prog)] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("%s: %s%s" % (prog, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        self._pg("pg_ctl", "-D", self.dir + "/data", "-l",
+                 self.dir + "/server.log", "-w", "-t", "30", "-o",
+                 "-c listen_addresses=127.0.0.1 -p %d "
+                 "-c unix_socket_directories=%s -c fsync=off" %
+                 (self.port, self.dir), "start")
+        self.running = True
+        _running.append(self)
+        if not os.path.exists(self.dir + "/created"):
+            self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port),
+                     "-U", "postgres", "mailshift")
+            open(self.dir + "/created", "w").close()
+        return self
+
+    def stop(self):
+        if self.running:
+            self.running = False
+            self._pg("pg_ctl", "-D", self.dir + "/data", "-m",
+                     "immediate", "-w", "stop")
+        if self in _running:
+            _running.remove(self)
+
+    def sql(self, statement, *params):
+        """Runs one statement with psql (params as psql variables
+        :'p1', :'p2', ...)."""
+        argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.uri]
+        for i, p in enumerate(params, 1):
+            argv += ["-v", "p%d=%s" % (i, p)]
+        r = subprocess.run(argv, input=statement, capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("psql: " + r.stderr)
+        return r.stdout
+
+
+class MigrationRig:
+    """The old host (Postfix + mailshift-policyd, routing per recipient)
+    and the new host (Postfix delivering into maildirs), as conf.d/
+    postfix-old-host.cf sets them up.  Users live at domain on both hosts
+    (migrated users stay in the old host's recipient maps)."""
+
+    def __init__(self, tmp, *, users=("alice", "bob", "carol", "dave"),
+                 domain="example.test", settings=None, old_main=None,
+                 old_master=(), new_main=None, new_users=None, pg=None,
+                 policy_guard=False):
+        os.chmod(tmp, 0o755)   # Postfix's trivial-rewrite (user postfix)
+        self.tmp = tmp         # must reach the socket
+        self.domain = domain
+        self.new = Postfix(tmp, "new", domains=[domain],
+                           users=new_users or users,
+                           main=dict({"mynetworks": "127.0.0.0/8"},
+                                     **(new_main or {})))
+        conf = {"local_domains": domain,
+                "forward_nexthop":
+                    "mailshift_fwd:[127.0.0.1]:%d" % self.new.port,
+                "postfix_config_dir": os.path.join(tmp, "old", "etc")}
+        self.pg = pg
+        if pg is not None:
+            conf["store"] = pg.uri
+        policy_sock = os.path.join(tmp, "policyd", "policy.sock")
+        if policy_guard:
+            conf["policy_listen"] = "unix:" + policy_sock
+        conf.update(settings or {})
+        self.policyd = Policyd(tmp, "policyd", conf)
+        main = {
+            # smtpd (and all but the queue manager) resolve with "accept"
+            "transport_maps": self.policyd.map_spec("accept"),
+            # the sender on 127.0.0.1 is a stranger: no relaying for it
+            "mynetworks": "192.0.2.1/32",
+        }
+        if policy_guard:
+            # conf.d/postfix-old-host.cf's optional guard
+            main["smtpd_recipient_restrictions"] = (
+                "reject_unauth_destination, check_policy_service "
+                "{ unix:%s, timeout=10s, default_action=DEFER_IF_PERMIT }"
+                % policy_sock)
+        main.update(old_main or {})
+        master = [
+            # the queue manager's own resolver asks the map "route"
+            "rewrite_q unix - - n - - trivial-rewrite"
+            " -o transport_maps=" + self.policyd.map_spec("route"),
+            "mailshift_fwd unix - - n - - smtp"
+            " -o syslog_name=postfix/mailshift_fwd",
+        ] + list(old_master)
+        self.old = Postfix(tmp, "old", domains=[domain], users=users,
+                           main=main, master=master,
+                           qmgr_opts=" -o rewrite_service_name=rewrite_q")
+
+    def start(self):
+        # the daemon looks for held mail in the old host's queue at start
+        self.new.start()
+        self.old.start()
+        self.policyd.start()
+        return self
+
+    def set_state(self, user, state):
+        if self.pg is None:
+            set_state(self.tmp, user, state)
+            return
+        self.pg.sql("INSERT INTO users (user_name, state, state_changed) "
+                    "VALUES (:'p1', :'p2', extract(epoch from now())::bigint)"
+                    " ON CONFLICT (user_name) DO UPDATE SET"
+                    " state = excluded.state,"
+                    " state_changed = excluded.state_changed;\n",
+                    user, state)
+
+    def addr(self, user):
+        return "%s@%s" % (user, self.domain)
+
+    def where(self, user, msgid):
+        """(copies on the old host, copies on the new host) of msgid in
+        user's mailbox."""
+        return (self.old.count(user, msgid), self.new.count(user, msgid))
+
+    def logs(self):
+        return ("--- old maillog\n" + self.old.log_text()[-4000:] +
+                "\n--- new maillog\n" + self.new.log_text()[-2000:] +
+                "\n--- policyd\n" + self.policyd.log_text()[-3000:])

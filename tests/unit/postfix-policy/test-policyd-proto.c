@@ -1,0 +1,148 @@
+/* test-policyd-proto.c: postfix-policy/policyd-proto.c, the socketmap
+   netstring framing and the policy delegation attribute parser.
+
+   Each case is one input and what the parser must make of it, described
+   as one line: "ok LEN:DATA used=N", "more", or "bad: <reason>". */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../../postfix-policy/policyd.h"
+#include "../test-common.h"
+
+struct parse_case {
+	const char *name;
+	const char *input;
+	const char *want;
+};
+
+static const struct parse_case netstring_cases[] = {
+	{ "a socketmap query", "24:route alice@example.test,",
+	  "ok 24:route alice@example.test used=28" },
+	{ "the empty netstring", "0:,", "ok 0: used=3" },
+	{ "two queries: the first is taken",
+	  "3:abc,3:def,", "ok 3:abc used=6" },
+	{ "length only: read more", "25", "more" },
+	{ "data not complete: read more", "25:route al", "more" },
+	{ "data without the comma yet: read more", "3:abc", "more" },
+	{ "no length", ":abc,", "bad: netstring does not start with LENGTH:" },
+	{ "no colon", "3x", "bad: netstring does not start with LENGTH:" },
+	{ "leading zero", "03:abc,", "bad: netstring length has a leading zero" },
+	{ "over the limit", "101:",
+	  "bad: netstring longer than max_netstring_length" },
+	{ "too many digits before any data", "1234567890",
+	  "bad: netstring length has too many digits" },
+	{ "wrong terminator", "3:abcd",
+	  "bad: netstring does not end with ','" },
+};
+
+static void describe_netstring(const char *input, char *got, size_t size)
+{
+	const char *data, *error = "";
+	size_t len, used;
+
+	switch (policyd_netstring_parse(input, strlen(input), 100, &data,
+					&len, &used, &error)) {
+	case POLICYD_PARSE_OK:
+		snprintf(got, size, "ok %zu:%.*s used=%zu", len, (int)len,
+			 data, used);
+		break;
+	case POLICYD_PARSE_MORE:
+		snprintf(got, size, "more");
+		break;
+	case POLICYD_PARSE_BAD:
+		snprintf(got, size, "bad: %s", error);
+		break;
+	}
+}
+
+static const struct parse_case request_cases[] = {
+	{ "a RCPT request",
+	  "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+	  "recipient=bob@example.test\n\n",
+	  "ok 3 request=smtpd_access_policy|protocol_state=RCPT|"
+	  "recipient=bob@example.test| used=76" },
+	{ "CRLF line ends", "a=1\r\nb=2\r\n\r\n", "ok 2 a=1|b=2| used=12" },
+	{ "empty value and '=' in the value", "a=\nb=c=d\n\n",
+	  "ok 2 a=|b=c=d| used=10" },
+	{ "the empty request", "\n", "ok 0  used=1" },
+	{ "no empty line yet", "a=1\nb=2\n", "more" },
+	{ "half a line", "a=1\nb", "more" },
+	{ "a line without '='", "a=1\nbogus\n\n",
+	  "bad: attribute line is not name=value" },
+	{ "an empty name", "=1\n\n", "bad: attribute line is not name=value" },
+	{ "a line over the limit", "a=0123456789012345678901234567890\n\n",
+	  "bad: attribute line longer than max_line_length" },
+	{ "a long line without its end yet",
+	  "a=0123456789012345678901234567890",
+	  "bad: attribute line longer than max_line_length" },
+	{ "more attributes than the limit", "a=1\nb=2\nc=3\nd=4\ne=5\n\n",
+	  "bad: more attributes than max_attributes" },
+};
+
+static void describe_request(const char *input, char *got, size_t size)
+{
+	struct policyd_attr attrs[4];
+	struct policyd_request req = { attrs, 0, 4 };
+	char buf[256];
+	const char *error = "";
+	size_t used, len = strlen(input), pos;
+	unsigned int i;
+
+	memcpy(buf, input, len + 1);
+	switch (policyd_request_parse(buf, len, 32, &req, &used, &error)) {
+	case POLICYD_PARSE_OK:
+		pos = (size_t)snprintf(got, size, "ok %u ", req.count);
+		for (i = 0; i < req.count && pos < size; i++)
+			pos += (size_t)snprintf(got + pos, size - pos, "%s=%s|",
+						attrs[i].name, attrs[i].value);
+		if (pos < size)
+			snprintf(got + pos, size - pos, " used=%zu", used);
+		break;
+	case POLICYD_PARSE_MORE:
+		snprintf(got, size, "more");
+		break;
+	case POLICYD_PARSE_BAD:
+		snprintf(got, size, "bad: %s", error);
+		break;
+	}
+}
+
+static void run_cases(const char *what, const struct parse_case *cases,
+		      unsigned int count,
+		      void (*describe)(const char *, char *, size_t))
+{
+	char name[256], got[512];
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s: %s", what, cases[i].name);
+		ms_test_begin(name);
+		describe(cases[i].input, got, sizeof(got));
+		ms_test_assert_str(got, cases[i].want);
+		ms_test_end();
+	}
+}
+
+static void test_netstring_format(void)
+{
+	char buf[16];
+
+	ms_test_begin("netstring format: an answer, and one that does not fit");
+	ms_test_assert(policyd_netstring_format(buf, sizeof(buf), "OK x", 4)
+		       == 7 && memcmp(buf, "4:OK x,", 7) == 0);
+	ms_test_assert(policyd_netstring_format(buf, 6, "OK x", 4) == 0);
+	ms_test_end();
+}
+
+int main(void)
+{
+	run_cases("netstring", netstring_cases,
+		  sizeof(netstring_cases) / sizeof(netstring_cases[0]),
+		  describe_netstring);
+	run_cases("policy request", request_cases,
+		  sizeof(request_cases) / sizeof(request_cases[0]),
+		  describe_request);
+	test_netstring_format();
+	return ms_test_exit();
+}
