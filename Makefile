@@ -10,7 +10,7 @@
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
 
-SUBDIRS = shared dovecot-plugin
+SUBDIRS = shared dovecot-plugin milter
 
 .PHONY: all check check-unit check-integration check-asan demo install clean bench
 
@@ -19,6 +19,7 @@ all:
 
 check-unit: all
 	$(MAKE) -C tests/unit check
+	$(MAKE) -C tests/unit/milter check
 
 check-integration: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/integration/run-all
