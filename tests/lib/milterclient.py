@@ -60,7 +60,10 @@ def split_message(raw):
         if value.startswith(b" "):
             value = value[1:]
         headers.append((name.rstrip(b" \t"), value))
-    # Body: CRLF lines, as Postfix hands them over.
+    # Body: CRLF lines, as Postfix hands them over (SMTP ends every
+    # line, the last one too).
+    if body_lf and not body_lf.endswith(b"\n"):
+        body_lf += b"\n"
     body = body_lf.replace(b"\n", b"\r\n")
     return headers, body
 
