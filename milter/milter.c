@@ -55,6 +55,7 @@
 #include "milter-log.h"
 
 #define DEFAULT_CONFIG "/etc/mailshift/mailshift-milter.conf"
+#define MILTER_MAX_PACKET (1024 * 1024 - 1)
 
 static void usage(void)
 {
@@ -207,6 +208,13 @@ int main(int argc, char **argv)
 	milter_log_init(config->syslog);
 	if (smfi_register(*milter_callbacks(config)) != MI_SUCCESS)
 		log_fatal("smfi_register failed");
+	/* Postfix sends header fields of up to header_size_limit (100 kB);
+	   libmilter's default 64 kB would drop such a session instead of
+	   letting us answer it. */
+	if (smfi_setmaxdatasize(MILTER_MAX_PACKET) == 0)
+		log_warning("libmilter refuses packets over 64 kB: sessions "
+			    "with larger header fields will be dropped "
+			    "(milter_default_action applies)");
 	failed = pre_drop_init(config);
 	drop_privileges(config);
 	log_info("listening on %s (%u domain(s), %u selector(s) without a "

@@ -100,6 +100,7 @@ class Milter:
                 self.genkey(domain, sel,
                             "ed25519" if sel in ed25519 else "rsa")
         self.proc = None
+        self.clients = []
         self.log_path = os.path.join(self.dir, "milter.log")
         self.conf = os.path.join(self.dir, "mailshift-milter.conf")
 
@@ -136,7 +137,10 @@ class Milter:
         wait_port(self.port, self.proc, "mailshift-milter")
 
     def client(self):
-        return MilterClient(self.spec)
+        """A new milter connection (closed by stop())."""
+        c = MilterClient(self.spec)
+        self.clients.append(c)
+        return c
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -145,6 +149,10 @@ class Milter:
     def stop(self):
         if self.proc is None:
             return
+        # libmilter waits for open sessions before it exits.
+        for c in self.clients:
+            c.close()
+        self.clients = []
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
