@@ -4,7 +4,9 @@
 #   make              build everything (-Wall -Wextra -Werror)
 #   make check        unit + integration tests (real Dovecot on loopback)
 #   make check-asan   the same under AddressSanitizer + UBSan
+#   make check-fuzz   libFuzzer targets (clang), each for a bounded time
 #   make demo         old and new Dovecot on loopback, one user migrates
+#   make bench-milter mailshift-milter vs OpenDKIM, signed messages/s
 #   make install      install the Dovecot plugins and conf.d snippet
 
 export TOP := $(CURDIR)
@@ -12,7 +14,8 @@ export BUILD ?= $(TOP)/build
 
 SUBDIRS = shared dovecot-plugin milter
 
-.PHONY: all check check-unit check-integration check-asan demo install clean bench
+.PHONY: all check check-unit check-integration check-asan check-fuzz demo \
+	install clean bench bench-milter
 
 all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
@@ -30,11 +33,17 @@ check: check-unit check-integration
 check-asan:
 	$(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
 
+check-fuzz:
+	$(MAKE) -C milter fuzz
+
 demo: all
 	BUILD=$(BUILD) tests/demo/run-demo
 
 bench: all
 	bench/copy-bench
+
+bench-milter: all
+	BUILD=$(BUILD) bench/milter-bench
 
 install: all
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done

@@ -25,12 +25,15 @@ void dkim_canon_header(struct strbuf *out, const char *name, size_t name_len,
 	bool space = false, started = false;
 	size_t i;
 
-	/* The name: no WSP before the colon, lower case. */
+	/* The name: no WSP before the colon, lower case; CR and LF cannot
+	   be part of a name (a field that has them is unfolded too). */
 	while (name_len > 0 && is_wsp((unsigned char)name[name_len - 1]))
 		name_len--;
 	for (i = 0; i < name_len; i++) {
 		char c = name[i];
 
+		if (c == '\r' || c == '\n')
+			continue;
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
 		strbuf_append_c(out, c);
