@@ -111,6 +111,24 @@ static char *from_domain(const char *value)
 	return domain;
 }
 
+/* Appends at most max bytes of untrusted text for a log line or an SMTP
+   reply: printable ASCII only, '%' (special to libmilter's reply text)
+   and everything else shown as '?'. */
+static void append_sanitized(struct strbuf *out, const char *text,
+			     size_t len, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		strbuf_append_c(out, c > 0x20 && c < 0x7f && c != '%' ?
+				(char)c : '?');
+	}
+	if (len > max)
+		strbuf_append_str(out, "...");
+}
+
 /* Notes a DKIM-Signature whose d= is ours but whose s= is not. */
 static void check_signature(struct message *msg, const char *value)
 {
@@ -132,7 +150,10 @@ static void check_signature(struct message *msg, const char *value)
 		if (msg->foreign_desc == NULL) {
 			struct strbuf desc = { 0 };
 
-			strbuf_printf(&desc, "d=%s s=%s", dname, sname);
+			/* s= comes from the message: it goes into log lines
+			   and the reply text, so only safe bytes. */
+			strbuf_printf(&desc, "d=%s s=", domain->name);
+			append_sanitized(&desc, sname, s_len, 64);
 			msg->foreign_desc = xstrdup(strbuf_str(&desc));
 			strbuf_free(&desc);
 		}

@@ -68,6 +68,21 @@ def wait_port(port, proc=None, what="server", timeout=15):
     raise TestFailure("%s is not listening on port %d" % (what, port))
 
 
+def wait_unix(path, proc, what="server", timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise TestFailure("%s exited with %s before listening"
+                              % (what, proc.returncode))
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TestFailure("%s is not listening on %s" % (what, path))
+
+
 def message(subject="Test", body="Hello.\r\n", sender="alice@example.test",
             to="bob@example.net", extra=()):
     """A plain message as bytes (CRLF)."""
@@ -106,7 +121,7 @@ class Milter:
 
     @property
     def spec(self):
-        return "inet:%d@127.0.0.1" % self.port
+        return self.settings["socket"]
 
     def genkey(self, domain, selector, kind="rsa", keydir=None):
         r = subprocess.run([MILTER_BIN, "genkey", "-k", keydir or self.keydir,
@@ -134,7 +149,10 @@ class Milter:
         self.proc = subprocess.Popen([MILTER_BIN, "-c", self.conf],
                                      stdout=self.logf, stderr=self.logf)
         _live.append(self)
-        wait_port(self.port, self.proc, "mailshift-milter")
+        if self.spec.startswith("unix:"):
+            wait_unix(self.spec[5:], self.proc, "mailshift-milter")
+        else:
+            wait_port(self.port, self.proc, "mailshift-milter")
 
     def client(self):
         """A new milter connection (closed by stop())."""
