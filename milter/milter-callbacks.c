@@ -1,7 +1,7 @@
 /* milter-callbacks - per-connection and per-message milter logic.
 
-   Which mail is signed: the client is in internal_networks (or the mail
-   was submitted locally, so no client address), or the MAIL command came
+   Which mail is signed: the client is in internal_networks (local
+   submission through sendmail(1) comes as 127.0.0.1), or the MAIL command came
    with {auth_authen}; and the From: domain is a configured domain.  Any
    other mail is accepted untouched at MAIL time, so inbound mail costs
    one callback.
@@ -167,8 +167,10 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 {
 	struct connection *conn = xcalloc(1, sizeof(*conn));
 
-	/* No address: Postfix's non_smtpd_milters (sendmail(1), local
-	   submission) - mail that originates on this host. */
+	/* Postfix's non_smtpd_milters (sendmail(1)) present local
+	   submission as client 127.0.0.1, inside the default
+	   internal_networks; an MTA that gives no address at all is
+	   treated the same: the mail was made on this host. */
 	conn->internal = hostaddr == NULL ||
 		milter_config_is_internal(config, hostaddr);
 	smfi_setpriv(ctx, conn);
