@@ -1,8 +1,9 @@
 /* milter-callbacks - per-connection and per-message milter logic.
 
    Which mail is signed: the client is in internal_networks (local
-   submission through sendmail(1) comes as 127.0.0.1), or the MAIL command came
-   with {auth_authen}; and the From: domain is a configured domain.  Any
+   submission through sendmail(1) comes as 127.0.0.1), or the MAIL
+   command came with {auth_authen}; and the From: domain is a configured
+   domain.  Any
    other mail is accepted untouched at MAIL time, so inbound mail costs
    one callback.
 

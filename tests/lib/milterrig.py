@@ -375,7 +375,8 @@ class Postfix:
     milter_default_action = tempfail, mail for bob@example.net delivered
     by virtual(8) into DIR/mail/example.net/bob/ (a maildir)."""
 
-    def __init__(self, tmp, milter_spec, name="postfix", mynetworks=None):
+    def __init__(self, tmp, milter_spec, name="postfix", mynetworks=None,
+                 extra=None):
         os.chmod(tmp, 0o755)    # postfix and nobody must reach their dirs
         self.dir = os.path.join(tmp, name)
         self.conf = os.path.join(self.dir, "conf")
@@ -388,9 +389,8 @@ class Postfix:
         os.chown(os.path.join(self.dir, "mail"), 65534, 65534)
         with open(os.path.join(self.conf, "vmailbox"), "w") as f:
             f.write("bob@example.net example.net/bob/\n")
-        spec = milter_spec.replace("inet:", "inet:").split("@")
         # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"
-        port = spec[0].split(":")[1]
+        port = milter_spec.split("@")[0].split(":")[1]
         self.milter = "inet:127.0.0.1:%s" % port
         settings = {
             "compatibility_level": "3.6",
@@ -420,6 +420,7 @@ class Postfix:
             "disable_mime_output_conversion": "yes",
             "smtputf8_enable": "no",
         }
+        settings.update(extra or {})
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
@@ -490,6 +491,77 @@ class Postfix:
                 return f.read()
         except OSError:
             return ""
+
+
+# -- SASL for Postfix ----------------------------------------------------
+
+class DovecotAuth:
+    """A Dovecot that only authenticates (no mail protocols): Postfix's
+    smtpd_sasl_type = dovecot talks to its auth listener on a free
+    loopback port.  users: {"alice@example.test": "secret"}."""
+
+    def __init__(self, tmp, users):
+        os.chmod(tmp, 0o755)
+        self.dir = os.path.join(tmp, "dovecot-auth")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(os.path.join(self.dir, "users"), "w") as f:
+            for user, password in users.items():
+                f.write("%s:{PLAIN}%s\n" % (user, password))
+        with open(self.conf, "w") as f:
+            f.write("""instance_name = mailshift-sasl-{port}
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols =
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={d}/home
+}}
+service auth {{
+  inet_listener {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+}}
+""".format(d=self.dir, port=self.port))
+        self.proc = None
+
+    @property
+    def sasl_path(self):
+        return "inet:127.0.0.1:%d" % self.port
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+        logf = open(os.path.join(self.dir, "dovecot.stderr"), "ab")
+        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf],
+                                     stdout=logf, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+        logf.close()
+        _live.append(self)
+        wait_port(self.port, self.proc, "dovecot (auth)")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+        if self in _live:
+            _live.remove(self)
 
 
 # -- running a test -------------------------------------------------------
