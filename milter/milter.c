@@ -116,8 +116,11 @@ static int cmd_genkey(int argc, char **argv)
 		   key directory is taken from the file. */
 		struct strbuf error = { 0 };
 
-		(void)milter_config_read(config_path != NULL ? config_path :
-					 DEFAULT_CONFIG, &config, &error);
+		if (milter_config_read(config_path != NULL ? config_path :
+				       DEFAULT_CONFIG, &config, &error) < 0 &&
+		    config_path != NULL)
+			fprintf(stderr, "mailshift-milter: warning: %s\n",
+				strbuf_str(&error));
 		keydir = config->key_directory;
 		strbuf_free(&error);
 	}
