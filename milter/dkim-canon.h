@@ -31,8 +31,8 @@ typedef void dkim_canon_sink_t(void *context, const void *data, size_t len);
 struct dkim_body_canon {
 	dkim_canon_sink_t *sink;
 	void *context;
-	size_t empty_lines;	/* held back: dropped if the body ends here */
-	bool pending_space;	/* a WSP run that is not (yet) at a line end */
+	size_t empty_lines;	/* held back; dropped if the body ends */
+	bool pending_space;	/* a WSP run not (yet) at a line end */
 	bool line_has_text;	/* current line has non-WSP bytes */
 	bool pending_cr;	/* last byte was CR; LF may follow */
 	size_t out_len;

@@ -141,7 +141,7 @@ static void check_signature(struct message *msg, const char *value)
 	msg->dkim_sig_count++;
 	if (dkim_tags_find(value, strlen(value), "d", &d, &d_len) != 1 ||
 	    dkim_tags_find(value, strlen(value), "s", &s, &s_len) != 1)
-		return;		/* cannot verify anyway; not ours to judge */
+		return;	/* cannot verify anyway; not ours to judge */
 	dname = xstrndup(d, d_len);
 	sname = xstrndup(s, s_len);
 	domain = milter_config_domain(config, dname);
@@ -240,8 +240,9 @@ static const char *domain_unusable(SMFICTX *ctx,
 		enum dns_key_state state;
 
 		if (sel->key == NULL) {
-			log_error("queue_id=%s domain=%s selector=%s: no usable "
-				  "key (see the start-up log): tempfailed",
+			log_error("queue_id=%s domain=%s selector=%s: no "
+				  "usable key (see the start-up log): "
+				  "tempfailed",
 				  queue_id(ctx), domain->name, sel->name);
 			return "DKIM signing key unavailable, try again later";
 		}
@@ -289,8 +290,8 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		return tempfail(ctx, "message has more than one From: field");
 	}
 	if (msg->header_error != NULL) {
-		log_error("queue_id=%s domain=%s: header too large to sign (%s): "
-			  "tempfailed", queue_id(ctx), domain->name,
+		log_error("queue_id=%s domain=%s: header too large to sign "
+			  "(%s): tempfailed", queue_id(ctx), domain->name,
 			  msg->header_error);
 		return tempfail(ctx, "message header too large to sign");
 	}
@@ -316,8 +317,10 @@ static sfsistat remove_foreign(SMFICTX *ctx, struct message *msg)
 
 	/* From the highest index down, so earlier indexes stay valid. */
 	for (i = msg->foreign_count; i > 0; i--) {
-		if (smfi_chgheader(ctx, "DKIM-Signature", (int)msg->foreign[i - 1],
-				   NULL) != MI_SUCCESS) {
+		int index = (int)msg->foreign[i - 1];
+
+		if (smfi_chgheader(ctx, "DKIM-Signature", index, NULL) !=
+		    MI_SUCCESS) {
 			log_error("queue_id=%s: cannot remove DKIM-Signature "
 				  "%s: tempfailed", queue_id(ctx),
 				  msg->foreign_desc);

@@ -52,7 +52,7 @@ struct milter_config {
 	char *socket;
 	char *key_directory;
 	char *user;
-	char *resolver;		/* "host" or "host:port"; NULL: resolv.conf */
+	char *resolver;		/* "addr[:port]"; NULL: resolv.conf */
 	bool syslog;
 	enum wrong_selector_policy wrong_selector;
 	enum dns_check_policy dns_check;

@@ -176,9 +176,9 @@ static enum dns_key_state check_now(const struct milter_config *config,
 		state = DNS_KEY_MISMATCH;
 	} else if (!record_has_key(strbuf_str(&txt), sel->public_b64)) {
 		log_error("domain=%s selector=%s: the DKIM key in DNS at %s is "
-			  "NOT the public key of %s: receivers will reject this "
-			  "host's signatures; publish the right p= or fix the "
-			  "key file", domain->name, sel->name,
+			  "NOT the public key of %s: receivers will reject "
+			  "this host's signatures; publish the right p= or "
+			  "fix the key file", domain->name, sel->name,
 			  strbuf_str(&name), sel->key_path);
 		state = DNS_KEY_MISMATCH;
 	} else {

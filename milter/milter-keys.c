@@ -147,7 +147,8 @@ static int load_selector(const char *keydir, const char *domain,
 	if (!have_rsa && !have_ed) {
 		log_error("domain=%s selector=%s: no key file %s (or "
 			  ".ed25519.pem): mail from %s will be tempfailed; "
-			  "create one with: mailshift-milter genkey -d %s -s %s",
+			  "create one with: mailshift-milter genkey -d %s "
+			  "-s %s",
 			  domain, sel->name, strbuf_str(&rsa), domain, domain,
 			  sel->name);
 		goto out;

@@ -30,8 +30,9 @@ static void check_tag(const char *text, size_t len, const char *tag)
 		return;
 	if (value < text || value + value_len > text + len)
 		abort();
-	if (value_len > 0 && (memchr(" \t\r\n", value[0], 4) != NULL ||
-			      memchr(" \t\r\n", value[value_len - 1], 4) != NULL))
+	if (value_len > 0 &&
+	    (memchr(" \t\r\n", value[0], 4) != NULL ||
+	     memchr(" \t\r\n", value[value_len - 1], 4) != NULL))
 		abort();
 }
 
