@@ -29,6 +29,7 @@ dkimpy_results / opendkim_results: the two independent verifiers, fed
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -577,6 +578,9 @@ def run(name, body):
     tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
     t0 = time.time()
     ok = False
+    # run-all's timeout sends SIGTERM: unwind, so that `finally` stops
+    # Postfix, unbound and the milters instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     try:
         body(tmp)
         for thing in list(_live):
