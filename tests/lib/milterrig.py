@@ -383,6 +383,13 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+def _delivery_order(name):
+    """Sort key for virtual(8)'s maildir names, SECONDS.VdevIinoMusec.host:
+    the order of delivery, not of inode numbers."""
+    m = re.match(r"(\d+)\.\S*?M(\d+)\.", name)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 class Postfix:
     """A private Postfix: `postfix -c DIR start` with its own queue,
     smtpd on a free loopback port with smtpd_milters = the milter and
@@ -475,7 +482,8 @@ class Postfix:
         new = os.path.join(self.maildir, "new")
         end = time.time() + timeout
         while time.time() < end:
-            files = sorted(os.listdir(new)) if os.path.isdir(new) else []
+            files = sorted(os.listdir(new) if os.path.isdir(new) else [],
+                           key=_delivery_order)
             if len(files) >= count:
                 out = []
                 for name in files[:count]:
