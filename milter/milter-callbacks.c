@@ -46,6 +46,7 @@ struct message {
 	/* 1-based indexes (among DKIM-Signature fields) of the foreign ones */
 	unsigned int foreign[MAX_FOREIGN_SIGNATURES];
 	unsigned int foreign_count;
+	bool foreign_overflow;		/* more than MAX_FOREIGN_SIGNATURES */
 	char *foreign_desc;		/* "d=... s=..." of the first one */
 	const char *header_error;	/* set when a header limit was hit */
 	const struct milter_domain *domain;	/* set at EOH if we sign */
@@ -164,8 +165,12 @@ static void check_signature(struct message *msg, const char *value)
 	dname = xstrndup(d, d_len);
 	sname = xstrndup(s, s_len);
 	domain = milter_config_domain(config, dname);
-	if (domain != NULL && milter_domain_selector(domain, sname) == NULL &&
-	    msg->foreign_count < MAX_FOREIGN_SIGNATURES) {
+	if (domain != NULL && milter_domain_selector(domain, sname) == NULL) {
+		/* One more than we can remember is enough to refuse. */
+		if (msg->foreign_count == MAX_FOREIGN_SIGNATURES) {
+			msg->foreign_overflow = true;
+			goto out;
+		}
 		msg->foreign[msg->foreign_count++] = msg->dkim_sig_count;
 		if (msg->foreign_desc == NULL) {
 			struct strbuf desc = { 0 };
@@ -178,6 +183,7 @@ static void check_signature(struct message *msg, const char *value)
 			strbuf_free(&desc);
 		}
 	}
+out:
 	free(dname);
 	free(sname);
 }
@@ -292,6 +298,13 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	if (msg->foreign_count > 0 &&
 	    config->wrong_selector == WRONG_SELECTOR_REJECT)
 		return reject_foreign(ctx, msg);
+	if (msg->foreign_overflow) {
+		/* We could not remove them all: none may leave. */
+		log_error("queue_id=%s: more than %d DKIM-Signature fields "
+			  "with a foreign selector: tempfailed", queue_id(ctx),
+			  MAX_FOREIGN_SIGNATURES);
+		return tempfail(ctx, "too many DKIM signatures");
+	}
 	domain = msg->from_domain == NULL ? NULL :
 		milter_config_domain(config, msg->from_domain);
 	if (domain == NULL) {
