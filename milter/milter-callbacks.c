@@ -22,7 +22,6 @@
    state, the configuration is read-only, and only milter-dns.c's cache
    is shared (with its own lock). */
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +29,7 @@
 
 #include "dkim-sign.h"
 #include "dkim-tags.h"
+#include "mail-address.h"
 #include "milter-callbacks.h"
 #include "milter-dns.h"
 #include "milter-log.h"
@@ -81,55 +81,6 @@ static sfsistat tempfail(SMFICTX *ctx, const char *reason)
 {
 	smfi_setreply(ctx, "451", "4.7.0", (char *)reason);
 	return SMFIS_TEMPFAIL;
-}
-
-/* The domain of the first mailbox in a From: value, lower case, or NULL.
-   Quoted strings and comments are skipped, so neither a display name
-   such as "a@b" <real@example.test> nor a comment with '@' can pick the
-   domain.  The mailbox is the first <...>, else the first '@' outside
-   quotes and comments before a ','. */
-static char *from_domain(const char *value)
-{
-	const char *p, *r, *at = NULL, *end;
-	bool quoted = false;
-	int comment = 0;
-	char *domain, *q;
-
-	for (p = value; *p != '\0' && *p != ','; p++) {
-		if (*p == '\\' && (quoted || comment > 0) && p[1] != '\0')
-			p++;
-		else if (quoted)
-			quoted = *p != '"';
-		else if (comment > 0)
-			comment += *p == '(' ? 1 : *p == ')' ? -1 : 0;
-		else if (*p == '"')
-			quoted = true;
-		else if (*p == '(')
-			comment = 1;
-		else if (*p == '@' && at == NULL)
-			at = p + 1;
-		else if (*p == '<') {
-			/* An angle address wins over a bare '@' before it. */
-			end = p + 1 + strcspn(p + 1, ">");
-			at = NULL;
-			for (r = p + 1; r < end; r++) {
-				if (*r == '@')
-					at = r + 1;
-			}
-			break;
-		}
-	}
-	if (at == NULL)
-		return NULL;
-	end = at + strcspn(at, "> \t\r\n,;()\"");
-	while (end > at && end[-1] == '.')
-		end--;
-	if (end == at)
-		return NULL;
-	domain = xstrndup(at, (size_t)(end - at));
-	for (q = domain; *q != '\0'; q++)
-		*q = (char)tolower((unsigned char)*q);
-	return domain;
 }
 
 /* Appends at most max bytes of untrusted text for a log line or an SMTP
@@ -227,7 +178,7 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_CONTINUE;
 	if (strcasecmp(name, "From") == 0) {
 		if (msg->from_count++ == 0)
-			msg->from_domain = from_domain(value);
+			msg->from_domain = mail_from_domain(value);
 	} else if (strcasecmp(name, "DKIM-Signature") == 0) {
 		check_signature(msg, value);
 	}

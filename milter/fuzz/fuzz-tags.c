@@ -1,7 +1,8 @@
-/* fuzz-tags: libFuzzer target for dkim-tags, the DKIM-Signature tag-list
-   reader the milter runs on every incoming DKIM-Signature field, and for
-   the header path of dkim-sign (the field is recorded and an Ed25519
-   signature computed, which walks h= selection and the canonicalizer).
+/* fuzz-tags: libFuzzer target for the header parsers the milter runs on
+   client input: dkim-tags (every incoming DKIM-Signature field),
+   mail-address (the From: field), and the header path of dkim-sign (the
+   field is recorded and an Ed25519 signature computed, which walks h=
+   selection and the canonicalizer).
 
    Checked beyond "no crash": a found value lies inside the input and has
    no folding whitespace at either end. */
@@ -15,6 +16,7 @@
 
 #include "dkim-sign.h"
 #include "dkim-tags.h"
+#include "mail-address.h"
 
 static EVP_PKEY *key;
 
@@ -36,6 +38,25 @@ static void check_tag(const char *text, size_t len, const char *tag)
 		abort();
 }
 
+/* A From: domain is non-empty, lower case, and has no byte that ends an
+   address. */
+static void check_from(const char *text)
+{
+	char *domain = mail_from_domain(text);
+	const char *p;
+
+	if (domain == NULL)
+		return;
+	if (*domain == '\0' || domain[strlen(domain) - 1] == '.')
+		abort();
+	for (p = domain; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') ||
+		    strchr("> \t\r\n,;()\"", *p) != NULL)
+			abort();
+	}
+	free(domain);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned char seed[32] = { 1 };
@@ -52,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_tag((const char *)data, size, "d");
 	check_tag((const char *)data, size, "s");
 	check_tag((const char *)data, size, "b");
+	check_from(text);
 
 	/* As a header field: "name:value" up to the first NUL. */
 	colon = strchr(text, ':');
