@@ -352,6 +352,33 @@ class Unbound(_Daemon):
     def resolver(self):
         return "127.0.0.1:%d" % self.port
 
+    def dkimpy_verify(self, msg):
+        """[(selector, ok)] from dkimpy looking the keys up in this DNS
+        server (dnspython pointed at it), not in a table."""
+        import dkim
+        import dns.resolver
+
+        res = dns.resolver.Resolver(configure=False)
+        res.nameservers = ["127.0.0.1"]
+        res.port = self.port
+
+        def dnsfunc(name, timeout=5):
+            name = name.decode() if isinstance(name, bytes) else name
+            try:
+                answer = res.resolve(name, "TXT", lifetime=timeout)
+            except dns.exception.DNSException:
+                return None
+            return b"".join(b"".join(r.strings) for r in answer)
+
+        d = dkim.DKIM(msg)
+        sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
+        out = []
+        for i, sig in enumerate(sigs):
+            sel = re.search(rb"\bs=\s*([^;\s]+)", sig)
+            out.append((sel.group(1).decode() if sel else "?",
+                        bool(d.verify(idx=i, dnsfunc=dnsfunc))))
+        return out
+
 
 
 # -- a real Postfix -------------------------------------------------------
