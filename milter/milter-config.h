@@ -34,6 +34,7 @@ struct milter_selector {
 	/* DNS check cache, guarded by milter-dns.c's lock. */
 	time_t dns_checked_at;
 	int dns_state;		/* enum dns_key_state */
+	bool dns_checking;	/* a thread is looking it up */
 };
 
 struct milter_domain {

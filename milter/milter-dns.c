@@ -3,9 +3,9 @@
    Uses libresolv's res_nquery() with a private resolver state, so threads
    do not share _res and a test (or an admin) can point the check at a
    given server with "resolver = 127.0.0.1:5353".  One lock guards the
-   cache and is held during a lookup: a lookup runs at most once per
-   selector per interval, and the threads that wait for it would otherwise
-   all send the same query. */
+   cache; it is not held during a lookup.  One thread per selector looks
+   up at a time, the others use the last answer (or, before the first
+   answer, wait for it). */
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #define RETRY_FAILED_LOOKUP_SECS 60
 
 static pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dns_checked = PTHREAD_COND_INITIALIZER;
 
 static int set_resolver(struct __res_state *res, const char *resolver,
 			struct strbuf *error_r)
@@ -196,15 +198,31 @@ enum dns_key_state milter_dns_check(const struct milter_config *config,
 {
 	enum dns_key_state state;
 	time_t max_age;
+	bool stale;
 
 	pthread_mutex_lock(&dns_lock);
 	max_age = sel->dns_state == DNS_KEY_LOOKUP_FAILED ?
 		RETRY_FAILED_LOOKUP_SECS : config->dns_check_interval;
-	if (sel->dns_state == DNS_KEY_UNCHECKED ||
-	    now - sel->dns_checked_at >= max_age || now < sel->dns_checked_at) {
-		sel->dns_state = check_now(config, domain, sel);
+	stale = sel->dns_state == DNS_KEY_UNCHECKED ||
+		now - sel->dns_checked_at >= max_age ||
+		now < sel->dns_checked_at;
+	if (stale && !sel->dns_checking) {
+		/* This thread looks up; the lock is not held meanwhile, so
+		   a slow resolver delays only this message (and those that
+		   have no answer at all yet). */
+		sel->dns_checking = true;
+		pthread_mutex_unlock(&dns_lock);
+		state = check_now(config, domain, sel);
+		pthread_mutex_lock(&dns_lock);
+		sel->dns_state = state;
 		sel->dns_checked_at = now;
+		sel->dns_checking = false;
+		pthread_cond_broadcast(&dns_checked);
 	}
+	/* The first lookup of a selector is awaited; a later one is not:
+	   meanwhile the last answer stands. */
+	while (sel->dns_state == DNS_KEY_UNCHECKED && sel->dns_checking)
+		pthread_cond_wait(&dns_checked, &dns_lock);
 	state = sel->dns_state;
 	pthread_mutex_unlock(&dns_lock);
 	return state;

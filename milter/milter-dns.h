@@ -30,7 +30,8 @@ int milter_dns_txt(const char *resolver, const char *name,
 		   struct strbuf *txt_r, struct strbuf *error_r);
 
 /* The cached state of sel's key in DNS, checked again when the cache is
-   older than config->dns_check_interval (60 s after a failed lookup).
+   older than config->dns_check_interval (60 s after a failed lookup) by
+   the thread that notices; other threads meanwhile get the last answer.
    A mismatch or failure is logged loudly each time it is checked. */
 enum dns_key_state milter_dns_check(const struct milter_config *config,
 				    const struct milter_domain *domain,

@@ -30,8 +30,9 @@
  *	Every refusal or tempfail is logged with queue_id=, domain= and
  *	selector= and what to do about it.  Exit 75 when it cannot start.
  * BUGS
- *	DNS checks run synchronously (at most once per selector per
- *	dns_check_interval); a slow resolver delays that one message.
+ *	A DNS check runs in the thread of the message that finds the cache
+ *	stale (at most once per selector per dns_check_interval); a slow
+ *	resolver delays that message, and the first ones of a selector.
  * CONFIGURATION PARAMETERS
  *	See conf.d/mailshift-milter.conf (socket, key_directory, domain,
  *	internal_networks, wrong_selector, dns_check, dns_check_interval,
