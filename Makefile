@@ -5,24 +5,29 @@
 #   make check        unit + integration tests (real Dovecot and Postfix on
 #                     loopback)
 #   make check-asan   the same under AddressSanitizer + UBSan
-#   make check-fuzz   the request parsers' libFuzzer targets, 30 s each
+#   make check-fuzz   libFuzzer targets (clang) of the network parsers, 30 s
+#                     each
 #   make demo         old and new Dovecot on loopback, one user migrates
+#   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
+#   make bench-policy mailshift-policyd vs postfwd, requests/s
+#   make bench-milter mailshift-milter vs OpenDKIM, signed messages/s
 #   make install      install the Dovecot plugins, conf.d snippet and
 #                     /usr/sbin/mailshift-policyd
 
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
 
-SUBDIRS = shared dovecot-plugin postfix-policy
+SUBDIRS = shared dovecot-plugin postfix-policy milter
 
-.PHONY: all check check-unit check-integration check-asan check-fuzz demo install \
-	clean bench bench-policy
+.PHONY: all check check-unit check-integration check-asan check-fuzz demo \
+	install clean bench bench-policy bench-milter
 
 all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
 
 check-unit: all
 	$(MAKE) -C tests/unit check
+	$(MAKE) -C tests/unit/milter check
 
 check-integration: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/integration/run-all
@@ -36,6 +41,7 @@ check-asan:
 # libFuzzer targets (clang), each for a bounded time.
 check-fuzz:
 	$(MAKE) -C postfix-policy fuzz
+	$(MAKE) -C milter fuzz
 
 demo: all
 	BUILD=$(BUILD) tests/demo/run-demo
@@ -46,6 +52,9 @@ bench: all
 
 bench-policy: all
 	bench/policy-bench
+
+bench-milter: all
+	BUILD=$(BUILD) bench/milter-bench
 
 install: all
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done

@@ -1,0 +1,83 @@
+#ifndef MS_MILTER_CONFIG_H
+#define MS_MILTER_CONFIG_H
+
+/* milter-config - mailshift-milter's settings, read once at start-up from
+   a "name = value" file (see conf.d/mailshift-milter.conf for every name,
+   its default and what it does). */
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "dkim-sign.h"
+#include "strbuf.h"
+
+enum wrong_selector_policy {
+	WRONG_SELECTOR_RESIGN,	/* remove the foreign signature, sign */
+	WRONG_SELECTOR_REJECT,	/* 550 5.7.1 */
+};
+
+enum dns_check_policy {
+	DNS_CHECK_OFF,
+	DNS_CHECK_LOG,		/* log a mismatch loudly, sign anyway */
+	DNS_CHECK_TEMPFAIL,	/* ... and tempfail the domain's mail */
+};
+
+struct milter_selector {
+	char *name;
+	enum dkim_alg alg;	/* from the key file's name */
+	char *key_path;
+	EVP_PKEY *key;		/* loaded before privileges are dropped */
+	char *public_b64;	/* the p= value DNS must publish */
+	/* DNS check cache, guarded by milter-dns.c's lock. */
+	time_t dns_checked_at;
+	int dns_state;		/* enum dns_key_state */
+	bool dns_checking;	/* a thread is looking it up */
+};
+
+struct milter_domain {
+	char *name;		/* lower case */
+	unsigned int selector_count;
+	struct milter_selector *selectors;
+};
+
+struct milter_network {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned int prefix;
+};
+
+struct milter_config {
+	char *socket;
+	char *key_directory;
+	char *user;
+	char *resolver;		/* "addr[:port]"; NULL: resolv.conf */
+	bool syslog;
+	enum wrong_selector_policy wrong_selector;
+	enum dns_check_policy dns_check;
+	unsigned int dns_check_interval;	/* seconds */
+	unsigned int network_count;
+	struct milter_network *networks;
+	unsigned int domain_count;
+	struct milter_domain *domains;
+};
+
+/* Reads path into a new config.  Returns 0, or -1 with one line naming the
+   file, line and setting that is wrong in error_r. */
+int milter_config_read(const char *path, struct milter_config **config_r,
+		       struct strbuf *error_r);
+void milter_config_free(struct milter_config **config);
+
+/* The configured domain called name (any case), or NULL. */
+struct milter_domain *milter_config_domain(const struct milter_config *config,
+					   const char *name);
+/* The domain's selector called name (any case), or NULL. */
+struct milter_selector *milter_domain_selector(const struct milter_domain *d,
+					       const char *name);
+/* True if addr is inside one of internal_networks. */
+bool milter_config_is_internal(const struct milter_config *config,
+			       const struct sockaddr *addr);
+
+#endif

@@ -1,0 +1,650 @@
+"""Test rig for mailshift-milter (stdlib + Debian's python3-dkim only).
+
+    import milterrig
+    from milterrig import check
+
+    def main(tmp):
+        m = milterrig.Milter(tmp, {"example.test": ["mx2026", "mx2026e"]})
+        m.start()
+        r = m.client().message(milterrig.message(subject="hi"))
+        check(r.action == "continue", "signed mail continues", r)
+        milterrig.check_verifies(r.message, m.records, tmp)
+
+    milterrig.run("t-milter-name", main)      # PASS/FAIL, clean-up
+
+Milter       mailshift-milter ($BUILD/milter/mailshift-milter, so that
+             `make check-asan` runs the ASan build) with its own keys
+             (made by `mailshift-milter genkey`) and configuration, on a
+             free loopback port; stop() fails the test on a sanitizer
+             report in its log.
+Unbound      a real DNS server (Debian's unbound) on a free loopback port
+             serving the keys' TXT records (the milter's dns_check).
+Postfix      a real Postfix started as `postfix -c DIR start`, smtpd on a
+             free loopback port, milter in smtpd_milters, delivery into a
+             maildir; swaks sends.
+dkimpy_results / opendkim_results: the two independent verifiers, fed
+             the published records directly (dkimpy's dnsfunc, OpenDKIM's
+             TestPublicKeys), as research/postfix-milter.md 4.7 describes.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
+MILTER_BIN = os.path.join(BUILD, "milter", "mailshift-milter")
+
+from milterclient import MilterClient          # noqa: E402
+from mstest import check, expect, TestFailure, _soft_failures  # noqa: E402,F401
+
+_live = []
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc=None, what="server", timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise TestFailure("%s exited with %s before listening"
+                              % (what, proc.returncode))
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TestFailure("%s is not listening on port %d" % (what, port))
+
+
+def wait_unix(path, proc, what="server", timeout=15):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise TestFailure("%s exited with %s before listening"
+                              % (what, proc.returncode))
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TestFailure("%s is not listening on %s" % (what, path))
+
+
+def message(subject="Test", body="Hello.\r\n", sender="alice@example.test",
+            to="bob@example.net", extra=()):
+    """A plain message as bytes (CRLF)."""
+    lines = ["From: Alice <%s>" % sender, "To: <%s>" % to,
+             "Subject: %s" % subject,
+             "Date: Wed, 25 Nov 2026 14:00:00 +0000",
+             "Message-ID: <%d.%s>" % (time.time_ns(), sender)]
+    lines += list(extra)
+    raw = "\r\n".join(lines) + "\r\n\r\n"
+    return raw.encode() + (body.encode() if isinstance(body, str) else body)
+
+
+class Milter:
+    """mailshift-milter with its own keys and configuration."""
+
+    def __init__(self, tmp, domains, name="milter", ed25519=("mx2026e",),
+                 **settings):
+        self.dir = os.path.join(tmp, name)
+        self.keydir = os.path.join(self.dir, "keys")
+        os.makedirs(self.dir, exist_ok=True)
+        self.domains = domains
+        self.records = {}       # "sel._domainkey.domain" -> TXT text
+        self.port = free_port()
+        self.settings = {"socket": "inet:%d@127.0.0.1" % self.port,
+                         "key_directory": self.keydir, "syslog": "no",
+                         "dns_check": "off"}
+        self.settings.update(settings)
+        for domain, selectors in domains.items():
+            for sel in selectors:
+                self.genkey(domain, sel,
+                            "ed25519" if sel in ed25519 else "rsa")
+        self.proc = None
+        self.clients = []
+        self.log_path = os.path.join(self.dir, "milter.log")
+        self.conf = os.path.join(self.dir, "mailshift-milter.conf")
+
+    @property
+    def spec(self):
+        return self.settings["socket"]
+
+    def genkey(self, domain, selector, kind="rsa", keydir=None):
+        r = subprocess.run([MILTER_BIN, "genkey", "-k", keydir or self.keydir,
+                            "-d", domain, "-s", selector, "-t", kind],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "genkey %s/%s (%s) succeeds"
+              % (domain, selector, kind), r.stderr)
+        # name. IN TXT ( "part" "part" )
+        m = re.match(r'(\S+)\. IN TXT \((.*)\)', r.stdout.strip())
+        check(m is not None, "genkey prints a TXT record", r.stdout)
+        self.records[m.group(1)] = "".join(re.findall(r'"([^"]*)"',
+                                                      m.group(2)))
+        return r
+
+    def write_conf(self):
+        with open(self.conf, "w") as f:
+            for k, v in self.settings.items():
+                f.write("%s = %s\n" % (k, v))
+            for domain, selectors in self.domains.items():
+                f.write("domain = %s %s\n" % (domain, " ".join(selectors)))
+
+    def start(self):
+        self.write_conf()
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([MILTER_BIN, "-c", self.conf],
+                                     stdout=self.logf, stderr=self.logf)
+        _live.append(self)
+        if self.spec.startswith("unix:"):
+            wait_unix(self.spec[5:], self.proc, "mailshift-milter")
+        else:
+            wait_port(self.port, self.proc, "mailshift-milter")
+
+    def client(self):
+        """A new milter connection (closed by stop())."""
+        c = MilterClient(self.spec)
+        self.clients.append(c)
+        return c
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self, graceful=True):
+        """SIGTERM and wait for the exit (LeakSanitizer runs then, in the
+        ASan build).  libmilter needs ~5 s to wind down its worker pool
+        after a session, so run()'s clean-up uses graceful=False: SIGTERM,
+        half a second, SIGKILL.  Memory errors are reported when they
+        happen either way; t-milter-postfix-milter-down-tempfails stops
+        its milter gracefully."""
+        if self.proc is None:
+            return
+        # libmilter waits for open sessions before it exits.
+        for c in self.clients:
+            c.close()
+        self.clients = []
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10 if graceful else 0.5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        self.logf.close()
+        if self in _live:
+            _live.remove(self)
+        log = self.log()
+        check("Sanitizer" not in log and "runtime error" not in log,
+              "mailshift-milter ran without a sanitizer report",
+              log[-3000:])
+
+
+# -- verifiers -----------------------------------------------------------
+
+def dkimpy_results(msg, records):
+    """[(selector, ok)] for every DKIM-Signature, verified by dkimpy."""
+    import dkim
+
+    def dnsfunc(name, timeout=5):
+        name = name.decode() if isinstance(name, bytes) else name
+        txt = records.get(name.rstrip("."))
+        return txt.encode() if txt is not None else None
+
+    d = dkim.DKIM(msg)
+    out = []
+    sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
+    for i, sig in enumerate(sigs):
+        sel = re.search(rb"\bs=\s*([^;\s]+)", sig)
+        try:
+            ok = d.verify(idx=i, dnsfunc=dnsfunc)
+        except Exception as e:       # a verifier crash is a failure
+            ok = False
+            print("dkimpy: %s" % e)
+        out.append((sel.group(1).decode() if sel else "?", bool(ok)))
+    return out
+
+
+def only_signature(msg, keep):
+    """msg with every DKIM-Signature field but the keep-th (0-based)
+    removed: `opendkim -t` reports only one signature per run."""
+    head, sep, body = msg.partition(b"\r\n\r\n")
+    fields = re.split(rb"\r\n(?![ \t])", head)
+    out, n = [], 0
+    for f in fields:
+        if f.lower().startswith(b"dkim-signature:"):
+            n += 1
+            if n - 1 != keep:
+                continue
+        out.append(f)
+    return b"\r\n".join(out) + sep + body
+
+
+def opendkim_results(msg, records, tmp):
+    """{selector: "succeeded"|...} from OpenDKIM (`opendkim -t` with
+    TestPublicKeys), one run per DKIM-Signature."""
+    d = tempfile.mkdtemp(dir=tmp, prefix="opendkim-")
+    keys = os.path.join(d, "keys")
+    with open(keys, "w") as f:
+        for name, txt in records.items():
+            f.write("%s %s\n" % (name, txt))
+    conf = os.path.join(d, "opendkim.conf")
+    with open(conf, "w") as f:
+        f.write("Mode v\nTestPublicKeys %s\nSyslog no\n"
+                "MinimumKeyBits 1024\n" % keys)
+    out = {}
+    count = len(re.findall(rb"(?im)^dkim-signature:", msg))
+    for i in range(count):
+        path = os.path.join(d, "msg%d.eml" % i)
+        with open(path, "wb") as f:
+            f.write(only_signature(msg, i))
+        r = subprocess.run(["opendkim", "-x", conf, "-t", path],
+                           capture_output=True, text=True)
+        # "opendkim: FILE: verification (s=sel, d=dom, 2048-bit key)
+        # succeeded" (or "failed", "...: bad signature data", ...)
+        m = re.search(r"verification \(s=([^,]+), d=[^,]+, [^)]*\) "
+                      r"(\w+)", r.stdout + r.stderr)
+        if m is None:
+            print("opendkim -t output:\n%s%s" % (r.stdout, r.stderr))
+            out["#%d" % i] = "no verdict"
+        else:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def check_verifies(msg, records, tmp, selectors, what=""):
+    """Both verifiers pass every signature, and the signatures are
+    exactly those of selectors."""
+    py = dkimpy_results(msg, records)
+    check(sorted(s for s, _ in py) == sorted(selectors),
+          "%ssigned with exactly %s" % (what, ", ".join(selectors)), py)
+    check(all(ok for _, ok in py), "%sdkimpy verifies every signature"
+          % what, (py, msg[:3000]))
+    od = opendkim_results(msg, records, tmp)
+    check(all(od.get(s) == "succeeded" for s in selectors),
+          "%sOpenDKIM verifies every signature" % what, (od, msg[:3000]))
+
+
+# -- a real DNS server ------------------------------------------------------
+
+class _Daemon:
+    """A helper server the test started (self.proc); stop() ends it."""
+    proc = None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+        if self in _live:
+            _live.remove(self)
+
+
+class Unbound(_Daemon):
+    """unbound on a free loopback port, authoritative (local-data) for the
+    given TXT records only."""
+
+    def __init__(self, tmp, records):
+        self.dir = os.path.join(tmp, "unbound")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        self.records = dict(records)
+        self.proc = None
+
+    def write_conf(self):
+        zones = sorted({name.split("._domainkey.", 1)[1]
+                        for name in self.records})
+        lines = ["server:", "  interface: 127.0.0.1@%d" % self.port,
+                 "  port: %d" % self.port, '  username: ""',
+                 '  chroot: ""', '  directory: "%s"' % self.dir,
+                 '  pidfile: "%s/unbound.pid"' % self.dir,
+                 "  use-syslog: no", '  logfile: ""', "  verbosity: 1",
+                 "  do-ip6: no", "  do-daemonize: no",
+                 "  access-control: 127.0.0.0/8 allow",
+                 '  module-config: "iterator"']
+        for z in zones:
+            lines.append('  local-zone: "%s." static' % z)
+        for name, txt in self.records.items():
+            # one TXT string holds <= 255 bytes
+            parts = " ".join('"%s"' % txt[i:i + 250]
+                             for i in range(0, len(txt), 250))
+            lines.append("  local-data: '%s. 60 IN TXT %s'" % (name, parts))
+        with open(os.path.join(self.dir, "unbound.conf"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        self.write_conf()
+        self.logf = open(os.path.join(self.dir, "unbound.log"), "ab")
+        self.proc = subprocess.Popen(
+            ["unbound", "-d", "-c", os.path.join(self.dir, "unbound.conf")],
+            stdout=self.logf, stderr=self.logf)
+        _live.append(self)
+        end = time.time() + 15
+        name = next(iter(self.records))
+        while time.time() < end:
+            r = subprocess.run(["dig", "+short", "+time=1", "+tries=1",
+                                "-p", str(self.port), "@127.0.0.1", name,
+                                "TXT"], capture_output=True, text=True)
+            if r.returncode == 0 and "DKIM1" in r.stdout:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise TestFailure("unbound does not answer on port %d" % self.port)
+
+    @property
+    def resolver(self):
+        return "127.0.0.1:%d" % self.port
+
+    def dkimpy_verify(self, msg):
+        """[(selector, ok)] from dkimpy looking the keys up in this DNS
+        server (dnspython pointed at it), not in a table."""
+        import dkim
+        import dns.resolver
+
+        res = dns.resolver.Resolver(configure=False)
+        res.nameservers = ["127.0.0.1"]
+        res.port = self.port
+
+        def dnsfunc(name, timeout=5):
+            name = name.decode() if isinstance(name, bytes) else name
+            try:
+                answer = res.resolve(name, "TXT", lifetime=timeout)
+            except dns.exception.DNSException:
+                return None
+            return b"".join(b"".join(r.strings) for r in answer)
+
+        d = dkim.DKIM(msg)
+        sigs = [v for (k, v) in d.headers if k.lower() == b"dkim-signature"]
+        out = []
+        for i, sig in enumerate(sigs):
+            sel = re.search(rb"\bs=\s*([^;\s]+)", sig)
+            out.append((sel.group(1).decode() if sel else "?",
+                        bool(d.verify(idx=i, dnsfunc=dnsfunc))))
+        return out
+
+
+
+# -- a real Postfix -------------------------------------------------------
+
+MASTER_CF = """\
+{port} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def _delivery_order(name):
+    """Sort key for virtual(8)'s maildir names, SECONDS.VdevIinoMusec.host:
+    the order of delivery, not of inode numbers."""
+    m = re.match(r"(\d+)\.\S*?M(\d+)\.", name)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+class Postfix:
+    """A private Postfix: `postfix -c DIR start` with its own queue,
+    smtpd on a free loopback port with smtpd_milters = the milter and
+    milter_default_action = tempfail, mail for bob@example.net delivered
+    by virtual(8) into DIR/mail/example.net/bob/ (a maildir)."""
+
+    def __init__(self, tmp, milter_spec, name="postfix", mynetworks=None,
+                 extra=None):
+        os.chmod(tmp, 0o755)    # postfix and nobody must reach their dirs
+        self.dir = os.path.join(tmp, name)
+        self.conf = os.path.join(self.dir, "conf")
+        self.maildir = os.path.join(self.dir, "mail", "example.net", "bob")
+        self.port = free_port()
+        for d in (self.conf, os.path.join(self.dir, "mail"),
+                  os.path.join(self.dir, "queue")):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        os.chown(os.path.join(self.dir, "mail"), 65534, 65534)
+        with open(os.path.join(self.conf, "vmailbox"), "w") as f:
+            f.write("bob@example.net example.net/bob/\n")
+        # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"
+        port = milter_spec.split("@")[0].split(":")[1]
+        self.milter = "inet:127.0.0.1:%s" % port
+        settings = {
+            "compatibility_level": "3.6",
+            "queue_directory": os.path.join(self.dir, "queue"),
+            "data_directory": os.path.join(self.dir, "data"),
+            "maillog_file": os.path.join(self.dir, "maillog"),
+            "maillog_file_prefixes": self.dir,
+            "inet_interfaces": "127.0.0.1", "inet_protocols": "ipv4",
+            "myhostname": "mx.example.test", "mydomain": "example.test",
+            "myorigin": "example.test", "mydestination": "",
+            "mynetworks": mynetworks or "127.0.0.0/8",
+            "smtp_dns_support_level": "disabled",
+            "alias_maps": "", "alias_database": "",
+            "virtual_mailbox_domains": "example.net",
+            "virtual_mailbox_base": os.path.join(self.dir, "mail"),
+            "virtual_mailbox_maps": "texthash:" +
+                os.path.join(self.conf, "vmailbox"),
+            "virtual_uid_maps": "static:65534",
+            "virtual_gid_maps": "static:65534",
+            "smtpd_relay_restrictions":
+                "permit_mynetworks, reject_unauth_destination",
+            "smtpd_milters": self.milter,
+            "non_smtpd_milters": self.milter,
+            "milter_default_action": "tempfail",
+            "milter_mail_macros":
+                "i {auth_type} {auth_authen} {auth_author} {mail_addr}",
+            "disable_mime_output_conversion": "yes",
+            "smtputf8_enable": "no",
+        }
+        settings.update(extra or {})
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            for k, v in settings.items():
+                f.write("%s = %s\n" % (k, v))
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port))
+
+    def postfix(self, *args):
+        return subprocess.run(["postfix", "-c", self.conf] + list(args),
+                              capture_output=True, text=True)
+
+    def start(self):
+        r = self.postfix("start")
+        check(r.returncode == 0, "postfix -c %s start" % self.conf,
+              r.stdout + r.stderr)
+        _live.append(self)
+        wait_port(self.port, None, "Postfix smtpd")
+
+    def stop(self):
+        if self in _live:
+            _live.remove(self)
+            self.postfix("stop")
+
+    def swaks(self, data, sender="alice@example.test", to="bob@example.net",
+              extra=()):
+        """Sends data (bytes, a whole message) by SMTP; returns the
+        CompletedProcess (stdout holds the dialogue)."""
+        path = os.path.join(self.dir, "swaks-%d.eml" % time.time_ns())
+        with open(path, "wb") as f:
+            f.write(data)
+        return subprocess.run(
+            ["swaks", "--server", "127.0.0.1:%d" % self.port,
+             "--from", sender, "--to", to, "--data", "@" + path,
+             "--timeout", "60"] + list(extra),
+            capture_output=True, text=True)
+
+    def delivered(self, count=1, timeout=20):
+        """The first count messages in bob's maildir (waits for them)."""
+        new = os.path.join(self.maildir, "new")
+        end = time.time() + timeout
+        while time.time() < end:
+            files = sorted(os.listdir(new) if os.path.isdir(new) else [],
+                           key=_delivery_order)
+            if len(files) >= count:
+                out = []
+                for name in files[:count]:
+                    with open(os.path.join(new, name), "rb") as f:
+                        out.append(f.read().replace(b"\r\n", b"\n")
+                                   .replace(b"\n", b"\r\n"))
+                return out
+            time.sleep(0.1)
+        raise TestFailure("no delivery of %d message(s) to %s after %ds; "
+                          "maillog:\n%s" % (count, new, timeout,
+                                             self.maillog()[-3000:]))
+
+    def delivered_count(self):
+        new = os.path.join(self.maildir, "new")
+        return len(os.listdir(new)) if os.path.isdir(new) else 0
+
+    def queue(self):
+        """The queue as postqueue -j lines (one JSON object each)."""
+        r = subprocess.run(["postqueue", "-c", self.conf, "-j"],
+                           capture_output=True, text=True)
+        return [ln for ln in r.stdout.splitlines() if ln.strip()]
+
+    def maillog(self):
+        try:
+            with open(os.path.join(self.dir, "maillog"),
+                      errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+# -- SASL for Postfix ----------------------------------------------------
+
+class DovecotAuth(_Daemon):
+    """A Dovecot that only authenticates (no mail protocols): Postfix's
+    smtpd_sasl_type = dovecot talks to its auth listener on a free
+    loopback port.  users: {"alice@example.test": "secret"}."""
+
+    def __init__(self, tmp, users):
+        os.chmod(tmp, 0o755)
+        self.dir = os.path.join(tmp, "dovecot-auth")
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        with open(os.path.join(self.dir, "users"), "w") as f:
+            for user, password in users.items():
+                f.write("%s:{PLAIN}%s\n" % (user, password))
+        with open(self.conf, "w") as f:
+            f.write("""instance_name = mailshift-sasl-{port}
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols =
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={d}/home
+}}
+service auth {{
+  inet_listener {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+}}
+""".format(d=self.dir, port=self.port))
+        self.proc = None
+
+    @property
+    def sasl_path(self):
+        return "inet:127.0.0.1:%d" % self.port
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
+        logf = open(os.path.join(self.dir, "dovecot.stderr"), "ab")
+        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf],
+                                     stdout=logf, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True)
+        logf.close()
+        _live.append(self)
+        wait_port(self.port, self.proc, "dovecot (auth)")
+
+
+
+# -- running a test -------------------------------------------------------
+
+def run(name, body):
+    """Run body(tmp) in a fresh temp dir; print PASS/FAIL and exit."""
+    tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
+    t0 = time.time()
+    ok = False
+    # run-all's timeout sends SIGTERM: unwind, so that `finally` stops
+    # Postfix, unbound and the milters instead of leaving them running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    try:
+        body(tmp)
+        for thing in list(_live):
+            if isinstance(thing, Milter):
+                thing.stop(graceful=False)
+            else:
+                thing.stop()
+        check(not _soft_failures, "every expectation held",
+              _soft_failures)
+        ok = True
+    except Exception:
+        traceback.print_exc()
+        for thing in list(_live):
+            if isinstance(thing, Milter) and os.path.exists(thing.log_path):
+                print("--- milter log tail ---\n%s" % thing.log()[-2500:])
+    finally:
+        for thing in list(_live):
+            try:
+                if isinstance(thing, Milter):
+                    thing.stop(graceful=False)
+                else:
+                    thing.stop()
+            except Exception:
+                traceback.print_exc()
+                ok = False
+        if os.environ.get("MS_KEEP_TMP") != "1":
+            shutil.rmtree(tmp, ignore_errors=True)
+    if ok:
+        print("PASS %s (%.1fs)" % (name, time.time() - t0))
+        sys.exit(0)
+    print("FAIL %s (%.1fs)" % (name, time.time() - t0))
+    sys.exit(1)
