@@ -95,6 +95,9 @@ struct mailshift_sync_user {
 	/* user's home, for the login stamp (NULL: none) */
 	const char *home;
 	struct mailshift_login_stamp stamp;
+	/* the pass logged in with the password typed at login: if it
+	   succeeds, the old server has vouched for that password */
+	bool used_login_password;
 };
 
 static void mailshift_wipe_string(char **str)
@@ -315,8 +318,10 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 		password = ctx->password;
 	else if (*su->set->source_master_user == '\0' &&
 		 *su->set->source_password == '\0' &&
-		 ctx->login_password != NULL)
+		 ctx->login_password != NULL) {
 		password = ctx->login_password;
+		su->used_login_password = TRUE;
+	}
 	else if (*su->set->source_master_user == '\0' &&
 		 *su->set->source_password == '\0' &&
 		 ctx->kept_password != NULL &&
@@ -625,7 +630,9 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 					 "the new server (see the log)",
 					 progress.msgs_refused);
 	}
-	if (ret == 0 && ctx->login_password != NULL)
+	/* only a password the old server accepted is kept: the login
+	   service's socket is open to every imap process */
+	if (ret == 0 && su.used_login_password)
 		mailshift_sync_keep_login_password(&su);
 
 	if (state != MS_USER_STATE_FINAL_SYNC)
