@@ -11,15 +11,49 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import corpus       # noqa: E402
 import imapcompare  # noqa: E402
-import rig          # noqa: E402
+import imapwire     # noqa: E402
+import mstest       # noqa: E402
 
-BUILD = os.environ.get("BUILD", os.path.join(os.path.dirname(__file__),
-                                             "..", "..", "build"))
 BULK = int(os.environ.get("MS_DEMO_MESSAGES", "3000"))
 
 
 def say(text):
     print("\n\033[1m==> %s\033[0m" % text, flush=True)
+
+
+def doveadm(m, *args):
+    subprocess.run(m.new.doveadm_argv(*args), check=True,
+                   env=m.new.doveadm_env())
+
+
+def compare(m):
+    say("comparing old and new over IMAP: folders, subscriptions, "
+        "UIDVALIDITY, UIDs, flags, INTERNALDATE, bytes")
+    res = imapcompare.compare(m.old.connect("alice"), m.new.connect("alice"))
+    print(res.report())
+    return res.ok
+
+
+def watch_first_login(m):
+    """alice logs in to the NEW server; watch her mailbox arrive."""
+    say("alice points her mail client at the NEW server and logs in")
+    c = imapwire.Conn("127.0.0.1", m.new.port)
+    t0 = time.time()
+    c.login("alice", m.new.users["alice"])
+    print("LOGIN OK after %.0f ms -- the migration runs in the background"
+          % ((time.time() - t0) * 1000))
+    c.logout()
+    say("what `doveadm mailshift status` and her INBOX show meanwhile")
+    while True:
+        st = m.status()
+        with m.new.connect("alice") as view:
+            inbox = view.select("INBOX").get("EXISTS", 0)
+        print("  %-8s folders %-7s messages %-11s INBOX shows %d"
+              % (st["state"], st["folders"], st["messages"], inbox),
+              flush=True)
+        if st["state"] in ("synced", "failed"):
+            return st["state"] == "synced", time.time() - t0
+        time.sleep(0.3)
 
 
 def main():
@@ -28,9 +62,8 @@ def main():
     try:
         say("starting the OLD server (Courier-style: INBOX.Sent, '.' "
             "separator, \"Sent Items\")")
-        old = rig.Dovecot(root, "old", layout="courier",
-                          special_use=corpus.ALT_SPECIAL_USE).start()
-        conn = old.connect("alice")
+        m = mstest.Migration(root)
+        conn = m.old.connect("alice")
         corpus.fill_quick(conn, prefix="INBOX.", sep=".", seed=1,
                           special=corpus.ALT_SPECIAL_USE)
         # an Outlook-era server: sent mail lives in "Sent Items"
@@ -39,59 +72,26 @@ def main():
         corpus.fill_bulk(conn, BULK, seed=7, prefix="INBOX.", sep=".",
                          folders=folders)
         conn.close()
-        with old.connect("alice") as c:
+        with m.old.connect("alice") as c:
             print("alice has %d folders on the old server (port %d)"
-                  % (len(c.list()), old.port))
+                  % (len(c.list()), m.old.port))
 
-        state = os.path.join(root, "state")
-        os.makedirs(state)
-        os.chmod(state, 0o1777)
-        pwfile = os.path.join(root, "master.pass")
-        with open(pwfile, "w") as f:
-            f.write(old.master_user[1] + "\n")
-        os.chmod(pwfile, 0o600)
+        say("starting the NEW server with the mailshift plugin: logins "
+            "start passes (conf.d/90-mailshift.conf)")
+        # every login may start a delta pass, so the demo need not wait
+        m.start_new_login(delta_interval="0",
+                          extra_conf="protocol doveadm {\n"
+                          "  mail_fsync = never\n}\n")
 
-        say("starting the NEW server with the mailshift plugin")
-        new = rig.Dovecot(root, "new", plugin_dir=os.path.join(BUILD,
-                                                               "modules"),
-                          extra_conf="""
-protocol doveadm {
-  mail_fsync = never
-}
-plugin {
-  mailshift_source_host = 127.0.0.1
-  mailshift_source_port = %d
-  mailshift_source_tls = no
-  mailshift_source_master_user = %s
-  mailshift_source_password_file = %s
-  mailshift_source_prefix = INBOX.
-  mailshift_store = sqlite:%s/state.db
-  mailshift_state_dir = %s
-}
-""" % (old.port, old.master_user[0], pwfile, state, state)).start()
-
-        say("doveadm mailshift sync -u alice")
-        t0 = time.time()
-        subprocess.run(new.doveadm_argv("mailshift", "sync", "-u", "alice"),
-                       check=True, env=new.doveadm_env())
-        secs = time.time() - t0
-        say("doveadm mailshift status -u alice")
-        subprocess.run(new.doveadm_argv("mailshift", "status", "-u",
-                                        "alice"),
-                       check=True, env=new.doveadm_env())
-
-        say("comparing old and new over IMAP: folders, subscriptions, "
-            "UIDVALIDITY, UIDs, flags, INTERNALDATE, bytes")
-        res = imapcompare.compare(old.connect("alice"), new.connect("alice"))
-        print(res.report())
-        if not res.ok:
+        ok, secs = watch_first_login(m)
+        if not ok or not compare(m):
             return 1
         say("alice's mailbox migrated in %.1f s: a client pointed at the "
             "new server keeps its cache" % secs)
 
         say("meanwhile on the old server: a message is flagged, one is "
-            "deleted, one arrives; the next pass brings just that")
-        c = old.imap_client("alice")
+            "deleted, one arrives; her next login brings just that")
+        c = m.old.imap_client("alice")
         c.select("INBOX")
         first = c.uid("SEARCH", None, "ALL")[1][0].split()[:2]
         c.uid("STORE", first[0].decode(), "+FLAGS", "(\\Flagged)")
@@ -101,15 +101,18 @@ plugin {
                  b"From: demo@example.com\r\nSubject: late mail\r\n"
                  b"Message-ID: <late@demo.mailshift>\r\n\r\nhello\r\n")
         c.logout()
-        subprocess.run(new.doveadm_argv("mailshift", "sync", "-u", "alice"),
-                       check=True, env=new.doveadm_env())
-        res = imapcompare.compare(old.connect("alice"), new.connect("alice"))
-        print(res.report())
-        if not res.ok:
+        before = m.status()["finished"]
+        m.new.connect("alice").logout()
+        mstest.wait_until(lambda: m.status()["finished"] != before, 60,
+                          interval=0.2)
+        doveadm(m, "mailshift", "status", "-u", "alice")
+        if not compare(m):
             return 1
-        say("and a pass when nothing changed opens no folder at all")
-        subprocess.run(new.doveadm_argv("mailshift", "sync", "-u", "alice"),
-                       check=True, env=new.doveadm_env())
+
+        say("cutover: the old host holds alice's mail (final-sync), the "
+            "last pass runs, she is migrated")
+        doveadm(m, "mailshift", "cutover", "-u", "alice")
+        doveadm(m, "mailshift", "status", "-A")
         return 0
     finally:
         # rig stops its servers at exit; the temp dir goes now
