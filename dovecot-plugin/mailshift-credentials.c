@@ -8,10 +8,10 @@
 #include "write-full.h"
 #include "mkdir-parents.h"
 #include "mailshift-settings.h"
+#include "mailshift-file.h"
 #include "mailshift-credentials.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -140,8 +140,8 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	unsigned char *tag = nonce + CRED_NONCE_LEN;
 	unsigned char *ct = tag + CRED_TAG_LEN;
 	size_t pw_len = strlen(password), file_len;
-	const char *path, *tmp_path;
-	int fd, ret;
+	const char *path;
+	int ret;
 
 	if (pw_len == 0 || pw_len > CRED_MAX_PASSWORD) {
 		*error_r = "password is empty or longer than 1024 bytes";
@@ -170,26 +170,8 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	file_len = CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + pw_len;
 
 	path = credential_path(dir, username);
-	tmp_path = t_strconcat(path, ".tmp", NULL);
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
-		return -1;
-	}
-	if (write_full(fd, file, file_len) < 0 || fsync(fd) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
-		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(tmp_path, path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   tmp_path, path);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	return 0;
+	return mailshift_file_replace(path, file, file_len, NULL, TRUE,
+				      error_r);
 }
 
 int mailshift_credential_load(const char *dir, const char *key_path,

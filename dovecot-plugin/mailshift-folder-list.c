@@ -4,12 +4,11 @@
 #include "array.h"
 #include "str.h"
 #include "istream.h"
-#include "write-full.h"
 #include "mail-user.h"
+#include "mailshift-file.h"
 #include "mailshift-folder-list.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #define MAILSHIFT_FOLDER_LIST_NAME ".mailshift-folders"
@@ -174,9 +173,8 @@ mailshift_folder_list_names(const struct mailshift_folder_list *list,
 int mailshift_folder_list_write(struct mailshift_folder_list *list,
 				const char **error_r)
 {
-	const char *const *name, *temp_path;
+	const char *const *name;
 	string_t *str;
-	int fd;
 
 	if (!list->changed || list->path == NULL)
 		return 0;
@@ -187,25 +185,9 @@ int mailshift_folder_list_write(struct mailshift_folder_list *list,
 
 		str_printfa(str, "%s\t%s\n", *name, origin);
 	}
-	temp_path = t_strconcat(list->path, ".tmp", NULL);
-	fd = open(temp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", temp_path);
+	if (mailshift_file_replace(list->path, str_data(str), str_len(str),
+				   NULL, FALSE, error_r) < 0)
 		return -1;
-	}
-	if (write_full(fd, str_data(str), str_len(str)) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", temp_path);
-		i_close_fd(&fd);
-		i_unlink(temp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(temp_path, list->path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   temp_path, list->path);
-		i_unlink(temp_path);
-		return -1;
-	}
 	list->changed = FALSE;
 	return 0;
 }

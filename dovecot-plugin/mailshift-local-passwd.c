@@ -4,14 +4,13 @@
 #include "array.h"
 #include "str.h"
 #include "istream.h"
-#include "write-full.h"
 #include "safe-memset.h"
+#include "mailshift-file.h"
 #include "mailshift-local-passwd.h"
 
 #include <crypt.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,37 +92,19 @@ static int local_passwd_write(const char *path, const struct stat *st,
 			      const ARRAY_TYPE(const_string) *lines,
 			      const char **error_r)
 {
-	const char *tmp_path = t_strconcat(path, ".tmp", NULL);
+	const struct mailshift_file_owner owner = {
+		.uid = st->st_uid, .gid = st->st_gid,
+		.mode = st->st_mode & 0777,
+	};
 	string_t *data = t_str_new(1024);
 	const char *line;
-	int fd;
 
 	array_foreach_elem(lines, line) {
 		str_append(data, line);
 		str_append_c(data, '\n');
 	}
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
-		return -1;
-	}
-	if (fchown(fd, st->st_uid, st->st_gid) < 0 ||
-	    fchmod(fd, st->st_mode & 0777) < 0 ||
-	    write_full(fd, str_data(data), str_len(data)) < 0 ||
-	    fsync(fd) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
-		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(tmp_path, path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   tmp_path, path);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	return 0;
+	return mailshift_file_replace(path, str_data(data), str_len(data),
+				      &owner, TRUE, error_r);
 }
 
 int mailshift_local_passwd_set(const char *path, const char *username,

@@ -3,11 +3,10 @@
 #include "lib.h"
 #include "str.h"
 #include "strescape.h"
-#include "write-full.h"
+#include "mailshift-file.h"
 #include "mailshift-login-stamp.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #define MAILSHIFT_LOGIN_STAMP_NAME ".mailshift-state"
@@ -63,33 +62,14 @@ int mailshift_login_stamp_write(const char *home,
 				const struct mailshift_login_stamp *stamp,
 				const char **error_r)
 {
-	const char *path = mailshift_login_stamp_path(home);
-	const char *tmp_path = t_strconcat(path, ".tmp", NULL);
 	string_t *line = t_str_new(64);
-	int fd;
 
 	str_printfa(line, "%s\t%lld\t%s\n", ms_user_state_to_str(stamp->state),
 		    (long long)stamp->changed,
 		    stamp->inbox_done ? "inbox" : "-");
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
-		return -1;
-	}
-	if (write_full(fd, str_data(line), str_len(line)) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
-		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(tmp_path, path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   tmp_path, path);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	return 0;
+	return mailshift_file_replace(mailshift_login_stamp_path(home),
+				      str_data(line), str_len(line), NULL,
+				      FALSE, error_r);
 }
 
 bool mailshift_login_pass_due(const struct mailshift_login_stamp *stamp,
