@@ -1,9 +1,9 @@
 #ifndef MAILSHIFT_FILE_H
 #define MAILSHIFT_FILE_H
 
-/* Replacing the small files mailshift keeps next to a user's mail or in
-   its state dir, so that a reader (or a crash) sees the old contents or
-   the new, never half of either. */
+/* The small files mailshift keeps next to a user's mail or in its state
+   dir: replaced so that a reader (or a crash) sees the old contents or the
+   new, never half of either; read a line at a time. */
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -22,5 +22,12 @@ struct mailshift_file_owner {
 int mailshift_file_replace(const char *path, const void *data, size_t size,
 			   const struct mailshift_file_owner *owner,
 			   bool durable, const char **error_r);
+
+/* Read the first line of a small file (up to 1023 bytes), without its
+   line end.  secret: do not follow a symlink, refuse a file group or
+   others can read, and wipe the read buffer.  Returns 1 and *line_r (data
+   stack), 0 if the file does not exist, -1 with error_r naming the file. */
+int mailshift_file_read_line(const char *path, bool secret,
+			     const char **line_r, const char **error_r);
 
 #endif

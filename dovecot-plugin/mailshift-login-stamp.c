@@ -6,9 +6,6 @@
 #include "mailshift-file.h"
 #include "mailshift-login-stamp.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #define MAILSHIFT_LOGIN_STAMP_NAME ".mailshift-state"
 #define MAILSHIFT_FAILED_RETRY_SECS 60
 
@@ -22,30 +19,16 @@ int mailshift_login_stamp_read(const char *home,
 			       const char **error_r)
 {
 	const char *path = mailshift_login_stamp_path(home);
-	const char *const *fields;
-	char buf[256];
+	const char *const *fields, *line;
 	long long changed;
-	ssize_t ret;
-	int fd;
+	int ret;
 
 	i_zero(stamp_r);
-	fd = open(path, O_RDONLY);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		*error_r = t_strdup_printf("open(%s) failed: %m", path);
-		return -1;
-	}
-	ret = read(fd, buf, sizeof(buf) - 1);
-	i_close_fd(&fd);
-	if (ret < 0) {
-		*error_r = t_strdup_printf("read(%s) failed: %m", path);
-		return -1;
-	}
-	buf[ret] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	ret = mailshift_file_read_line(path, FALSE, &line, error_r);
+	if (ret <= 0)
+		return ret;
 	/* <state> TAB <unix time> TAB inbox|- */
-	fields = t_strsplit_tabescaped(buf);
+	fields = t_strsplit_tabescaped(line);
 	if (str_array_length(fields) < 3 ||
 	    !ms_user_state_from_str(fields[0], &stamp_r->state) ||
 	    str_to_llong(fields[1], &changed) < 0) {

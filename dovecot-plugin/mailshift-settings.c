@@ -3,14 +3,11 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
-#include "safe-memset.h"
 #include "settings-parser.h"
 #include "mail-user.h"
+#include "mailshift-file.h"
 #include "mailshift-settings.h"
 
-#include <sys/stat.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 enum mailshift_setting_type {
 	MS_SET_STR,
@@ -232,45 +229,19 @@ int mailshift_settings_read(struct mail_user *user,
 int mailshift_read_secret_file(const char *path, const char **secret_r,
 			       const char **error_r)
 {
-	char buf[1024];
-	struct stat st;
-	ssize_t ret;
-	int fd;
+	int ret = mailshift_file_read_line(path, TRUE, secret_r, error_r);
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+	if (ret == 0) {
+		*error_r = t_strdup_printf("open(%s) failed: %s", path,
+					   strerror(ENOENT));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0) {
-		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
-		i_close_fd(&fd);
+	if (ret < 0)
 		return -1;
-	}
-	if ((st.st_mode & 0077) != 0) {
-		/* a secret others can read is a leaked secret: refuse rather
-		   than carry on and make the leak look intended */
-		*error_r = t_strdup_printf(
-			"%s is readable by group or others (mode %04o): "
-			"run chmod 600 %s", path,
-			(unsigned int)(st.st_mode & 07777), path);
-		i_close_fd(&fd);
-		return -1;
-	}
-	ret = read(fd, buf, sizeof(buf) - 1);
-	i_close_fd(&fd);
-	if (ret < 0) {
-		*error_r = t_strdup_printf("read(%s) failed: %m", path);
-		return -1;
-	}
-	buf[ret] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
+	if (**secret_r == '\0') {
 		*error_r = t_strdup_printf("%s is empty", path);
 		return -1;
 	}
-	*secret_r = t_strdup(buf);
-	safe_memset(buf, 0, sizeof(buf));
 	return 0;
 }
 
