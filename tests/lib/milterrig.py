@@ -45,6 +45,7 @@ MILTER_BIN = os.path.join(BUILD, "milter", "mailshift-milter")
 
 from milterclient import MilterClient          # noqa: E402
 from mstest import check, expect, TestFailure, _soft_failures  # noqa: E402,F401
+from postfixrig import MASTER_CF               # noqa: E402
 
 _live = []
 
@@ -381,34 +382,7 @@ class Unbound(_Daemon):
 
 
 
-# -- a real Postfix -------------------------------------------------------
-
-MASTER_CF = """\
-{port} inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-virtual   unix  -       n       n       -       -       virtual
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
-
+# -- a real Postfix (master.cf: postfixrig's) ------------------------------
 
 def _delivery_order(name):
     """Sort key for virtual(8)'s maildir names, SECONDS.VdevIinoMusec.host:
@@ -473,7 +447,8 @@ class Postfix:
             for k, v in settings.items():
                 f.write("%s = %s\n" % (k, v))
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port))
+            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port,
+                                     qmgr_opts=""))
 
     def postfix(self, *args):
         return subprocess.run(["postfix", "-c", self.conf] + list(args),
