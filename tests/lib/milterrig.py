@@ -44,7 +44,7 @@ BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
 MILTER_BIN = os.path.join(BUILD, "milter", "mailshift-milter")
 
 from milterclient import MilterClient          # noqa: E402
-from mstest import check, expect, TestFailure, _soft_failures  # noqa: E402,F401
+from mstest import check, expect, finish, TestFailure, _soft_failures  # noqa: E402,F401
 from postfixrig import MASTER_CF               # noqa: E402
 
 _live = []
@@ -618,8 +618,4 @@ def run(name, body):
                 ok = False
         if os.environ.get("MS_KEEP_TMP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)
-    if ok:
-        print("PASS %s (%.1fs)" % (name, time.time() - t0))
-        sys.exit(0)
-    print("FAIL %s (%.1fs)" % (name, time.time() - t0))
-    sys.exit(1)
+    finish(name, t0, ok)

@@ -507,14 +507,16 @@ def run(name, body, *, old_tls=False):
             d.stop()
         if os.environ.get("MS_KEEP_TMP") != "1":
             shutil.rmtree(tmp, ignore_errors=True)
-    if ok:
-        print("PASS %s (%.1fs)" % (name, time.time() - t0))
-        sys.exit(0)
-    print("FAIL %s (%.1fs)" % (name, time.time() - t0))
-    sys.exit(1)
+    finish(name, t0, ok)
 
 
-__all__ = ["check", "expect", "run", "Migration", "big_messages", "new_messages",
+def finish(name, t0, ok):
+    """The verdict run-all looks for (PASS/FAIL name), and the exit code."""
+    print("%s %s (%.1fs)" % ("PASS" if ok else "FAIL", name, time.time() - t0))
+    sys.exit(0 if ok else 1)
+
+
+__all__ = ["check", "expect", "run", "finish", "Migration", "big_messages", "new_messages",
            "wait_until", "parse_tab_rows", "add_user", "ConnectionSampler",
            "imapwire", "EX_OK", "EX_UNAVAILABLE",
            "EX_TEMPFAIL", "EX_NOPERM", "EX_CONFIG"]
