@@ -4,8 +4,15 @@
 
    SECURITY: the conninfo may hold a password.  libpq can quote parts of
    the conninfo in its messages, so every reason this file produces has the
-   conninfo's secrets replaced by "********" before anyone sees it. */
+   conninfo's secrets replaced by "********" before anyone sees it.
 
+   libpq is loaded when a store is first opened, not linked: it brings
+   some twenty libraries (Kerberos, LDAP, GnuTLS...) whose loading took
+   about 17 ms, paid twice by every doveadm command (doveadm loads its
+   plugins, then re-executes itself with the configuration), on hosts
+   that keep the state in SQLite and never use it. */
+
+#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,71 @@
    an unreachable server forever, and callers have mail to answer for. */
 #define PGSQL_CONNECT_TIMEOUT_SECS "10"
 #define PGSQL_MAX_SECRETS 2
+
+#define PGSQL_LIBRARY "libpq.so.5"
+
+/* Every libpq function this file calls, typed by libpq-fe.h itself. */
+#define PGSQL_FUNCS(X) \
+	X(PQclear) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree) \
+	X(PQconninfoParse) X(PQerrorMessage) X(PQexecParams) X(PQfinish) \
+	X(PQfreemem) X(PQgetisnull) X(PQgetvalue) X(PQnfields) \
+	X(PQntuples) X(PQreset) X(PQresultErrorMessage) \
+	X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus)
+
+static struct {
+#define PGSQL_FUNC_PTR(name) __typeof__(name) *name;
+	PGSQL_FUNCS(PGSQL_FUNC_PTR)
+} pq;
+static void *pq_handle;
+
+static int pgsql_load(char *reason, size_t reason_size)
+{
+	void *handle;
+	const char *missing = NULL;
+
+	if (pq_handle != NULL)
+		return 0;
+	handle = dlopen(PGSQL_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+	if (handle == NULL) {
+		snprintf(reason, reason_size, "cannot load %s (install "
+			 "Debian's libpq5 for a postgresql: store): %s",
+			 PGSQL_LIBRARY, dlerror());
+		return -1;
+	}
+#define PGSQL_FUNC_LOAD(name) \
+	if ((pq.name = (__typeof__(pq.name))dlsym(handle, #name)) == NULL && \
+	    missing == NULL) \
+		missing = #name;
+	PGSQL_FUNCS(PGSQL_FUNC_LOAD)
+	if (missing != NULL) {
+		snprintf(reason, reason_size, "%s has no %s: too old a libpq",
+			 PGSQL_LIBRARY, missing);
+		dlclose(handle);
+		return -1;
+	}
+	pq_handle = handle;
+	return 0;
+}
+
+/* From here on, PQfoo() calls through the loaded library. */
+#define PQclear (*pq.PQclear)
+#define PQcmdTuples (*pq.PQcmdTuples)
+#define PQconnectdbParams (*pq.PQconnectdbParams)
+#define PQconninfoFree (*pq.PQconninfoFree)
+#define PQconninfoParse (*pq.PQconninfoParse)
+#define PQerrorMessage (*pq.PQerrorMessage)
+#define PQexecParams (*pq.PQexecParams)
+#define PQfinish (*pq.PQfinish)
+#define PQfreemem (*pq.PQfreemem)
+#define PQgetisnull (*pq.PQgetisnull)
+#define PQgetvalue (*pq.PQgetvalue)
+#define PQnfields (*pq.PQnfields)
+#define PQntuples (*pq.PQntuples)
+#define PQreset (*pq.PQreset)
+#define PQresultErrorMessage (*pq.PQresultErrorMessage)
+#define PQresultStatus (*pq.PQresultStatus)
+#define PQsetNoticeProcessor (*pq.PQsetNoticeProcessor)
+#define PQstatus (*pq.PQstatus)
 
 struct pgsql_store {
 	struct ms_store store;
@@ -108,7 +180,11 @@ static int pgsql_store_open(const char *spec, struct ms_store **store_r,
 	const char *values[] = {
 		PGSQL_CONNECT_TIMEOUT_SECS, "mailshift", spec, NULL
 	};
-	struct pgsql_store *pstore = ms_store_xcalloc(sizeof(*pstore));
+	struct pgsql_store *pstore;
+
+	if (pgsql_load(reason, reason_size) < 0)
+		return -1;
+	pstore = ms_store_xcalloc(sizeof(*pstore));
 
 	pgsql_find_secrets(spec, pstore->secrets);
 	pstore->conn = PQconnectdbParams(keywords, values, 1);
