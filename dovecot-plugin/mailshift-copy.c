@@ -45,6 +45,7 @@
 #include "mailshift-folder-list.h"
 #include "mailshift-folder-moves.h"
 #include "mailshift-search.h"
+#include "mailshift-source-status.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -170,9 +171,48 @@ static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
 	return strcmp(a->map.src_vname, b->map.src_vname);
 }
 
-static int mailshift_copy_list_source(struct mailshift_copy *copy)
+/* imapc forgets its LIST and LSUB answers as soon as no listing of the
+   namespace is open, and the two listings below would each send both
+   again; a listing held open across them makes them share one answer. */
+struct mailshift_listing_hold {
+	ARRAY(struct mailbox_list_iterate_context *) iters;
+};
+
+static struct mailshift_listing_hold *
+mailshift_copy_hold_listings(struct mail_user *user,
+			     const char *const *patterns)
 {
-	static const char *const patterns[] = { "*", NULL };
+	struct mailshift_listing_hold *hold;
+	struct mailbox_list_iterate_context *iter;
+	struct mail_namespace *ns;
+
+	hold = t_new(struct mailshift_listing_hold, 1);
+	t_array_init(&hold->iters, 4);
+	for (ns = user->namespaces; ns != NULL; ns = ns->next) {
+		if (ns->type != MAIL_NAMESPACE_TYPE_PRIVATE)
+			continue;
+		iter = mailbox_list_iter_init(ns->list, patterns[0],
+				MAILBOX_LIST_ITER_RETURN_SUBSCRIBED |
+				MAILBOX_LIST_ITER_RETURN_NO_FLAGS);
+		array_push_back(&hold->iters, &iter);
+	}
+	return hold;
+}
+
+static void
+mailshift_copy_release_listings(struct mailshift_listing_hold *hold)
+{
+	struct mailbox_list_iterate_context **iter;
+
+	/* their errors are the real listings' errors, reported there */
+	array_foreach_modifiable(&hold->iters, iter)
+		(void)mailbox_list_iter_deinit(iter);
+}
+
+static int
+mailshift_copy_list_source_held(struct mailshift_copy *copy,
+				const char *const *patterns)
+{
 	struct mail_user *user = copy->params->source_user;
 	struct mailbox_list_iterate_context *iter;
 	const struct mailbox_info *info;
@@ -234,6 +274,19 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	}
 	array_sort(&copy->folders, mailshift_folder_cmp);
 	return 0;
+}
+
+static int mailshift_copy_list_source(struct mailshift_copy *copy)
+{
+	static const char *const patterns[] = { "*", NULL };
+	struct mail_user *user = copy->params->source_user;
+	struct mailshift_listing_hold *hold;
+	int ret;
+
+	hold = mailshift_copy_hold_listings(user, patterns);
+	ret = mailshift_copy_list_source_held(copy, patterns);
+	mailshift_copy_release_listings(hold);
+	return ret;
 }
 
 /* The new server's folders per role, from its namespace configuration
@@ -820,9 +873,12 @@ mailshift_folder_unchanged(struct mailshift_copy *copy,
 	if (!folder->have_status || folder->status.highest_modseq == 0)
 		return FALSE;
 	dest_box = mailshift_copy_dest_alloc(copy, folder->map.dest_vname);
+	/* Opened, not synced: the state lives in the index, which opening
+	   brings up to its last commit; syncing would also scan the
+	   storage (a maildir's uidlist and directories) for nothing. */
 	if (mailbox_exists(dest_box, FALSE, &existence) == 0 &&
 	    existence == MAILBOX_EXISTENCE_SELECT &&
-	    mailbox_sync(dest_box, 0) == 0 &&
+	    mailbox_open(dest_box) == 0 &&
 	    mailshift_folder_state_get(dest_box, &state) > 0) {
 		unchanged = (state.flags &
 			     MAILSHIFT_FOLDER_BATCH_PENDING) == 0 &&
@@ -1037,32 +1093,33 @@ static int mailshift_copy_subscriptions(struct mailshift_copy *copy)
 static unsigned int
 mailshift_copy_count_messages(struct mailshift_copy *copy)
 {
-	struct mailshift_source_folder *folder;
-	struct mailbox_status status;
-	struct mail_namespace *ns;
-	struct mailbox *box;
+	struct mailshift_source_folder *folders;
+	struct mailshift_source_status *statuses;
+	unsigned int i, n = 0, count;
 	uint64_t total = 0;
 
-	/* STATUS per folder: cheap, gives ETA a meaning, and tells which
-	   folders did not change since the last pass */
-	array_foreach_modifiable(&copy->folders, folder) {
-		if (folder->noselect)
+	/* STATUS per folder, all in one round trip: cheap, gives ETA a
+	   meaning, and tells which folders did not change since the last
+	   pass */
+	folders = array_get_modifiable(&copy->folders, &count);
+	statuses = t_new(struct mailshift_source_status, count);
+	for (i = 0; i < count; i++) {
+		if (!folders[i].noselect)
+			statuses[n++].vname = folders[i].map.src_vname;
+	}
+	mailshift_source_status_many(copy->params->source_user, statuses, n);
+	for (i = 0, n = 0; i < count; i++) {
+		if (folders[i].noselect)
 			continue;
-		ns = mail_namespace_find(copy->params->source_user->namespaces,
-					 folder->map.src_vname);
-		box = mailbox_alloc(ns->list, folder->map.src_vname,
-				    MAILBOX_FLAG_READONLY);
-		if (mailbox_get_status(box, STATUS_MESSAGES |
-				       STATUS_UIDVALIDITY | STATUS_UIDNEXT |
-				       STATUS_HIGHESTMODSEQ, &status) == 0) {
-			total += status.messages;
-			folder->status = status;
-			folder->have_status = TRUE;
+		if (statuses[n].have_status) {
+			folders[i].status = statuses[n].status;
+			folders[i].have_status = TRUE;
+			total += statuses[n].status.messages;
 		}
-		mailbox_free(&box);
+		n++;
 	}
 	copy->progress.msgs_total = total;
-	return array_count(&copy->folders);
+	return count;
 }
 
 static int

@@ -19,8 +19,17 @@ again; times=None: on every connection):
                                directions for secs seconds, then resume
   refuse()                     accept and reset new connections at once
 
+A link, not a fault: latency(secs) delays every byte by secs in each
+direction (a round trip costs 2 * secs, a new connection one round trip
+more before the server sees it), as a WAN link between the old and the new
+host would; throughput stays that of loopback.
+
 Counters: connections, fired, bytes_from_server (all connections).
+Transcript: with record(True), proxy.transcript lists (time, "C", bytes)
+as the client sent them and (time, "S", bytes) as they reached the client
+(after the delay line), time.monotonic() seconds, all connections.
 """
+import collections
 import socket
 import struct
 import threading
@@ -62,6 +71,47 @@ class _Pair:
             threading.Thread(target=self._pump, args=(src, dst, s2c),
                              daemon=True).start()
 
+    def _sender(self, dst, s2c):
+        def send(data):
+            dst.sendall(data)
+            if s2c:
+                self.proxy._record("S", data)
+        return send
+
+    def _delay_line(self, dst, latency, s2c):
+        """A sender for one direction that holds each chunk until it is
+        latency seconds old.  Returns its send(data) function."""
+        now_send = self._sender(dst, s2c)
+        queue = collections.deque()
+        ready = threading.Condition()
+
+        def sender():
+            try:
+                while True:
+                    with ready:
+                        while not queue and not self.closed.is_set():
+                            ready.wait(0.5)
+                        if not queue:
+                            return
+                        due, data = queue.popleft()
+                    wait = due - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    if data is None:
+                        dst.shutdown(socket.SHUT_WR)
+                        return
+                    now_send(data)
+            except OSError:
+                self.close()
+
+        def send(data):
+            with ready:
+                queue.append((time.monotonic() + latency, data))
+                ready.notify()
+
+        threading.Thread(target=sender, daemon=True).start()
+        return send
+
     def close(self, rst=False):
         if self.closed.is_set():
             return
@@ -78,11 +128,19 @@ class _Pair:
                 s.close()
 
     def _pump(self, src, dst, s2c):
+        latency = self.proxy.latency_secs
+        deliver = self._delay_line(dst, latency, s2c) if latency > 0 \
+            else self._sender(dst, s2c)
         try:
             while not self.closed.is_set():
                 data = src.recv(CHUNK)
                 if not data:
+                    if latency > 0:
+                        deliver(None)   # the FIN travels late too
+                        return
                     break
+                if not s2c:
+                    self.proxy._record("C", data)
                 if s2c:
                     data = self._server_data(data)
                     if data is None:
@@ -90,7 +148,7 @@ class _Pair:
                 self.gate.wait()
                 if self.closed.is_set():
                     return
-                dst.sendall(data)
+                deliver(data)
         except OSError:
             pass
         self.close()
@@ -117,6 +175,7 @@ class _Pair:
             self.proxy.events.append((time.time(), kind, self.from_server))
         if head:
             self.client.sendall(head)
+            self.proxy._record("S", head)
         if kind == "drop":
             self.close(rst=True)
             return None
@@ -140,6 +199,9 @@ class FaultProxy:
         self._refuse = False
         self._times = 0
         self._pairs = []
+        self.latency_secs = 0.0
+        self.recording = False
+        self.transcript = []
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -164,6 +226,19 @@ class FaultProxy:
         with self.lock:
             self._mode, self._refuse = ("stall", nbytes, secs), False
             self._times = times
+
+    def record(self, on=True):
+        with self.lock:
+            self.recording = on
+
+    def _record(self, direction, data):
+        with self.lock:
+            if self.recording:
+                self.transcript.append((time.monotonic(), direction, data))
+
+    def latency(self, secs):
+        """One-way delay for connections made from now on."""
+        self.latency_secs = secs
 
     def refuse(self, times=None):
         with self.lock:
@@ -208,15 +283,25 @@ class FaultProxy:
             if self._take_refusal():
                 _reset(client)
                 continue
-            try:
-                server = socket.create_connection(self.target, timeout=10)
-                server.settimeout(None)
-            except OSError:
-                _reset(client)
-                continue
-            pair = _Pair(self, client, server)
-            self._pairs.append(pair)
-            pair.start()
+            if self.latency_secs > 0:
+                # the handshake's round trip, without holding up accept()
+                threading.Thread(target=self._connect, args=(client,),
+                                 daemon=True).start()
+            else:
+                self._connect(client)
+
+    def _connect(self, client):
+        if self.latency_secs > 0:
+            time.sleep(2 * self.latency_secs)
+        try:
+            server = socket.create_connection(self.target, timeout=10)
+            server.settimeout(None)
+        except OSError:
+            _reset(client)
+            return
+        pair = _Pair(self, client, server)
+        self._pairs.append(pair)
+        pair.start()
 
     def close(self):
         self._stop = True

@@ -1,0 +1,31 @@
+#ifndef MAILSHIFT_SOURCE_STATUS_H
+#define MAILSHIFT_SOURCE_STATUS_H
+
+/* STATUS of many old folders for the price of one round trip.  imapc asks
+   about one folder at a time and waits for each answer, so a delta pass
+   over N folders would wait N round trips for the old server before it
+   could tell that nothing changed; over a WAN link that is most of the
+   pass.  Here every STATUS command is sent at once (pipelined) and the
+   answers are collected as they come. */
+
+#include "mail-storage.h"
+
+struct mail_user;
+
+struct mailshift_source_status {
+	/* in: the folder's name in the source user's namespaces */
+	const char *vname;
+	/* out: MESSAGES, UIDNEXT, UIDVALIDITY and, where the old server
+	   has CONDSTORE, HIGHESTMODSEQ (else 0) */
+	struct mailbox_status status;
+	/* out: FALSE when the old server did not answer for the folder
+	   (deleted since LIST, connection lost): the pass then opens it
+	   and finds out */
+	bool have_status;
+};
+
+void mailshift_source_status_many(struct mail_user *source_user,
+				  struct mailshift_source_status *folders,
+				  unsigned int count);
+
+#endif
