@@ -41,13 +41,15 @@ mailshift_status_eta(const struct ms_user_record *rec)
 	uint64_t left;
 	double secs, per_msg;
 
+	/* from this pass's own copying: what earlier passes had done took
+	   no time now */
 	if (rec->state != MS_USER_STATE_SYNCING ||
-	    rec->progress.msgs_done == 0 ||
+	    rec->progress.msgs_copied == 0 ||
 	    rec->progress.msgs_total <= rec->progress.msgs_done)
 		return "-";
 	left = rec->progress.msgs_total - rec->progress.msgs_done;
 	secs = difftime(ioloop_time, rec->last_pass_started);
-	per_msg = secs / rec->progress.msgs_done;
+	per_msg = secs / rec->progress.msgs_copied;
 	return t_strdup_printf("%.0fs", per_msg * left);
 }
 
@@ -78,7 +80,6 @@ cmd_mailshift_status_run(struct doveadm_mail_cmd_context *_ctx,
 	}
 	ctx->users++;
 	ctx->state_counts[ret == 0 ? MS_USER_STATE_PENDING : rec->state]++;
-	doveadm_print(user->username);
 	if (ret == 0) {
 		/* never seen by mailshift: nothing copied yet */
 		doveadm_print(ms_user_state_to_str(MS_USER_STATE_PENDING));
@@ -107,7 +108,6 @@ static void
 cmd_mailshift_status_init(struct doveadm_mail_cmd_context *ctx ATTR_UNUSED,
 			  const char *const args[] ATTR_UNUSED)
 {
-	doveadm_print_header_simple("user");
 	doveadm_print_header_simple("state");
 	doveadm_print_header_simple("folders");
 	doveadm_print_header_simple("messages");
@@ -193,6 +193,8 @@ struct doveadm_mail_cmd_context *cmd_mailshift_status_alloc(void)
 	ctx->ctx.v.init = cmd_mailshift_status_init;
 	ctx->ctx.v.run = cmd_mailshift_status_run;
 	ctx->ctx.v.deinit = cmd_mailshift_status_deinit;
+	/* doveadm's own Username column, also for a single -u user */
+	ctx->ctx.add_username_header = TRUE;
 	/* status needs only settings: skip opening the user's mailboxes */
 	ctx->ctx.service_flags |= MAIL_STORAGE_SERVICE_FLAG_NO_NAMESPACES;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);

@@ -257,7 +257,8 @@ mailshift_to_store_progress(const struct mailshift_progress *p,
 	i_zero(sp_r);
 	sp_r->folders_done = p->folders_done;
 	sp_r->folders_total = p->folders_total;
-	sp_r->msgs_done = p->msgs_copied;
+	sp_r->msgs_done = p->msgs_done;
+	sp_r->msgs_copied = p->msgs_copied;
 	sp_r->msgs_total = p->msgs_total;
 	sp_r->bytes_done = p->bytes_done;
 }
@@ -660,7 +661,6 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	}
 	mailshift_sync_stamp(&su, end_state, TRUE);
 
-	doveadm_print(user->username);
 	doveadm_print(ret < 0 ? "failed" : ms_user_state_to_str(end_state));
 	doveadm_print(t_strdup_printf("%u/%u", progress.folders_done,
 				      progress.folders_total));
@@ -682,7 +682,6 @@ static void cmd_mailshift_sync_init(struct doveadm_mail_cmd_context *_ctx,
 		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
 
 	ms_store_lock_owner(ctx->lock_owner, sizeof(ctx->lock_owner));
-	doveadm_print_header_simple("user");
 	doveadm_print_header_simple("result");
 	doveadm_print_header_simple("folders");
 	doveadm_print_header_simple("messages");
@@ -807,6 +806,9 @@ cmd_mailshift_pass_alloc(enum mailshift_pass_mode mode)
 	if (mode == MAILSHIFT_PASS_LOGIN) {
 		ctx->ctx.v.preinit = cmd_mailshift_login_preinit;
 		ctx->ctx.v.init = cmd_mailshift_login_init;
+	} else {
+		/* doveadm's own Username column, also for a single -u user */
+		ctx->ctx.add_username_header = TRUE;
 	}
 	/* keep root's saved uid: kept passwords are root's files (a single
 	   -u user would otherwise drop privileges for good) */

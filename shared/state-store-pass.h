@@ -23,7 +23,7 @@ int ms_store_user_progress(struct ms_store *store, const char *user,
 			   const struct ms_progress *p, const char **error_r);
 
 /* Ends the running pass with its final counts: last_pass_finished = now,
-   rate as above, msgs_done/bytes_done added to the cumulative totals.
+   rate as above, msgs_copied/bytes_done added to the cumulative totals.
    Returns 1 if done, 0 if the user has no running pass (so a repeated end
    never counts twice), -1 on error. */
 int ms_store_user_pass_end(struct ms_store *store, const char *user,

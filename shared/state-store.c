@@ -23,7 +23,7 @@
 #define SECRET_MASK "********"
 
 /* Bump with a new entry in schema_upgrades. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* One schema for both databases: SQLite maps BIGINT, TEXT and DOUBLE
    PRECISION to its INTEGER, TEXT and REAL affinities.  pass_running
@@ -52,9 +52,18 @@ static const char *const schema_v1[] = {
 	NULL
 };
 
+/* v2: msgs_done counts every message a pass has handled (also those an
+   earlier pass copied), so that a synced user's status reads 20000/20000
+   rather than 0/20000; msgs_copied is what the pass itself copied. */
+static const char *const schema_v2[] = {
+	"ALTER TABLE users ADD COLUMN msgs_copied BIGINT NOT NULL DEFAULT 0",
+	NULL
+};
+
 /* schema_upgrades[v] takes the schema from version v to v + 1. */
 static const char *const *const schema_upgrades[SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
 
 enum field_type {
@@ -85,6 +94,7 @@ static const struct user_field {
 	FIELD("folders_total", FIELD_UINT, progress.folders_total, false),
 	FIELD("msgs_done", FIELD_U64, progress.msgs_done, false),
 	FIELD("msgs_total", FIELD_U64, progress.msgs_total, false),
+	FIELD("msgs_copied", FIELD_U64, progress.msgs_copied, false),
 	FIELD("bytes_done", FIELD_U64, progress.bytes_done, false),
 	FIELD("bytes_total", FIELD_U64, progress.bytes_total, false),
 	FIELD("rate_bytes_per_sec", FIELD_DOUBLE, rate_bytes_per_sec, false),
@@ -537,8 +547,8 @@ int ms_store_user_pass_begin(struct ms_store *store, const char *user,
 		" ON CONFLICT (user_name) DO UPDATE SET"
 		" last_pass_started = excluded.last_pass_started,"
 		" pass_running = 1, folders_done = 0, folders_total = 0,"
-		" msgs_done = 0, msgs_total = 0, bytes_done = 0,"
-		" bytes_total = 0, rate_bytes_per_sec = 0";
+		" msgs_done = 0, msgs_total = 0, msgs_copied = 0,"
+		" bytes_done = 0, bytes_total = 0, rate_bytes_per_sec = 0";
 	struct ms_sql_param params[] = {
 		P_TEXT(user), P_TEXT(ms_user_state_to_str(MS_USER_STATE_PENDING)),
 		P_INT(time(NULL)),
@@ -549,11 +559,12 @@ int ms_store_user_pass_begin(struct ms_store *store, const char *user,
 	return 0;
 }
 
-/* Shared by progress and pass end: $1 user, $2-$7 the counters, $8 now.
-   A pass shorter than a second counts as one second. */
+/* Shared by progress and pass end: $1 user, $2-$7 and $9 the counters,
+   $8 now.  A pass shorter than a second counts as one second. */
 #define PROGRESS_SET \
 	"UPDATE users SET folders_done = $2, folders_total = $3," \
 	" msgs_done = $4, msgs_total = $5, bytes_done = $6, bytes_total = $7," \
+	" msgs_copied = $9," \
 	" rate_bytes_per_sec = CAST($6 AS DOUBLE PRECISION) /" \
 	"  CASE WHEN $8 > last_pass_started" \
 	"  THEN $8 - last_pass_started ELSE 1 END"
@@ -567,7 +578,7 @@ static int store_progress(struct ms_store *store, const char *sql,
 		P_TEXT(user), P_INT(p->folders_done), P_INT(p->folders_total),
 		P_INT(p->msgs_done), P_INT(p->msgs_total),
 		P_INT(p->bytes_done), P_INT(p->bytes_total),
-		P_INT(time(NULL)),
+		P_INT(time(NULL)), P_INT(p->msgs_copied),
 	};
 	uint64_t changes;
 
@@ -588,7 +599,7 @@ int ms_store_user_pass_end(struct ms_store *store, const char *user,
 {
 	return store_progress(store, PROGRESS_SET ","
 			      " last_pass_finished = $8, pass_running = 0,"
-			      " msgs_copied_total = msgs_copied_total + $4,"
+			      " msgs_copied_total = msgs_copied_total + $9,"
 			      " bytes_copied_total = bytes_copied_total + $6"
 			      PROGRESS_WHERE, "end pass", user, p, error_r);
 }

@@ -14,11 +14,14 @@
 
 struct ms_store;
 
-/* Counters of one copy pass; *_done count what this pass copied. */
+/* Counters of one copy pass.  msgs_done counts the messages handled of
+   msgs_total, also those an earlier pass had copied; msgs_copied and
+   bytes_done count what this pass copied. */
 struct ms_progress {
 	unsigned int folders_done, folders_total;
 	uint64_t msgs_done, msgs_total;
 	uint64_t bytes_done, bytes_total;
+	uint64_t msgs_copied;
 };
 
 struct ms_user_record {

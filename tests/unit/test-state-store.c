@@ -119,10 +119,12 @@ static void got_user(struct ms_store *store, const char *user,
 	}
 	if ((what & D_PASS) != 0) {
 		p = &rec->progress;
-		gotf(got, size, " folders=%u/%u msgs=%llu/%llu bytes=%llu/%llu"
-		     " rate=%s copied=%llu/%llu", p->folders_done,
-		     p->folders_total, (unsigned long long)p->msgs_done,
+		gotf(got, size, " folders=%u/%u msgs=%llu/%llu new=%llu"
+		     " bytes=%llu/%llu rate=%s copied=%llu/%llu",
+		     p->folders_done, p->folders_total,
+		     (unsigned long long)p->msgs_done,
 		     (unsigned long long)p->msgs_total,
+		     (unsigned long long)p->msgs_copied,
 		     (unsigned long long)p->bytes_done,
 		     (unsigned long long)p->bytes_total,
 		     /* bytes_done over one or two seconds */
@@ -270,9 +272,10 @@ static const struct {
 	const char *label;
 	struct ms_progress p;
 } progresses[] = {
-	{ "part", { 1, 3, 10, 30, 1000, 3000 } },
-	{ "full", { 2, 2, 10, 10, 1000, 1000 } },
-	{ "delta", { 1, 2, 5, 5, 200, 200 } },
+	/* folders, messages handled, bytes copied, messages copied */
+	{ "part", { 1, 3, 10, 30, 1000, 3000, 8 } },
+	{ "full", { 2, 2, 10, 10, 1000, 1000, 10 } },
+	{ "delta", { 1, 2, 5, 5, 200, 200, 2 } },
 };
 
 static const struct ms_progress *progress_named(const char *label)
@@ -429,28 +432,28 @@ static const struct store_case store_cases[] = {
 	{ "pass begin on a new user -> pending user, pass started", NULL,
 	  NULL, "begin", D_STATE | D_PASS,
 	  "begin=0 user=erin@example.org state=pending reason=NULL"
-	  " failures=0 changed=now folders=0/0 msgs=0/0 bytes=0/0 rate=0"
-	  " copied=0/0 started=now finished=0" },
+	  " failures=0 changed=now folders=0/0 msgs=0/0 new=0 bytes=0/0"
+	  " rate=0 copied=0/0 started=now finished=0" },
 	{ "progress -> counters and rate, totals unchanged", NULL, NULL,
 	  "begin progress:part", D_PASS,
-	  "begin=0 progress=1 folders=1/3 msgs=10/30 bytes=1000/3000 rate=ok"
-	  " copied=0/0 started=now finished=0" },
+	  "begin=0 progress=1 folders=1/3 msgs=10/30 new=8 bytes=1000/3000"
+	  " rate=ok copied=0/0 started=now finished=0" },
 	{ "progress for an unknown user -> 0", NULL, NULL,
 	  "progress:part", 0, "progress=0" },
 	{ "progress without a running pass -> 0", NULL, NULL,
 	  "state:synced progress:part", 0, "state=0 progress=0" },
 	{ "two passes -> cumulative totals add up", NULL, NULL,
 	  "begin end:full begin end:delta", D_PASS,
-	  "begin=0 end=1 begin=0 end=1 folders=1/2 msgs=5/5 bytes=200/200"
-	  " rate=ok copied=15/1200 started=now finished=now" },
+	  "begin=0 end=1 begin=0 end=1 folders=1/2 msgs=5/5 new=2"
+	  " bytes=200/200 rate=ok copied=12/1200 started=now finished=now" },
 	{ "pass end twice -> counted once", NULL, NULL,
 	  "begin end:full end:full", D_PASS,
-	  "begin=0 end=1 end=0 folders=2/2 msgs=10/10 bytes=1000/1000"
-	  " rate=ok copied=10/1000 started=now finished=now" },
+	  "begin=0 end=1 end=0 folders=2/2 msgs=10/10 new=10"
+	  " bytes=1000/1000 rate=ok copied=10/1000 started=now finished=now" },
 	{ "killed pass, new begin -> killed pass not in totals", NULL, NULL,
 	  "begin progress:full begin end:delta", D_PASS,
-	  "begin=0 progress=1 begin=0 end=1 folders=1/2 msgs=5/5"
-	  " bytes=200/200 rate=ok copied=5/200 started=now finished=now" },
+	  "begin=0 progress=1 begin=0 end=1 folders=1/2 msgs=5/5 new=2"
+	  " bytes=200/200 rate=ok copied=2/200 started=now finished=now" },
 
 	{ "lock a new user -> acquired, pending user created", NULL, NULL,
 	  "lock:me:60", D_STATE | D_LOCK,
@@ -600,6 +603,52 @@ static void run_open_newer_schema(struct ms_store *store, char *got,
 	open_uri(uri, got, size);
 }
 
+/* A store as mailshift with schema version 1 left it: a synced user whose
+   last pass copied 7 messages. */
+static void run_open_schema_v1(struct ms_store *store, char *got,
+			       size_t size)
+{
+	static const char v1[] =
+		"CREATE TABLE users (user_name TEXT NOT NULL PRIMARY KEY,"
+		" state TEXT NOT NULL, reason TEXT,"
+		" state_changed BIGINT NOT NULL DEFAULT 0,"
+		" last_pass_started BIGINT NOT NULL DEFAULT 0,"
+		" last_pass_finished BIGINT NOT NULL DEFAULT 0,"
+		" pass_running BIGINT NOT NULL DEFAULT 0,"
+		" folders_done BIGINT NOT NULL DEFAULT 0,"
+		" folders_total BIGINT NOT NULL DEFAULT 0,"
+		" msgs_done BIGINT NOT NULL DEFAULT 0,"
+		" msgs_total BIGINT NOT NULL DEFAULT 0,"
+		" bytes_done BIGINT NOT NULL DEFAULT 0,"
+		" bytes_total BIGINT NOT NULL DEFAULT 0,"
+		" rate_bytes_per_sec DOUBLE PRECISION NOT NULL DEFAULT 0,"
+		" msgs_copied_total BIGINT NOT NULL DEFAULT 0,"
+		" bytes_copied_total BIGINT NOT NULL DEFAULT 0,"
+		" failures BIGINT NOT NULL DEFAULT 0,"
+		" lock_owner TEXT, lock_expires BIGINT);"
+		"CREATE TABLE schema_version (version BIGINT NOT NULL);"
+		"INSERT INTO schema_version VALUES (1);"
+		"INSERT INTO users (user_name, state, state_changed,"
+		" last_pass_started, last_pass_finished, folders_done,"
+		" folders_total, msgs_done, msgs_total, bytes_done,"
+		" rate_bytes_per_sec, msgs_copied_total, bytes_copied_total)"
+		" VALUES ('alice', 'synced', 1000, 1000, 1001, 3, 3, 7, 40,"
+		" 700, 700, 40, 4000);";
+	char path[300], uri[310];
+	const char *error;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	ms_test_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	ms_test_assert(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	gotf(got, size, "open=%d", ms_store_open(uri, &store, &error));
+	if (store != NULL)
+		got_user(store, "alice", D_STATE | D_PASS, got, size);
+	ms_store_close(&store);
+}
+
 /* Returns a TCP port on 127.0.0.1 that refuses connections while *fd_r
    stays open (bound, not listening). */
 static int closed_port(int *fd_r)
@@ -693,7 +742,12 @@ static const struct store_case open_cases[] = {
 	  run_open_newer_schema, NULL, 0,
 	  "ret=-1 store=NULL error='sqlite: create or upgrade schema in"
 	  " $TMP/newer.db: schema version 99 is newer than this mailshift"
-	  " supports (1): upgrade mailshift'" },
+	  " supports (2): upgrade mailshift'" },
+	{ "sqlite: store of schema 1 -> upgraded, users and totals kept", NULL,
+	  run_open_schema_v1, NULL, 0,
+	  "open=0 user=alice state=synced reason=NULL failures=0"
+	  " changed=1000 folders=3/3 msgs=7/40 new=0 bytes=700/0 rate=ok"
+	  " copied=40/4000 started=1000 finished=1001" },
 	{ "pgsql: refused, password in conninfo -> masked", NULL,
 	  run_pgsql_conninfo_secret, NULL, 0,
 	  "ret=-1 secret=absent masked=yes refused=yes" },
