@@ -74,6 +74,9 @@ struct mailshift_copy {
 	struct timeval pass_start;
 	uint64_t pass_bytes;
 
+	/* errors live here: they are made inside the per-message data stack
+	   frame and reported after it is gone */
+	pool_t pool;
 	enum mailshift_source_error error_class;
 	const char *error;
 	/* the old server failed (a new connection may help), as opposed to
@@ -125,8 +128,8 @@ mailshift_copy_fail_source(struct mailshift_copy *copy, struct mailbox *box,
 	if (mail_error == MAIL_ERROR_PERM &&
 	    copy->error_class == MAILSHIFT_SOURCE_ERR_TEMP)
 		copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
-	copy->error = t_strdup_printf("old server: %s %s: %s", what,
-				      mailbox_get_vname(box), error);
+	copy->error = p_strdup_printf(copy->pool, "old server: %s %s: %s",
+				      what, mailbox_get_vname(box), error);
 }
 
 static void
@@ -135,8 +138,8 @@ mailshift_copy_fail_dest(struct mailshift_copy *copy, struct mailbox *box,
 {
 	copy->error_on_source = FALSE;
 	copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
-	copy->error = t_strdup_printf("new server: %s %s: %s", what,
-				      mailbox_get_vname(box),
+	copy->error = p_strdup_printf(copy->pool, "new server: %s %s: %s",
+				      what, mailbox_get_vname(box),
 				      mailbox_get_last_internal_error(box, NULL));
 }
 
@@ -153,7 +156,8 @@ static void mailshift_copy_fail_list(struct mailshift_copy *copy,
 	copy->error_class = mailshift_source_classify_error(error);
 	if (mail_error == MAIL_ERROR_PERM)
 		copy->error_class = MAILSHIFT_SOURCE_ERR_AUTH;
-	copy->error = t_strdup_printf("old server: listing %s failed: %s",
+	copy->error = p_strdup_printf(copy->pool,
+				      "old server: listing %s failed: %s",
 				      what, error);
 }
 
@@ -670,12 +674,8 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
 	   across index rebuilds (mailshift-folder-recover.h) */
 	mailbox_save_set_guid(save, mailshift_copy_guid(fc->guid_prefix,
 							mail->uid));
-	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0)
 		mailbox_save_set_uid(save, mail->uid);
-		if (fc->first_wanted_uid == 0)
-			fc->first_wanted_uid = mail->uid;
-		fc->last_wanted_uid = mail->uid;
-	}
 
 	if (mailbox_save_begin(&save, input) < 0)
 		goto dest_failed;
@@ -690,13 +690,20 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
 		copy->error_on_source = TRUE;
 		copy->error_class = mailshift_source_classify_error(
 			i_stream_get_error(input));
-		copy->error = t_strdup_printf(
+		copy->error = p_strdup_printf(copy->pool,
 			"old server: reading UID %u of %s: %s", mail->uid,
 			mailbox_get_vname(fc->src_box),
 			i_stream_get_error(input));
 		return -1;
 	}
 	if (save != NULL && mailbox_save_finish(&save) == 0) {
+		/* only UIDs really saved are expected back from the commit:
+		   a save that failed (full disk) says nothing about the rest */
+		if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
+			if (fc->first_wanted_uid == 0)
+				fc->first_wanted_uid = mail->uid;
+			fc->last_wanted_uid = mail->uid;
+		}
 		copy->pass_bytes += input->v_offset;
 		copy->progress.bytes_done += input->v_offset;
 		fc->uncommitted_bytes += input->v_offset;
@@ -1176,6 +1183,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 
 	i_zero(&copy);
 	copy.params = params;
+	copy.pool = pool_alloconly_create("mailshift copy", 1024);
 	copy.sep = mail_namespaces_get_root_sep(params->dest_user->namespaces);
 	io_loop_time_refresh();
 	copy.pass_start = ioloop_timeval;
@@ -1190,13 +1198,15 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		*class_r = MAILSHIFT_SOURCE_ERR_TEMP;
 		*source_failed_r = FALSE;
 		*error_r = t_strdup_printf("new server: %s", *error_r);
+		pool_unref(&copy.pool);
 		return -1;
 	}
 	if (mailshift_copy_list_source(&copy) < 0) {
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
 		*source_failed_r = copy.error_on_source;
-		*error_r = copy.error;
+		*error_r = t_strdup(copy.error);
+		pool_unref(&copy.pool);
 		return -1;
 	}
 	mailshift_copy_map_folders(&copy);
@@ -1205,8 +1215,9 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
 		*source_failed_r = FALSE;
-		*error_r = copy.error;
+		*error_r = t_strdup(copy.error);
 		(void)mailshift_folder_list_write(copy.filled_folders, &error);
+		pool_unref(&copy.pool);
 		return -1;
 	}
 
@@ -1263,6 +1274,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	*progress_r = copy.progress;
 	*class_r = first_class;
 	*source_failed_r = first_on_source;
-	*error_r = first_error;
+	*error_r = t_strdup(first_error);
+	pool_unref(&copy.pool);
 	return ret;
 }

@@ -268,7 +268,7 @@ service mailshift-login {
         t0 = time.time()
         try:
             p = subprocess.run(argv, env=server.doveadm_env(),
-                               capture_output=True, text=True,
+                               capture_output=True, text=True, errors="backslashreplace",
                                timeout=timeout)
             run = SyncRun(argv, p.returncode, p.stdout, p.stderr,
                           time.time() - t0)
@@ -293,7 +293,7 @@ service mailshift-login {
             stderr=subprocess.PIPE, text=True)
 
     def status(self, user=USER, server=None):
-        """doveadm mailshift status -> {user, state, folders, messages,
+        """doveadm mailshift status -> {Username, state, folders, messages,
         bytes, rate, eta, started, finished, reason}."""
         run = self.doveadm("-f", "tab", "mailshift", "status", "-u", user,
                            server=server)
