@@ -604,7 +604,8 @@ static void run_open_newer_schema(struct ms_store *store, char *got,
 }
 
 /* A store as mailshift with schema version 1 left it: a synced user whose
-   last pass copied 7 messages. */
+   last pass copied 7 messages.  The DDL is a frozen copy of schema_v1 on
+   purpose: it must not follow later edits of the code's schema. */
 static void run_open_schema_v1(struct ms_store *store, char *got,
 			       size_t size)
 {
