@@ -17,6 +17,9 @@ again; times=None: on every connection):
   stall_after(n, secs)         once a connection has received n bytes from
                                the server, stop forwarding in both
                                directions for secs seconds, then resume
+  garble_after(n, junk)        once a connection has received n bytes from
+                               the server, slip junk into what the client
+                               receives (a server gone wrong mid-response)
   refuse()                     accept and reset new connections at once
 
 A link, not a fault: latency(secs) delays every byte by secs in each
@@ -60,7 +63,7 @@ class _Pair:
     def __init__(self, proxy, client, server):
         self.proxy, self.client, self.server = proxy, client, server
         self.from_server = 0
-        self.fault = None              # (kind, n, secs) armed for this pair
+        self.fault = None              # (kind, n, arg) armed for this pair
         self.closed = threading.Event()
         self.gate = threading.Event()  # cleared while stalled
         self.gate.set()
@@ -165,7 +168,7 @@ class _Pair:
             self.fault = self.proxy._arm()
         if self.fault is None or self.fault == "spent":
             return data
-        kind, n, secs = self.fault
+        kind, n, arg = self.fault      # arg: stall secs, or junk
         if self.from_server < n:
             return data
         self.fault = "spent"
@@ -179,9 +182,13 @@ class _Pair:
         if kind == "drop":
             self.close(rst=True)
             return None
+        if kind == "garble":
+            self.client.sendall(arg)
+            self.proxy._record("S", arg)
+            return data[len(head):]
         # stall: hold everything (both directions) for secs, then resume
         self.gate.clear()
-        if self.closed.wait(secs):
+        if self.closed.wait(arg):
             return None
         self.gate.set()
         return data[len(head):]
@@ -195,7 +202,7 @@ class FaultProxy:
         self.fired = 0
         self.bytes_from_server = 0
         self.events = []
-        self._mode = None           # None | ("drop"|"stall", n, secs)
+        self._mode = None           # None | ("drop"|"stall"|"garble", n, arg)
         self._refuse = False
         self._times = 0
         self._pairs = []
@@ -239,6 +246,11 @@ class FaultProxy:
     def latency(self, secs):
         """One-way delay for connections made from now on."""
         self.latency_secs = secs
+
+    def garble_after(self, nbytes, junk, times=1):
+        with self.lock:
+            self._mode, self._refuse = ("garble", nbytes, junk), False
+            self._times = times
 
     def refuse(self, times=None):
         with self.lock:
