@@ -311,6 +311,9 @@ class FaultProxy:
         except OSError:
             _reset(client)
             return
+        # a relay must not add Nagle's wait for an ACK to each small write
+        for sock in (client, server):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pair = _Pair(self, client, server)
         self._pairs.append(pair)
         pair.start()
