@@ -174,9 +174,28 @@ class Migration:
                                             .items()))
         self.new = rig.Dovecot(self.tmp, name, mail_location=mail_location,
                                mail_plugins=mail_plugins,
-                               extra_conf="plugin {\n%s}\n%s"
-                               % (plugin, extra_conf)).start()
+                               extra_conf="plugin {\n%s}\n%s%s"
+                               % (plugin, extra_conf,
+                                  self._doveadm_service(name))).start()
         return self.new
+
+    def _doveadm_service(self, name):
+        """Under ASan, the doveadm server (which runs `doveadm -o
+        doveadm_worker_count=N ... -A` passes) loads the instrumented
+        plugin too: give it the preload through a wrapper, as Dovecot
+        starts services with a clean environment."""
+        env = rig.asan_env()
+        if not env:
+            return ""
+        wrapper = os.path.join(self.tmp, "doveadm-server-" + name)
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n%sexec /usr/lib/dovecot/doveadm-server "
+                    "\"$@\"\n" % "".join("export %s='%s'\n" % kv
+                                          for kv in sorted(env.items())))
+        os.chmod(wrapper, 0o755)
+        # ASan reserves terabytes of address space for its shadow memory
+        return ("service doveadm {\n  executable = %s\n  vsz_limit = 0\n"
+                "}\n" % wrapper)
 
     def start_new_login(self, name="new", *, passdbs=None, extra_conf="",
                         **overrides):
