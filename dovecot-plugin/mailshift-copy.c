@@ -65,6 +65,8 @@ struct mailshift_copy {
 
 	ARRAY(struct mailshift_source_folder) folders;
 	ARRAY_TYPE(const_string) subscriptions;
+	/* the new server's folder per role (mailshift_copy_dest_roles()) */
+	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
 	/* folders an earlier pass was killed in: checked for duplicates at
 	   the end of the pass (mailshift_folder_dedupe()) */
 	ARRAY(const struct mailshift_source_folder *) suspects;
@@ -297,9 +299,9 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
    (namespace inbox { mailbox Sent { special_use = \Sent } }): in 2.3 a
    role is configuration, not a property a folder can be given. */
 static void
-mailshift_copy_dest_roles(struct mailshift_copy *copy,
-			  const char *dest_roles[MAILSHIFT_ROLE_COUNT])
+mailshift_copy_dest_roles(struct mailshift_copy *copy)
 {
+	const char **dest_roles = copy->dest_roles;
 	struct mail_namespace *ns;
 	struct mailbox_settings *const *box_set;
 
@@ -320,17 +322,15 @@ mailshift_copy_dest_roles(struct mailshift_copy *copy,
 
 static void mailshift_copy_map_folders(struct mailshift_copy *copy)
 {
-	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
 	struct mailshift_source_folder *folders;
 	struct mailshift_folder *maps;
 	unsigned int i, count;
 
-	mailshift_copy_dest_roles(copy, dest_roles);
 	folders = array_get_modifiable(&copy->folders, &count);
 	maps = t_new(struct mailshift_folder, count);
 	for (i = 0; i < count; i++)
 		maps[i] = folders[i].map;
-	mailshift_folder_map_assign(maps, count, dest_roles,
+	mailshift_folder_map_assign(maps, count, copy->dest_roles,
 				    copy->params->set->folder_map,
 				    copy->params->set->special_use_mapping,
 				    copy->sep);
@@ -379,7 +379,6 @@ mailshift_copy_guid_name(struct mailshift_copy *copy,
 /* Follow folders renamed or deleted on the old server. */
 static int mailshift_copy_follow_moves(struct mailshift_copy *copy)
 {
-	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
 	ARRAY_TYPE(const_string) protected_vnames;
 	struct mailshift_moves_source *sources;
 	const struct mailshift_source_folder *folder;
@@ -396,11 +395,11 @@ static int mailshift_copy_follow_moves(struct mailshift_copy *copy)
 			sources[i].uidvalidity = folder->status.uidvalidity;
 		i++;
 	}
-	mailshift_copy_dest_roles(copy, dest_roles);
 	t_array_init(&protected_vnames, MAILSHIFT_ROLE_COUNT + 1);
 	for (unsigned int r = 0; r < MAILSHIFT_ROLE_COUNT; r++) {
-		if (dest_roles[r] != NULL)
-			array_push_back(&protected_vnames, &dest_roles[r]);
+		if (copy->dest_roles[r] != NULL)
+			array_push_back(&protected_vnames,
+					&copy->dest_roles[r]);
 	}
 	array_append_zero(&protected_vnames);
 	if (mailshift_folder_moves(copy->params->dest_user,
@@ -1209,6 +1208,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		pool_unref(&copy.pool);
 		return -1;
 	}
+	mailshift_copy_dest_roles(&copy);
 	mailshift_copy_map_folders(&copy);
 	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
 	if (mailshift_copy_follow_moves(&copy) < 0) {
