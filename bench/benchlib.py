@@ -39,10 +39,14 @@ def mailshift_plugin():
 
 
 # ------------------------------------------------------------ the corpus
+def corpus_root(count, small, seed):
+    """Where the corpus of these parameters is cached."""
+    return os.path.join(CACHE, "corpus-v%d-n%d-s%d-seed%d" % (
+        corpus.CORPUS_VERSION, count, small, seed))
+
+
 def old_server(count, small, seed):
-    key = "corpus-v%d-n%d-s%d-seed%d" % (corpus.CORPUS_VERSION, count, small,
-                                          seed)
-    root = os.path.join(CACHE, key)
+    root = corpus_root(count, small, seed)
     marker = os.path.join(root, "complete.json")
     if not os.path.exists(marker):
         shutil.rmtree(root, ignore_errors=True)
@@ -74,10 +78,18 @@ def old_server(count, small, seed):
 
 def old_server_copy(tmp, count, small, seed):
     """A started OLD Dovecot in tmp holding a copy of the cached corpus,
-    for benches that change the old mailbox."""
-    cached, info = old_server(count, small, seed)
-    cached.stop()
+    for benches that change the old mailbox.  A complete cache is copied
+    without starting its server, which another bench may be running."""
+    root = corpus_root(count, small, seed)
+    marker = os.path.join(root, "complete.json")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            info = json.load(f)
+        home = os.path.join(root, "old", "home")
+    else:
+        cached, info = old_server(count, small, seed)
+        cached.stop()
+        home = os.path.join(cached.dir, "home")
     os.makedirs(os.path.join(tmp, "old"), exist_ok=True)
-    subprocess.run(["cp", "-a", os.path.join(cached.dir, "home"),
-                    os.path.join(tmp, "old")], check=True)
+    subprocess.run(["cp", "-a", home, os.path.join(tmp, "old")], check=True)
     return rig.Dovecot(tmp, "old", users=USERS).start(), info
