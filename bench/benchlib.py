@@ -1,5 +1,6 @@
 """What bench/ scripts share: the mount namespace that shows doveadm this
 build's plugin, and the big cached corpus on an OLD Dovecot."""
+import glob
 import json
 import os
 import shutil

@@ -22,8 +22,13 @@
         messages expunged on the old server are never reused, and record
         both sides' HIGHESTMODSEQ as the next pass's baseline.
 
-   imapc's prefetch pipelines the FETCHes (mail_prefetch_count) and spools
-   bodies to temp files, so memory does not grow with message size. */
+   imapc's prefetch pipelines the FETCHes (mail_prefetch_count), and step 5
+   sends them a quarter window at a time (mailshift_source_fetch_ahead()),
+   so the old server serves the next messages while these are saved.
+   Memory is bounded by the prefetch window, not by the mailbox: imapc
+   2.3.19 reads each FETCH BODY[] literal into memory (its temp-file spool
+   for literals over 32 KB was never seen to trigger), so the largest
+   message costs about twice its size while it is copied. */
 
 #include "lib.h"
 #include "array.h"
@@ -45,6 +50,7 @@
 #include "mailshift-folder-list.h"
 #include "mailshift-folder-moves.h"
 #include "mailshift-search.h"
+#include "mailshift-source.h"
 #include "mailshift-source-status.h"
 #include "mailshift-copy.h"
 
@@ -747,6 +753,7 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 	struct mail_search_context *search;
 	struct mail *mail;
 	uint32_t seq1, seq2;
+	unsigned int fetch_ahead;
 	int ret = 0;
 
 	/* what earlier passes already handled counts as done */
@@ -773,10 +780,15 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 				     MAIL_FETCH_FLAGS |
 				     MAIL_FETCH_RECEIVED_DATE, NULL);
 	mail_search_args_unref(&search_args);
+	/* a FETCH for every quarter window: the old server always has at
+	   least 3/4 of mail_prefetch_count messages to serve */
+	fetch_ahead = I_MAX(copy->params->set->source_prefetch / 4, 1);
 
 	if (mailshift_folder_begin_batch(fc) < 0)
 		ret = -1;
 	while (ret >= 0 && mailbox_search_next(search, &mail)) {
+		/* keep the old server busy while this message is saved */
+		mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
 		T_BEGIN {
 			ret = mailshift_folder_copy_mail(fc, mail);
 		} T_END;

@@ -6,6 +6,8 @@
 #include "mail-user.h"
 #include "mail-namespace.h"
 #include "mail-storage-service.h"
+#include "imapc-storage.h"
+#include "imapc-mail.h"
 #include "mailshift-source.h"
 
 #include <stdio.h>
@@ -117,6 +119,19 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 	*source_user_r = source_user;
 	*class_r = MAILSHIFT_SOURCE_OK;
 	return 0;
+}
+
+void mailshift_source_fetch_ahead(struct mailbox *box,
+				  unsigned int min_pending)
+{
+	struct imapc_mailbox *mbox;
+
+	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return;
+	mbox = IMAPC_MAILBOX(box);
+	if (mbox->pending_fetch_request != NULL &&
+	    array_count(&mbox->pending_fetch_request->mails) >= min_pending)
+		imapc_mail_fetch_flush(mbox);
 }
 
 static failure_callback_t *mailshift_orig_error_handler;

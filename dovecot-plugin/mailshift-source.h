@@ -3,13 +3,14 @@
 
 /* The old IMAP server, seen through Dovecot's own imapc storage as a second
    mail_user that shares the destination user's namespace layout.  imapc
-   gives us pipelined FETCH (mail_prefetch_count), literals spooled to temp
-   files instead of memory, reconnects, NO [THROTTLED] backoff and modified
-   UTF-7 / separator translation, all measured and maintained upstream. */
+   gives us pipelined FETCH (mail_prefetch_count), reconnects,
+   NO [THROTTLED] backoff and modified UTF-7 / separator translation, all
+   measured and maintained upstream. */
 
 #include "mailshift-settings.h"
 
 struct mail_user;
+struct mailbox;
 struct mail_storage_service_ctx;
 struct mail_storage_service_user;
 
@@ -51,6 +52,16 @@ const char *mailshift_source_explain_error(const char *error);
 /* Classify an error text coming from imapc (login or later failures). */
 enum mailshift_source_error
 mailshift_source_classify_error(const char *error);
+
+/* Send the FETCHes imapc has queued for prefetched messages of box now,
+   if at least min_pending are queued.  imapc sends them only when the
+   next message's data is needed, so the old server would serve one
+   window of mail_prefetch_count messages, then idle while the window is
+   saved here, then wait for the next request; sent early, the next
+   window streams while this one is saved.  A no-op for a box that is not
+   imapc. */
+void mailshift_source_fetch_ahead(struct mailbox *box,
+				  unsigned int min_pending);
 
 /* sysexits code for a class */
 int mailshift_source_error_exit_code(enum mailshift_source_error class);
