@@ -25,10 +25,12 @@
    imapc's prefetch pipelines the FETCHes (mail_prefetch_count), and step 5
    sends them a quarter window at a time (mailshift_source_fetch_ahead()),
    so the old server serves the next messages while these are saved.
-   Memory is bounded by the prefetch window, not by the mailbox: imapc
-   2.3.19 reads each FETCH BODY[] literal into memory (its temp-file spool
-   for literals over 32 KB was never seen to trigger), so the largest
-   message costs about twice its size while it is copied. */
+   Memory is bounded by the prefetch window, not by the mailbox, nor by
+   the largest message: imapc 2.3.19 reads each FETCH BODY[] literal into
+   memory (its temp-file spool for literals over 32 KB was never seen to
+   trigger), so messages over a piece (1 MB) are fetched in pieces into a
+   temp file instead (mailshift-source-body.h), in UID order between the
+   runs of prefetched ones. */
 
 #include "lib.h"
 #include "array.h"
@@ -52,6 +54,7 @@
 #include "mailshift-search.h"
 #include "mailshift-source.h"
 #include "mailshift-source-status.h"
+#include "mailshift-source-body.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -640,23 +643,58 @@ static void mailshift_copy_throttle(struct mailshift_copy *copy)
 	}
 }
 
-/* Copy one message.  Returns 1 copied, 0 refused by the new server (logged,
-   the pass goes on), -1 failure that stops the folder. */
 static int
-mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail)
+mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
+			   struct istream *body);
+
+/* Copy one message; a large one has its body fetched in pieces.  Returns 1
+   copied, 0 refused by the new server (logged, the pass goes on) or gone
+   from the old one, -1 failure that stops the folder. */
+static int
+mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail,
+			   bool large)
+{
+	struct istream *input;
+	const char *error;
+	int ret;
+
+	if (!large)
+		return mailshift_folder_save_mail(fc, mail, NULL);
+	/* fetched in pieces into a temp file (mailshift-source-body.h) */
+	ret = mailshift_source_body_fetch(mail, &input, &error);
+	if (ret < 0) {
+		fc->copy->error_on_source = TRUE;
+		fc->copy->error_class = mailshift_source_classify_error(error);
+		fc->copy->error = p_strdup_printf(fc->copy->pool,
+			"old server: reading UID %u of %s: %s", mail->uid,
+			mailbox_get_vname(fc->src_box), error);
+		return -1;
+	}
+	if (ret == 0)
+		return 0;
+	ret = mailshift_folder_save_mail(fc, mail, input);
+	i_stream_unref(&input);
+	return ret;
+}
+
+/* Save mail (its body from body, else from imapc) into the new folder.
+   Returns as mailshift_folder_copy_mail(). */
+static int
+mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
+			   struct istream *body)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_save_context *save;
 	struct mail_keywords *keywords = NULL;
 	const char *const *keyword_names;
-	struct istream *input;
+	struct istream *input = body;
 	enum mail_error mail_error;
 	const char *error;
 	time_t received_date;
 	ssize_t ret;
 
 	if (mail_get_received_date(mail, &received_date) < 0 ||
-	    mail_get_stream(mail, NULL, NULL, &input) < 0) {
+	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
 		(void)mailbox_get_last_error(fc->src_box, &mail_error);
 		if (mail_error == MAIL_ERROR_EXPUNGED)
 			return 0;
@@ -745,38 +783,35 @@ dest_failed:
 	return -1;
 }
 
-static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
+/* Copy the old messages with UIDs first..last that earlier passes did
+   not.  large: one message, its body fetched in pieces; otherwise imapc
+   prefetches the bodies.  Returns 0 or -1. */
+static int
+mailshift_folder_copy_range(struct mailshift_folder_copy *fc,
+			    struct mailbox_transaction_context *src_t,
+			    uint32_t first, uint32_t last, bool large)
 {
 	struct mailshift_copy *copy = fc->copy;
-	struct mailbox_transaction_context *src_t;
 	struct mail_search_args *search_args;
 	struct mail_search_context *search;
 	struct mail *mail;
-	uint32_t seq1, seq2;
 	unsigned int fetch_ahead;
 	int ret = 0;
 
-	/* what earlier passes already handled counts as done */
-	seq1 = seq2 = 0;
-	if (fc->state.src_last_uid > 0) {
-		mailbox_get_seq_range(fc->src_box, 1, fc->state.src_last_uid,
-				      &seq1, &seq2);
+	search_args = mailshift_search_uids_from(first);
+	if (last != (uint32_t)-1) {
+		seq_range_array_remove_range(&search_args->args->value.seqset,
+					     last + 1, (uint32_t)-1);
 	}
-	if (seq1 != 0)
-		copy->progress.msgs_done += seq2 - seq1 + 1;
-	if (fc->state.src_last_uid + 1 >= fc->src_status.uidnext) {
-		i_assert(array_count(&fc->present_uids) == 0);
-		return 0;
-	}
-
-	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
-	search_args = mailshift_search_uids_from(fc->state.src_last_uid + 1);
 	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
 					 &fc->present_uids);
-	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
+	if (array_count(&search_args->args->value.seqset) == 0) {
+		mail_search_args_unref(&search_args);
+		return 0;
+	}
 	/* asking for the body up front is what makes imapc prefetch */
 	search = mailbox_search_init(src_t, search_args, NULL,
-				     MAIL_FETCH_STREAM_BODY |
+				     (large ? 0 : MAIL_FETCH_STREAM_BODY) |
 				     MAIL_FETCH_FLAGS |
 				     MAIL_FETCH_RECEIVED_DATE, NULL);
 	mail_search_args_unref(&search_args);
@@ -784,13 +819,12 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 	   least 3/4 of mail_prefetch_count messages to serve */
 	fetch_ahead = I_MAX(copy->params->set->source_prefetch / 4, 1);
 
-	if (mailshift_folder_begin_batch(fc) < 0)
-		ret = -1;
-	while (ret >= 0 && mailbox_search_next(search, &mail)) {
+	while (mailbox_search_next(search, &mail)) {
 		/* keep the old server busy while this message is saved */
-		mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
+		if (!large)
+			mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
 		T_BEGIN {
-			ret = mailshift_folder_copy_mail(fc, mail);
+			ret = mailshift_folder_copy_mail(fc, mail, large);
 		} T_END;
 		if (ret < 0)
 			break;
@@ -813,6 +847,58 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
 		ret = -1;
 	}
+	return ret < 0 ? -1 : 0;
+}
+
+static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailbox_transaction_context *src_t;
+	ARRAY_TYPE(seq_range) large;
+	struct seq_range_iter iter;
+	uint32_t seq1, seq2, next, uid;
+	unsigned int n = 0;
+	int ret = 0;
+
+	/* what earlier passes already handled counts as done */
+	seq1 = seq2 = 0;
+	if (fc->state.src_last_uid > 0) {
+		mailbox_get_seq_range(fc->src_box, 1, fc->state.src_last_uid,
+				      &seq1, &seq2);
+	}
+	if (seq1 != 0)
+		copy->progress.msgs_done += seq2 - seq1 + 1;
+	if (fc->state.src_last_uid + 1 >= fc->src_status.uidnext) {
+		i_assert(array_count(&fc->present_uids) == 0);
+		return 0;
+	}
+	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
+
+	next = fc->state.src_last_uid + 1;
+	t_array_init(&large, 8);
+	if (mailshift_source_large_uids(fc->src_box, next, &large) < 0) {
+		mailshift_copy_fail_source(copy, fc->src_box, "searching");
+		return -1;
+	}
+
+	/* In UID order, so that the old UIDs can be kept: runs of ordinary
+	   messages with imapc's prefetch, each large message alone. */
+	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
+	if (mailshift_folder_begin_batch(fc) < 0)
+		ret = -1;
+	seq_range_array_iter_init(&iter, &large);
+	while (ret == 0 && seq_range_array_iter_nth(&iter, n++, &uid)) {
+		if (uid > next)
+			ret = mailshift_folder_copy_range(fc, src_t, next,
+							  uid - 1, FALSE);
+		if (ret == 0)
+			ret = mailshift_folder_copy_range(fc, src_t, uid, uid,
+							  TRUE);
+		next = uid + 1;
+	}
+	if (ret == 0 && next != 0)
+		ret = mailshift_folder_copy_range(fc, src_t, next,
+						  (uint32_t)-1, FALSE);
 	(void)mailbox_transaction_commit(&src_t);
 
 	if (fc->dest_t != NULL) {
