@@ -143,6 +143,19 @@ mailshift_copy_fail_source(struct mailshift_copy *copy, struct mailbox *box,
 				      what, mailbox_get_vname(box), error);
 }
 
+/* One old message's body could not be read (error says why). */
+static void
+mailshift_copy_fail_reading(struct mailshift_copy *copy, struct mail *mail,
+			    const char *error)
+{
+	copy->error_on_source = TRUE;
+	copy->error_class = mailshift_source_classify_error(error);
+	copy->error = p_strdup_printf(copy->pool,
+				      "old server: reading UID %u of %s: %s",
+				      mail->uid, mailbox_get_vname(mail->box),
+				      error);
+}
+
 static void
 mailshift_copy_fail_dest(struct mailshift_copy *copy, struct mailbox *box,
 			 const char *what)
@@ -663,11 +676,7 @@ mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 	/* fetched in pieces into a temp file (mailshift-source-body.h) */
 	ret = mailshift_source_body_fetch(mail, &input, &error);
 	if (ret < 0) {
-		fc->copy->error_on_source = TRUE;
-		fc->copy->error_class = mailshift_source_classify_error(error);
-		fc->copy->error = p_strdup_printf(fc->copy->pool,
-			"old server: reading UID %u of %s: %s", mail->uid,
-			mailbox_get_vname(fc->src_box), error);
+		mailshift_copy_fail_reading(fc->copy, mail, error);
 		return -1;
 	}
 	if (ret == 0)
@@ -730,13 +739,8 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 	} while (ret != -1);
 	if (input->stream_errno != 0) {
 		mailbox_save_cancel(&save);
-		copy->error_on_source = TRUE;
-		copy->error_class = mailshift_source_classify_error(
-			i_stream_get_error(input));
-		copy->error = p_strdup_printf(copy->pool,
-			"old server: reading UID %u of %s: %s", mail->uid,
-			mailbox_get_vname(fc->src_box),
-			i_stream_get_error(input));
+		mailshift_copy_fail_reading(copy, mail,
+					    i_stream_get_error(input));
 		return -1;
 	}
 	if (save != NULL && mailbox_save_finish(&save) == 0) {

@@ -179,20 +179,27 @@ class Migration:
                                   self._doveadm_service(name))).start()
         return self.new
 
+    def _asan_wrapper(self, filename, command):
+        """A script in tmp that runs command with its arguments, and with
+        the ASan preload when the build has one (Dovecot starts services
+        with a clean environment)."""
+        wrapper = os.path.join(self.tmp, filename)
+        exports = "".join("export %s='%s'\n" % kv
+                          for kv in sorted(rig.asan_env().items()))
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\n%sexec %s \"$@\"\n" % (exports, command))
+        os.chmod(wrapper, 0o755)
+        return wrapper
+
     def _doveadm_service(self, name):
         """Under ASan, the doveadm server (which runs `doveadm -o
         doveadm_worker_count=N ... -A` passes) loads the instrumented
         plugin too: give it the preload through a wrapper, as Dovecot
         starts services with a clean environment."""
-        env = rig.asan_env()
-        if not env:
+        if not rig.asan_env():
             return ""
-        wrapper = os.path.join(self.tmp, "doveadm-server-" + name)
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\n%sexec /usr/lib/dovecot/doveadm-server "
-                    "\"$@\"\n" % "".join("export %s='%s'\n" % kv
-                                          for kv in sorted(env.items())))
-        os.chmod(wrapper, 0o755)
+        wrapper = self._asan_wrapper("doveadm-server-" + name,
+                                     "/usr/lib/dovecot/doveadm-server")
         # ASan reserves terabytes of address space for its shadow memory
         return ("service doveadm {\n  executable = %s\n  vsz_limit = 0\n"
                 "}\n" % wrapper)
@@ -206,13 +213,9 @@ class Migration:
         ASan preload, which the script service would otherwise strip).
         passdbs: passdb { } blocks replacing the users-file ones."""
         conf = os.path.join(os.path.abspath(self.tmp), name, "dovecot.conf")
-        wrapper = os.path.join(self.tmp, "mailshift-login-" + name)
-        exports = "".join("export %s='%s'\n" % kv
-                          for kv in sorted(rig.asan_env().items()))
-        with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\n%sexec /usr/bin/doveadm -c %s mailshift "
-                    "login \"$@\"\n" % (exports, conf))
-        os.chmod(wrapper, 0o755)
+        wrapper = self._asan_wrapper(
+            "mailshift-login-" + name,
+            "/usr/bin/doveadm -c %s mailshift login" % conf)
         service = """
 protocol imap {
   mail_plugins = $mail_plugins mailshift
