@@ -7,6 +7,8 @@
 #include "mail-namespace.h"
 #include "mail-storage-service.h"
 #include "imapc-storage.h"
+#include "imapc-client-private.h"
+#include "imapc-connection.h"
 #include "imapc-mail.h"
 #include "mailshift-source.h"
 
@@ -107,8 +109,11 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 		return -1;
 	}
 
-	/* imapc logs in while the user is created, so a refused password or
-	   an unreachable server fails right here with imapc's reason. */
+	/* With delay-login imapc connects at the first command (or at
+	   mailshift_source_connect_ahead()): a refused password or an
+	   unreachable server fails there, with imapc's reason.  (A login
+	   that fails while the user is being created can panic 2.3.19's
+	   doveadm.) */
 	ret = mail_storage_service_next(storage_service, service_user,
 					&source_user, &error);
 	/* the parser is shared with later users of this service_user: do not
@@ -123,6 +128,64 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 	*source_user_r = source_user;
 	*class_r = MAILSHIFT_SOURCE_OK;
 	return 0;
+}
+
+static struct imapc_client *
+mailshift_source_imapc_client(struct mail_user *source_user)
+{
+	struct mail_namespace *ns;
+
+	ns = mail_namespace_find_inbox(source_user->namespaces);
+	if (ns == NULL || ns->storage == NULL ||
+	    strcmp(ns->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return NULL;
+	return (IMAPC_STORAGE(ns->storage))->client->client;
+}
+
+void mailshift_source_connect_ahead(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+	struct imapc_client_connection *conn;
+
+	if (client == NULL)
+		return;
+	/* what imapc_client_run() does first: commands queued while the
+	   user was created wait on a connection not yet connected */
+	array_foreach_elem(&client->conns, conn) {
+		if (imapc_connection_get_state(conn->conn) ==
+		    IMAPC_CONNECTION_STATE_DISCONNECTED)
+			imapc_connection_connect(conn->conn);
+	}
+}
+
+static void
+mailshift_source_logout_sent(const struct imapc_command_reply *reply ATTR_UNUSED,
+			     void *context ATTR_UNUSED)
+{
+}
+
+void mailshift_source_hang_up(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+	struct imapc_client_connection *conn;
+	struct imapc_command *cmd;
+
+	if (client == NULL)
+		return;
+	array_foreach_elem(&client->conns, conn) {
+		if (imapc_connection_get_state(conn->conn) !=
+		    IMAPC_CONNECTION_STATE_DONE)
+			continue;
+		imapc_connection_set_no_reconnect(conn->conn);
+		cmd = imapc_connection_cmd(conn->conn,
+					   mailshift_source_logout_sent, NULL);
+		imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_PRELOGIN |
+					IMAPC_COMMAND_FLAG_LOGOUT);
+		imapc_command_send(cmd, "LOGOUT");
+	}
+	/* the LOGOUT is on its way; imapc_client_logout() at deinit then
+	   finds nothing left to wait for */
+	imapc_client_disconnect(client);
 }
 
 void mailshift_source_fetch_ahead(struct mailbox *box,
