@@ -14,6 +14,7 @@
 #include "state-store-private.h"
 
 #define SQLITE_BUSY_TIMEOUT_MSECS 10000
+#define SQLITE_BUSY_RETRY_MSECS 5
 /* More than the users table has. */
 #define SQLITE_MAX_COLUMNS 32
 
@@ -21,6 +22,28 @@ struct sqlite_store {
 	struct ms_store store;
 	sqlite3 *db;
 };
+
+/* journal_mode is persistent: a no-op after the first open.  But the
+   first switch of a new file, with another process opening it at the same
+   instant (a login's pass and an admin's status), can fail at once with
+   SQLITE_BUSY: SQLite does not wait where two lock upgrades could
+   deadlock.  The other side's switch is done a moment later, so try again
+   for as long as the busy timeout. */
+static int sqlite_store_use_wal(sqlite3 *db)
+{
+	unsigned int waited_msecs = 0;
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+				  NULL);
+		if (rc != SQLITE_BUSY ||
+		    waited_msecs >= SQLITE_BUSY_TIMEOUT_MSECS)
+			return rc;
+		usleep(SQLITE_BUSY_RETRY_MSECS * 1000);
+		waited_msecs += SQLITE_BUSY_RETRY_MSECS;
+	}
+}
 
 static int sqlite_store_open(const char *path, struct ms_store **store_r,
 			     char *reason, size_t reason_size)
@@ -46,10 +69,8 @@ static int sqlite_store_open(const char *path, struct ms_store **store_r,
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(db, SQLITE_BUSY_TIMEOUT_MSECS);
-	/* journal_mode is persistent: a no-op after the first open */
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
-				  NULL);
+		rc = sqlite_store_use_wal(db);
 	if (rc != SQLITE_OK) {
 		snprintf(reason, reason_size, "%s", db == NULL ?
 			 sqlite3_errstr(rc) : sqlite3_errmsg(db));

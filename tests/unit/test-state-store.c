@@ -583,6 +583,71 @@ static void run_open_creates(struct ms_store *store, char *got, size_t size)
 	ms_store_close(&store);
 }
 
+/* A login's pass and an admin's `status` often open a store that does not
+   exist yet at the same instant.  Each child opens every one of a row of
+   new stores as soon as the parent lets them all go. */
+#define RACE_CHILDREN 4
+#define RACE_STORES 300
+
+static int race_open_all(int go_fd)
+{
+	char uri[320], c;
+	const char *error;
+	struct ms_store *store = NULL;
+	int failures = 0;
+
+	if (read(go_fd, &c, 1) != 1)
+		return RACE_STORES;
+	for (unsigned int i = 0; i < RACE_STORES; i++) {
+		snprintf(uri, sizeof(uri), "sqlite:%s/race-%u.db", tmpdir, i);
+		if (ms_store_open(uri, &store, &error) < 0) {
+			fprintf(stderr, "     child %ld: %s\n",
+				(long)getpid(), error);
+			failures++;
+			continue;
+		}
+		if (ms_store_user_set_state(store, "alice",
+					    MS_USER_STATE_SYNCING, NULL,
+					    &error) < 0)
+			failures++;
+		ms_store_close(&store);
+	}
+	return failures;
+}
+
+static void run_open_race(struct ms_store *store, char *got, size_t size)
+{
+	int go[2], status, failures = 0;
+	pid_t pids[RACE_CHILDREN];
+
+	(void)store;
+	if (pipe(go) < 0) {
+		gotf(got, size, "pipe failed");
+		return;
+	}
+	for (unsigned int i = 0; i < RACE_CHILDREN; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			close(go[1]);
+			_exit(race_open_all(go[0]));
+		}
+	}
+	close(go[0]);
+	/* one byte each: they all start at once */
+	for (unsigned int i = 0; i < RACE_CHILDREN; i++)
+		(void)write(go[1], "g", 1);
+	close(go[1]);
+	for (unsigned int i = 0; i < RACE_CHILDREN; i++) {
+		if (pids[i] < 0 || waitpid(pids[i], &status, 0) < 0 ||
+		    !WIFEXITED(status))
+			failures += RACE_STORES;
+		else
+			failures += WEXITSTATUS(status);
+	}
+	gotf(got, size, "opens=%d failures=%d", RACE_CHILDREN * RACE_STORES,
+	     failures);
+}
+
 static void run_open_newer_schema(struct ms_store *store, char *got,
 				  size_t size)
 {
@@ -739,6 +804,8 @@ static const struct store_case open_cases[] = {
 	  run_open_creates, NULL, 0,
 	  "open=0 mode=0600 reopen=0 user=alice state=synced reason=NULL"
 	  " failures=0 changed=now" },
+	{ "sqlite: 4 processes open 300 new stores at once -> all open",
+	  NULL, run_open_race, NULL, 0, "opens=1200 failures=0" },
 	{ "sqlite: schema from a newer mailshift -> -1, says upgrade", NULL,
 	  run_open_newer_schema, NULL, 0,
 	  "ret=-1 store=NULL error='sqlite: create or upgrade schema in"
