@@ -40,20 +40,12 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			  enum mailshift_source_error *class_r,
 			  const char **error_r);
 
-/* Start connecting and logging in to the old server without waiting for
-   it.  Its greeting and login (on most servers a process started per
-   connection) then run while the pass does its own first work here (state
-   store, stamps) instead of after it; the first command waits for the
-   login as usual, and a refused login is reported there.  Over a WAN, or
-   with a PostgreSQL state store on another host, the two waits overlap
-   instead of adding up.  A no-op when the source is not imapc, is
-   already connected, or has nothing queued yet. */
-void mailshift_source_connect_ahead(struct mail_user *source_user);
 /* Say LOGOUT to the old server and close the connection without waiting
    for its BYE: the pass is over and nothing it could answer changes
    anything, so the round trip imapc would wait at deinit is saved.  Call
    before mail_user_deinit() of the source user. */
 void mailshift_source_hang_up(struct mail_user *source_user);
+
 /* imapc reports why a connection failed only in its log ("connect(..)
    failed: Connection refused", "SSL certificate not trusted"); callers
    then get "Internal error occurred".  While capturing, the last error
