@@ -54,6 +54,7 @@
 #include "mailshift-search.h"
 #include "mailshift-source.h"
 #include "mailshift-source-status.h"
+#include "mailshift-source-list.h"
 #include "mailshift-source-body.h"
 #include "mailshift-copy.h"
 
@@ -304,6 +305,47 @@ mailshift_copy_list_source_held(struct mailshift_copy *copy,
 	return 0;
 }
 
+/* One round trip for folders, STATUS and subscriptions, where the old
+   server can (mailshift-source-list.h).  Returns as
+   mailshift_source_list_all(). */
+static int mailshift_copy_list_source_at_once(struct mailshift_copy *copy)
+{
+	struct mail_user *user = copy->params->source_user;
+	ARRAY_TYPE(mailshift_source_entry) entries;
+	const struct mailshift_source_entry *entry;
+	struct mailshift_source_folder *folder;
+	bool have_inbox = FALSE;
+	int ret;
+
+	t_array_init(&entries, 64);
+	ret = mailshift_source_list_all(user, user->pool, &entries);
+	if (ret <= 0) {
+		if (ret < 0)
+			mailshift_copy_fail_list(copy, "folders");
+		return ret;
+	}
+	array_foreach(&entries, entry) {
+		if (entry->subscribed)
+			array_push_back(&copy->subscriptions, &entry->vname);
+		if (!entry->listed)
+			continue;
+		folder = array_append_space(&copy->folders);
+		folder->map.src_vname = entry->vname;
+		folder->map.src_special_use = entry->special_use;
+		folder->noselect = entry->noselect;
+		folder->status = entry->status;
+		folder->have_status = entry->have_status;
+		if (strcasecmp(entry->vname, "INBOX") == 0)
+			have_inbox = TRUE;
+	}
+	if (!have_inbox) {
+		folder = array_append_space(&copy->folders);
+		folder->map.src_vname = "INBOX";
+	}
+	array_sort(&copy->folders, mailshift_folder_cmp);
+	return 1;
+}
+
 static int mailshift_copy_list_source(struct mailshift_copy *copy)
 {
 	static const char *const patterns[] = { "*", NULL };
@@ -311,6 +353,10 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	struct mailshift_listing_hold *hold;
 	int ret;
 
+	ret = mailshift_copy_list_source_at_once(copy);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
+	/* older servers: LIST and LSUB through imapc, STATUS after them */
 	hold = mailshift_copy_hold_listings(user, patterns);
 	ret = mailshift_copy_list_source_held(copy, patterns);
 	mailshift_copy_release_listings(hold);
@@ -1206,25 +1252,31 @@ mailshift_copy_count_messages(struct mailshift_copy *copy)
 	unsigned int i, n = 0, count;
 	uint64_t total = 0;
 
-	/* STATUS per folder, all in one round trip: cheap, gives ETA a
-	   meaning, and tells which folders did not change since the last
-	   pass */
+	/* STATUS per folder, all in one round trip (or already with the
+	   listing): cheap, gives ETA a meaning, and tells which folders did
+	   not change since the last pass */
 	folders = array_get_modifiable(&copy->folders, &count);
 	statuses = t_new(struct mailshift_source_status, count);
 	for (i = 0; i < count; i++) {
-		if (!folders[i].noselect)
+		if (!folders[i].noselect && !folders[i].have_status)
 			statuses[n++].vname = folders[i].map.src_vname;
 	}
-	mailshift_source_status_many(copy->params->source_user, statuses, n);
+	if (n > 0) {
+		mailshift_source_status_many(copy->params->source_user,
+					     statuses, n);
+	}
 	for (i = 0, n = 0; i < count; i++) {
-		if (folders[i].noselect)
+		if (folders[i].noselect || folders[i].have_status)
 			continue;
 		if (statuses[n].have_status) {
 			folders[i].status = statuses[n].status;
 			folders[i].have_status = TRUE;
-			total += statuses[n].status.messages;
 		}
 		n++;
+	}
+	for (i = 0; i < count; i++) {
+		if (folders[i].have_status)
+			total += folders[i].status.messages;
 	}
 	copy->progress.msgs_total = total;
 	return count;

@@ -39,15 +39,43 @@ struct mailshift_status_batch {
    time, so one batch is in flight at most. */
 static struct mailshift_status_batch *mailshift_status_current;
 
+bool mailshift_source_parse_status(const struct imap_arg *list,
+				   bool modseqs, struct mailbox_status *status)
+{
+	const char *key, *value;
+	unsigned int i;
+
+	for (i = 0; list[i].type != IMAP_ARG_EOL; i += 2) {
+		uint64_t num;
+
+		if (!imap_arg_get_atom(&list[i], &key) ||
+		    !imap_arg_get_atom(&list[i+1], &value) ||
+		    str_to_uint64(value, &num) < 0)
+			return FALSE;
+		if (strcasecmp(key, "HIGHESTMODSEQ") == 0) {
+			if (modseqs)
+				status->highest_modseq = num;
+		} else if (num > (uint32_t)-1) {
+			return FALSE;
+		} else if (strcasecmp(key, "MESSAGES") == 0) {
+			status->messages = num;
+		} else if (strcasecmp(key, "UIDNEXT") == 0) {
+			status->uidnext = num;
+		} else if (strcasecmp(key, "UIDVALIDITY") == 0) {
+			status->uidvalidity = num;
+		}
+	}
+	return TRUE;
+}
+
 static void
 mailshift_status_untagged(const struct imapc_untagged_reply *reply,
 			  struct imapc_storage_client *client ATTR_UNUSED)
 {
 	struct mailshift_status_batch *batch = mailshift_status_current;
 	struct mailshift_status_cmd *cmd = NULL;
-	struct mailbox_status *status;
 	const struct imap_arg *list;
-	const char *remote_name, *key, *value;
+	const char *remote_name;
 	unsigned int i;
 
 	if (batch == NULL ||
@@ -60,31 +88,10 @@ mailshift_status_untagged(const struct imapc_untagged_reply *reply,
 					      remote_name))
 			cmd = &batch->cmds[i];
 	}
-	if (cmd == NULL)
-		return;
-
-	status = &cmd->folder->status;
-	for (i = 0; list[i].type != IMAP_ARG_EOL; i += 2) {
-		uint64_t num;
-
-		if (!imap_arg_get_atom(&list[i], &key) ||
-		    !imap_arg_get_atom(&list[i+1], &value) ||
-		    str_to_uint64(value, &num) < 0)
-			return;
-		if (strcasecmp(key, "HIGHESTMODSEQ") == 0) {
-			if (batch->modseqs)
-				status->highest_modseq = num;
-		} else if (num > (uint32_t)-1) {
-			return;
-		} else if (strcasecmp(key, "MESSAGES") == 0) {
-			status->messages = num;
-		} else if (strcasecmp(key, "UIDNEXT") == 0) {
-			status->uidnext = num;
-		} else if (strcasecmp(key, "UIDVALIDITY") == 0) {
-			status->uidvalidity = num;
-		}
-	}
-	cmd->answered = TRUE;
+	if (cmd != NULL &&
+	    mailshift_source_parse_status(list, batch->modseqs,
+					  &cmd->folder->status))
+		cmd->answered = TRUE;
 }
 
 static void mailshift_status_reply(const struct imapc_command_reply *reply,
@@ -101,15 +108,16 @@ static void mailshift_status_reply(const struct imapc_command_reply *reply,
 		imapc_client_stop(batch->client->client);
 }
 
-/* imapc_storage_client_unregister_untagged() removes the first handler of
-   a name, which for "STATUS" is imapc's own: remove ours by its address. */
-static void
-mailshift_status_unregister(struct imapc_storage_client *client)
+void mailshift_source_unregister_untagged(struct imapc_storage_client *client,
+					  imapc_storage_callback_t *callback)
 {
 	struct imapc_storage_event_callback *cb;
 
+	/* imapc_storage_client_unregister_untagged() removes the first
+	   handler of a name, which is imapc's own: remove ours by its
+	   address */
 	array_foreach_modifiable(&client->untagged_callbacks, cb) {
-		if (cb->callback == mailshift_status_untagged) {
+		if (cb->callback == callback) {
 			i_free(cb->name);
 			array_delete(&client->untagged_callbacks,
 				     array_foreach_idx(
@@ -211,7 +219,8 @@ void mailshift_source_status_many(struct mail_user *source_user,
 	}
 	while (batch.pending > 0)
 		imapc_client_run(batch.client->client);
-	mailshift_status_unregister(batch.client);
+	mailshift_source_unregister_untagged(batch.client,
+					     mailshift_status_untagged);
 	mailshift_status_current = NULL;
 	for (i = 0; i < batch.count; i++)
 		mailbox_free(&batch.cmds[i].box);

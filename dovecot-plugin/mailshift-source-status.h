@@ -9,8 +9,10 @@
    answers are collected as they come. */
 
 #include "mail-storage.h"
+#include "imapc-storage.h"
 
 struct mail_user;
+struct imap_arg;
 
 struct mailshift_source_status {
 	/* in: the folder's name in the source user's namespaces */
@@ -27,5 +29,17 @@ struct mailshift_source_status {
 void mailshift_source_status_many(struct mail_user *source_user,
 				  struct mailshift_source_status *folders,
 				  unsigned int count);
+
+/* Read a STATUS reply's attribute list (MESSAGES, UIDNEXT, UIDVALIDITY,
+   and HIGHESTMODSEQ when modseqs) into status.  FALSE if it is not a
+   well-formed list of numbers. */
+bool mailshift_source_parse_status(const struct imap_arg *list,
+				   bool modseqs, struct mailbox_status *status);
+
+/* Remove an untagged handler added with
+   imapc_storage_client_register_untagged(): imapc's own unregister removes
+   the first handler of the name, which is imapc's. */
+void mailshift_source_unregister_untagged(struct imapc_storage_client *client,
+					  imapc_storage_callback_t *callback);
 
 #endif

@@ -54,6 +54,78 @@ mailshift_source_list_prefix(const struct mailshift_settings *set)
 	return t_strndup(set->source_prefix, len);
 }
 
+static struct imapc_client *
+mailshift_source_imapc_client(struct mail_user *source_user)
+{
+	struct mail_namespace *ns;
+
+	ns = mail_namespace_find_inbox(source_user->namespaces);
+	if (ns == NULL || ns->storage == NULL ||
+	    strcmp(ns->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return NULL;
+	return (IMAPC_STORAGE(ns->storage))->client->client;
+}
+
+/* The capabilities the old server announced in its answer to our login
+   ("OK [CAPABILITY ...]", as Dovecot and Cyrus send it).  imapc keeps
+   only those it uses itself, so its login callback is wrapped to see the
+   answer first.  One source user at a time: doveadm runs one pass at a
+   time. */
+static struct {
+	struct mail_user *source_user;
+	imapc_command_callback_t *callback;
+	void *context;
+	char *capabilities;
+} mailshift_login_watch;
+
+static void
+mailshift_source_login_seen(const struct imapc_command_reply *reply,
+			    void *context ATTR_UNUSED)
+{
+	if (reply->state == IMAPC_COMMAND_STATE_OK &&
+	    reply->resp_text_key != NULL &&
+	    strcasecmp(reply->resp_text_key, "CAPABILITY") == 0 &&
+	    reply->resp_text_value != NULL) {
+		i_free(mailshift_login_watch.capabilities);
+		mailshift_login_watch.capabilities =
+			i_strdup(reply->resp_text_value);
+	}
+	mailshift_login_watch.callback(reply, mailshift_login_watch.context);
+}
+
+static void mailshift_source_watch_login(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+
+	i_free(mailshift_login_watch.capabilities);
+	i_zero(&mailshift_login_watch);
+	/* with delay-login nothing has logged in yet: the callback is still
+	   there, to be called once */
+	if (client == NULL || client->login_callback == NULL)
+		return;
+	mailshift_login_watch.source_user = source_user;
+	mailshift_login_watch.callback = client->login_callback;
+	mailshift_login_watch.context = client->login_context;
+	client->login_callback = mailshift_source_login_seen;
+	client->login_context = NULL;
+}
+
+bool mailshift_source_has_capability(struct mail_user *source_user,
+				     const char *capability)
+{
+	const char *const *caps;
+
+	if (mailshift_login_watch.source_user != source_user ||
+	    mailshift_login_watch.capabilities == NULL)
+		return FALSE;
+	caps = t_strsplit_spaces(mailshift_login_watch.capabilities, " ");
+	for (; *caps != NULL; caps++) {
+		if (strcasecmp(*caps, capability) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			  struct mail_storage_service_user *service_user,
 			  const struct mailshift_settings *set,
@@ -124,21 +196,10 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 		return -1;
 	}
 	source_user->dsyncing = TRUE;
+	mailshift_source_watch_login(source_user);
 	*source_user_r = source_user;
 	*class_r = MAILSHIFT_SOURCE_OK;
 	return 0;
-}
-
-static struct imapc_client *
-mailshift_source_imapc_client(struct mail_user *source_user)
-{
-	struct mail_namespace *ns;
-
-	ns = mail_namespace_find_inbox(source_user->namespaces);
-	if (ns == NULL || ns->storage == NULL ||
-	    strcmp(ns->storage->name, IMAPC_STORAGE_NAME) != 0)
-		return NULL;
-	return (IMAPC_STORAGE(ns->storage))->client->client;
 }
 
 static void
@@ -169,6 +230,10 @@ void mailshift_source_hang_up(struct mail_user *source_user)
 	/* the LOGOUT is on its way; imapc_client_logout() at deinit then
 	   finds nothing left to wait for */
 	imapc_client_disconnect(client);
+	if (mailshift_login_watch.source_user == source_user) {
+		i_free(mailshift_login_watch.capabilities);
+		i_zero(&mailshift_login_watch);
+	}
 }
 
 void mailshift_source_fetch_ahead(struct mailbox *box,

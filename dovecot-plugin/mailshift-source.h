@@ -40,6 +40,12 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			  enum mailshift_source_error *class_r,
 			  const char **error_r);
 
+/* Whether the old server announced capability (e.g. "LIST-STATUS") when
+   it accepted our login.  FALSE before the login, and for servers that do
+   not list their capabilities in the login's OK. */
+bool mailshift_source_has_capability(struct mail_user *source_user,
+				     const char *capability);
+
 /* Say LOGOUT to the old server and close the connection without waiting
    for its BYE: the pass is over and nothing it could answer changes
    anything, so the round trip imapc would wait at deinit is saved.  Call

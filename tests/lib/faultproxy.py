@@ -22,6 +22,10 @@ again; times=None: on every connection):
                                receives (a server gone wrong mid-response)
   refuse()                     accept and reset new connections at once
 
+An older server, not a fault: rewrite_replies(old, new) replaces bytes old
+with new in everything the server sends from now on (e.g. to take an
+extension out of the capabilities it announces).
+
 A link, not a fault: latency(secs) delays every byte by secs in each
 direction (a round trip costs 2 * secs, a new connection one round trip
 more before the server sees it), as a WAN link between the old and the new
@@ -145,6 +149,8 @@ class _Pair:
                 if not s2c:
                     self.proxy._record("C", data)
                 if s2c:
+                    for old, new in self.proxy.rewrites:
+                        data = data.replace(old, new)
                     data = self._server_data(data)
                     if data is None:
                         return
@@ -207,6 +213,7 @@ class FaultProxy:
         self._times = 0
         self._pairs = []
         self.latency_secs = 0.0
+        self.rewrites = []
         self.recording = False
         self.transcript = []
         self.listener = socket.socket()
@@ -242,6 +249,11 @@ class FaultProxy:
         with self.lock:
             if self.recording:
                 self.transcript.append((time.monotonic(), direction, data))
+
+    def rewrite_replies(self, old, new):
+        """Replace old with new (bytes) in what the server sends from now
+        on (within each chunk read from it)."""
+        self.rewrites.append((old, new))
 
     def latency(self, secs):
         """One-way delay for connections made from now on."""
