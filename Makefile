@@ -7,6 +7,9 @@
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   libFuzzer targets (clang) of the network parsers, 30 s
 #                     each
+#   make check-docker build the docker/ rig (dns + old + new) and check that
+#                     a login migrates a mailbox in it; starts dockerd if
+#                     needed, SKIPs where no Docker daemon can run
 #   make demo         old and new Dovecot on loopback, one user migrates
 #   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
 #   make bench-policy mailshift-policyd vs postfwd, requests/s
@@ -19,7 +22,8 @@ export BUILD ?= $(TOP)/build
 
 SUBDIRS = shared dovecot-plugin postfix-policy milter
 
-.PHONY: all check check-unit check-integration check-asan check-fuzz demo \
+.PHONY: all check check-unit check-integration check-asan check-fuzz \
+	check-docker demo \
 	install clean bench bench-policy bench-milter
 
 all:
@@ -42,6 +46,10 @@ check-asan:
 check-fuzz:
 	$(MAKE) -C postfix-policy fuzz
 	$(MAKE) -C milter fuzz
+
+# Builds from the source tree inside the image, so it needs no local build.
+check-docker:
+	tests/docker/run
 
 demo: all
 	BUILD=$(BUILD) tests/demo/run-demo
