@@ -14,8 +14,8 @@
 #   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
 #   make bench-policy mailshift-policyd vs postfwd, requests/s
 #   make bench-milter mailshift-milter vs OpenDKIM, signed messages/s
-#   make install      install the Dovecot plugins, conf.d snippet and
-#                     /usr/sbin/mailshift-policyd
+#   make install      install the Dovecot plugins, mailshift-policyd and
+#                     mailshift-milter (conf.d/ snippets are copied by hand)
 
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
