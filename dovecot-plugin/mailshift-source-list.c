@@ -32,12 +32,15 @@ struct mailshift_remote_folder {
 };
 
 struct mailshift_list_ctx {
+	struct mail_user *source_user;
 	struct imapc_mailbox_list *list;
 	pool_t pool;
 	ARRAY(struct mailshift_remote_folder *) folders;
 	HASH_TABLE(const char *, struct mailshift_remote_folder *) by_name;
 	unsigned int pending;
 	bool modseqs;
+	/* the two LIST commands went out */
+	bool sent;
 	/* some command was refused (BAD/NO): the extensions are missing */
 	bool refused;
 	/* the connection or the login failed: the list error is set */
@@ -228,6 +231,51 @@ static const char *mailshift_list_pattern(struct imapc_mailbox_list *list)
 	return str_c(str);
 }
 
+/* Send both LIST commands, if the old server announced what they need.
+   Called as soon as the login is accepted: they then leave in the same
+   packet as imapc's own LIST "" "", and the server answers all three at
+   once (sent a moment later, a server's answer can wait for the ACK of
+   the previous one, Nagle's algorithm against delayed ACKs). */
+static void mailshift_list_start(void *context)
+{
+	struct mailshift_list_ctx *ctx = context;
+	struct mail_user *user = ctx->source_user;
+	const char *pattern, *items;
+
+	/* imapc disconnects on a BAD answer: never send what the server
+	   did not announce */
+	if (ctx->sent ||
+	    !mailshift_source_has_capability(user, "LIST-EXTENDED") ||
+	    !mailshift_source_has_capability(user, "LIST-STATUS"))
+		return;
+	ctx->modseqs = (mailshift_source_has_capability(user, "CONDSTORE") ||
+			mailshift_source_has_capability(user, "QRESYNC")) &&
+		(ctx->list->set->parsed_features & IMAPC_FEATURE_MODSEQ) != 0;
+	items = ctx->modseqs ?
+		"MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
+		"MESSAGES UIDNEXT UIDVALIDITY";
+	pattern = mailshift_list_pattern(ctx->list);
+	mailshift_list_send(ctx, t_strdup_printf(
+		"LIST \"\" %s RETURN (SUBSCRIBED %sSTATUS (%s))", pattern,
+		mailshift_source_has_capability(user, "SPECIAL-USE") ?
+		"SPECIAL-USE " : "", items));
+	mailshift_list_send(ctx, t_strdup_printf(
+		"LIST (SUBSCRIBED) \"\" %s", pattern));
+	ctx->sent = TRUE;
+}
+
+static void mailshift_list_end(struct mailshift_list_ctx *ctx)
+{
+	mailshift_source_on_login(ctx->source_user, NULL, NULL);
+	mailshift_source_unregister_untagged(ctx->list->client,
+					     mailshift_list_untagged_status);
+	mailshift_source_unregister_untagged(ctx->list->client,
+					     mailshift_list_untagged_list);
+	mailshift_list_current = NULL;
+	hash_table_destroy(&ctx->by_name);
+	pool_unref(&ctx->pool);
+}
+
 int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 			      ARRAY_TYPE(mailshift_source_entry) *entries)
 {
@@ -235,68 +283,45 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 	struct mailshift_remote_folder *const *folderp;
 	struct mail_namespace *ns = source_user->namespaces;
 	enum imapc_capability capabilities;
-	const char *pattern, *items;
 	char sep;
+	int ret;
 
 	if (ns == NULL || ns->next != NULL || mailshift_list_refused_here ||
 	    strcmp(ns->list->name, MAILBOX_LIST_NAME_IMAPC) != 0)
 		return 0;
 	i_zero(&ctx);
+	ctx.source_user = source_user;
 	ctx.list = (struct imapc_mailbox_list *)ns->list;
 	ctx.pool = pool_alloconly_create("mailshift source list", 4096);
-	/* logs in (the listing needs that anyway), and with it learns what
-	   the server offers; CONDSTORE decides whether HIGHESTMODSEQ can be
-	   asked */
-	if (imapc_client_get_capabilities(ctx.list->client->client,
-					  &capabilities) < 0) {
-		if (!imapc_storage_client_handle_auth_failure(ctx.list->client))
-			mailbox_list_set_internal_error(&ctx.list->list);
-		pool_unref(&ctx.pool);
-		return -1;
-	}
-	/* imapc disconnects on a BAD answer: never send what the server
-	   did not announce */
-	if (!mailshift_source_has_capability(source_user, "LIST-EXTENDED") ||
-	    !mailshift_source_has_capability(source_user, "LIST-STATUS")) {
-		pool_unref(&ctx.pool);
-		return 0;
-	}
-	ctx.modseqs = (capabilities & (IMAPC_CAPABILITY_CONDSTORE |
-				       IMAPC_CAPABILITY_QRESYNC)) != 0 &&
-		(ctx.list->set->parsed_features & IMAPC_FEATURE_MODSEQ) != 0;
 	p_array_init(&ctx.folders, ctx.pool, 64);
 	hash_table_create(&ctx.by_name, ctx.pool, 0, str_hash, strcmp);
-
-	items = ctx.modseqs ?
-		"MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
-		"MESSAGES UIDNEXT UIDVALIDITY";
-	pattern = mailshift_list_pattern(ctx.list);
 	mailshift_list_current = &ctx;
 	imapc_storage_client_register_untagged(ctx.list->client, "LIST",
 					       mailshift_list_untagged_list);
 	imapc_storage_client_register_untagged(ctx.list->client, "STATUS",
 					       mailshift_list_untagged_status);
-	mailshift_list_send(&ctx, t_strdup_printf(
-		"LIST \"\" %s RETURN (SUBSCRIBED %sSTATUS (%s))", pattern,
-		mailshift_source_has_capability(source_user, "SPECIAL-USE") ?
-		"SPECIAL-USE " : "", items));
-	mailshift_list_send(&ctx, t_strdup_printf(
-		"LIST (SUBSCRIBED) \"\" %s", pattern));
+
+	if (mailshift_source_logged_in(source_user))
+		mailshift_list_start(&ctx);
+	else
+		mailshift_source_on_login(source_user, mailshift_list_start,
+					  &ctx);
+	/* logs in, if not yet: the commands go out from the login's answer */
+	if (imapc_client_get_capabilities(ctx.list->client->client,
+					  &capabilities) < 0) {
+		if (!imapc_storage_client_handle_auth_failure(ctx.list->client))
+			mailbox_list_set_internal_error(&ctx.list->list);
+		ctx.failed = TRUE;
+	}
 	while (ctx.pending > 0)
 		imapc_client_run(ctx.list->client->client);
-	mailshift_source_unregister_untagged(ctx.list->client,
-					     mailshift_list_untagged_status);
-	mailshift_source_unregister_untagged(ctx.list->client,
-					     mailshift_list_untagged_list);
-	mailshift_list_current = NULL;
 
-	if (ctx.failed || ctx.refused ||
+	if (ctx.failed || ctx.refused || !ctx.sent ||
 	    imapc_list_try_get_root_sep(ctx.list, &sep) < 0) {
-		hash_table_destroy(&ctx.by_name);
-		pool_unref(&ctx.pool);
-		return ctx.failed ? -1 : 0;
+		ret = ctx.failed ? -1 : 0;
+		mailshift_list_end(&ctx);
+		return ret;
 	}
-
 	array_foreach(&ctx.folders, folderp) {
 		const struct mailshift_remote_folder *folder = *folderp;
 		struct mailshift_source_entry *entry;
@@ -314,7 +339,6 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 		entry->have_status = folder->have_status && !folder->noselect;
 		entry->status = folder->status;
 	}
-	hash_table_destroy(&ctx.by_name);
-	pool_unref(&ctx.pool);
+	mailshift_list_end(&ctx);
 	return 1;
 }

@@ -76,6 +76,9 @@ static struct {
 	imapc_command_callback_t *callback;
 	void *context;
 	char *capabilities;
+	/* mailshift_source_on_login() */
+	void (*on_login)(void *context);
+	void *on_login_context;
 } mailshift_login_watch;
 
 static void
@@ -91,6 +94,11 @@ mailshift_source_login_seen(const struct imapc_command_reply *reply,
 			i_strdup(reply->resp_text_value);
 	}
 	mailshift_login_watch.callback(reply, mailshift_login_watch.context);
+	if (reply->state == IMAPC_COMMAND_STATE_OK &&
+	    mailshift_login_watch.on_login != NULL) {
+		mailshift_login_watch.on_login(
+			mailshift_login_watch.on_login_context);
+	}
 }
 
 static void mailshift_source_watch_login(struct mail_user *source_user)
@@ -108,6 +116,21 @@ static void mailshift_source_watch_login(struct mail_user *source_user)
 	mailshift_login_watch.context = client->login_context;
 	client->login_callback = mailshift_source_login_seen;
 	client->login_context = NULL;
+}
+
+bool mailshift_source_logged_in(struct mail_user *source_user)
+{
+	return mailshift_login_watch.source_user == source_user &&
+		mailshift_login_watch.capabilities != NULL;
+}
+
+void mailshift_source_on_login(struct mail_user *source_user,
+			       void (*callback)(void *context), void *context)
+{
+	if (mailshift_login_watch.source_user != source_user)
+		return;
+	mailshift_login_watch.on_login = callback;
+	mailshift_login_watch.on_login_context = context;
 }
 
 bool mailshift_source_has_capability(struct mail_user *source_user,

@@ -40,6 +40,15 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			  enum mailshift_source_error *class_r,
 			  const char **error_r);
 
+/* Call callback(context) as soon as the old server has accepted our login,
+   from within imapc's handling of that answer, so that commands sent there
+   leave together with imapc's own first command; callback NULL stops it.
+   mailshift_source_logged_in(): the login is done and its capabilities
+   are known. */
+void mailshift_source_on_login(struct mail_user *source_user,
+			       void (*callback)(void *context), void *context);
+bool mailshift_source_logged_in(struct mail_user *source_user);
+
 /* Whether the old server announced capability (e.g. "LIST-STATUS") when
    it accepted our login.  FALSE before the login, and for servers that do
    not list their capabilities in the login's OK. */
