@@ -94,6 +94,7 @@ struct mailshift_sync_user {
 	bool show_progress;
 	/* user's home, for the login stamp (NULL: none) */
 	const char *home;
+	bool home_made;
 	struct mailshift_login_stamp stamp;
 	/* the pass logged in with the password typed at login: if it
 	   succeeds, the old server has vouched for that password */
@@ -214,6 +215,13 @@ static void mailshift_sync_stamp(struct mailshift_sync_user *su,
 
 	if (su->home == NULL)
 		return;
+	if (!su->home_made) {
+		/* Dovecot makes homes when mail first arrives: a user whose
+		   first pass fails before that has none yet.  Made the way
+		   Dovecot makes them (its errors are logged there). */
+		su->home_made = TRUE;
+		(void)mail_user_home_mkdir(su->user);
+	}
 	su->stamp.state = state;
 	su->stamp.changed = time(NULL);
 	su->stamp.inbox_done = inbox_done;
