@@ -745,6 +745,13 @@ static void mailshift_login_log_like_services(void)
 
 	if (isatty(STDERR_FILENO) != 0)
 		return;
+	if (strcmp(set->log_path, "/dev/stderr") == 0) {
+		/* (containers) our stderr is the script service's, a pipe to
+		   Dovecot's log process: speak its protocol, or every line
+		   would be logged as an error of the service */
+		i_set_failure_internal();
+		return;
+	}
 	if (strcmp(set->log_path, "syslog") == 0) {
 		int facility;
 
