@@ -246,7 +246,6 @@ mailshift_copy_list_source_held(struct mailshift_copy *copy,
 	struct mailbox_list_iterate_context *iter;
 	const struct mailbox_info *info;
 	struct mailshift_source_folder *folder;
-	bool have_inbox = FALSE;
 
 	iter = mailbox_list_iter_init_namespaces(user->namespaces, patterns,
 		MAIL_NAMESPACE_TYPE_PRIVATE,
@@ -265,17 +264,10 @@ mailshift_copy_list_source_held(struct mailshift_copy *copy,
 		folder->map.src_special_use =
 			p_strdup(user->pool, info->special_use);
 		folder->noselect = (info->flags & MAILBOX_NOSELECT) != 0;
-		if (strcasecmp(vname, "INBOX") == 0)
-			have_inbox = TRUE;
 	}
 	if (mailbox_list_iter_deinit(&iter) < 0) {
 		mailshift_copy_fail_list(copy, "folders");
 		return -1;
-	}
-	if (!have_inbox) {
-		/* some servers leave INBOX out of LIST "" "*" */
-		folder = array_append_space(&copy->folders);
-		folder->map.src_vname = "INBOX";
 	}
 
 	/* Subscriptions to folders that do not exist are listed only when
@@ -301,7 +293,6 @@ mailshift_copy_list_source_held(struct mailshift_copy *copy,
 		mailshift_copy_fail_list(copy, "subscriptions");
 		return -1;
 	}
-	array_sort(&copy->folders, mailshift_folder_cmp);
 	return 0;
 }
 
@@ -314,7 +305,6 @@ static int mailshift_copy_list_source_at_once(struct mailshift_copy *copy)
 	ARRAY_TYPE(mailshift_source_entry) entries;
 	const struct mailshift_source_entry *entry;
 	struct mailshift_source_folder *folder;
-	bool have_inbox = FALSE;
 	int ret;
 
 	t_array_init(&entries, 64);
@@ -335,14 +325,7 @@ static int mailshift_copy_list_source_at_once(struct mailshift_copy *copy)
 		folder->noselect = entry->noselect;
 		folder->status = entry->status;
 		folder->have_status = entry->have_status;
-		if (strcasecmp(entry->vname, "INBOX") == 0)
-			have_inbox = TRUE;
 	}
-	if (!have_inbox) {
-		folder = array_append_space(&copy->folders);
-		folder->map.src_vname = "INBOX";
-	}
-	array_sort(&copy->folders, mailshift_folder_cmp);
 	return 1;
 }
 
@@ -351,16 +334,33 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	static const char *const patterns[] = { "*", NULL };
 	struct mail_user *user = copy->params->source_user;
 	struct mailshift_listing_hold *hold;
+	const struct mailshift_source_folder *folder;
+	bool have_inbox = FALSE;
 	int ret;
 
 	ret = mailshift_copy_list_source_at_once(copy);
-	if (ret != 0)
-		return ret < 0 ? -1 : 0;
-	/* older servers: LIST and LSUB through imapc, STATUS after them */
-	hold = mailshift_copy_hold_listings(user, patterns);
-	ret = mailshift_copy_list_source_held(copy, patterns);
-	mailshift_copy_release_listings(hold);
-	return ret;
+	if (ret == 0) {
+		/* older servers: LIST and LSUB through imapc, STATUS after
+		   them */
+		hold = mailshift_copy_hold_listings(user, patterns);
+		ret = mailshift_copy_list_source_held(copy, patterns);
+		mailshift_copy_release_listings(hold);
+	}
+	if (ret < 0)
+		return -1;
+
+	array_foreach(&copy->folders, folder) {
+		if (strcasecmp(folder->map.src_vname, "INBOX") == 0)
+			have_inbox = TRUE;
+	}
+	if (!have_inbox) {
+		/* some servers leave INBOX out of LIST "" "*" */
+		struct mailshift_source_folder *inbox =
+			array_append_space(&copy->folders);
+		inbox->map.src_vname = "INBOX";
+	}
+	array_sort(&copy->folders, mailshift_folder_cmp);
+	return 0;
 }
 
 /* The new server's folders per role, from its namespace configuration

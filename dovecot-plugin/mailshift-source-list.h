@@ -13,10 +13,10 @@
    together with imapc's hierarchy separator lookup (the second one only
    adds the subscriptions of folders that do not exist).  Whether the
    server has the extensions is read from that answer's CAPABILITY: a
-   server is never sent what it did not announce.  Listing through imapc waits for the
-   separator, for LIST and for LSUB in turn, and then for the pipelined
-   STATUS batch (mailshift-source-status.h): over a WAN link those round
-   trips are most of a pass that finds nothing changed. */
+   server is never sent what it did not announce.  Listing through imapc
+   waits for the separator, for LIST and for LSUB in turn, and then for
+   the pipelined STATUS batch (mailshift-source-status.h): over a WAN link
+   those round trips are most of a pass that finds nothing changed. */
 
 #include "array.h"
 #include "mail-storage.h"
