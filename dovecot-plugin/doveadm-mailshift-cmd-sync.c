@@ -574,6 +574,14 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	if (doveadm_mailshift_store_get(_ctx, user, su.set->store_uri,
 					&ctx->store, &ctx->store_uri) < 0)
 		return -1;
+	/* The store says how far the user's mail got: it need not outlive
+	   a crash that the mail itself would not (mail_fsync = never, as
+	   conf.d sets for doveadm).  A killed pass loses nothing either
+	   way. */
+	if (ms_store_set_durable(ctx->store,
+			mail_user_set_get_storage_set(user)->parsed_fsync_mode !=
+			FSYNC_MODE_NEVER, &error) < 0)
+		e_warning(user->event, "mailshift: state store: %s", error);
 
 	ret = ms_store_user_lock(ctx->store, user->username, ctx->lock_owner,
 				 su.set->lease_secs, &holder, &error);

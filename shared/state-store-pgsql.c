@@ -270,6 +270,17 @@ static int pgsql_store_query(struct ms_store *store, const char *sql,
 	return ret;
 }
 
+/* For this session only (a reconnect goes back to the server's default,
+   the safe side): not durable, a commit returns before its WAL record is
+   flushed; a crash of the server may lose it, never the consistency. */
+static int pgsql_store_set_durable(struct ms_store *store, bool durable)
+{
+	return pgsql_store_query(store, durable ?
+				 "SET synchronous_commit = on" :
+				 "SET synchronous_commit = off",
+				 NULL, 0, NULL, NULL, NULL) < 0 ? -1 : 0;
+}
+
 static const char *const pgsql_begin_schema[] = {
 	/* CREATE TABLE IF NOT EXISTS is not safe against a concurrent
 	   CREATE: serialize opening processes on an advisory lock
@@ -285,5 +296,6 @@ const struct ms_store_vfuncs ms_store_pgsql = {
 	.collate_bytes = " COLLATE \"C\"",
 	.open = pgsql_store_open,
 	.close = pgsql_store_close,
+	.set_durable = pgsql_store_set_durable,
 	.query = pgsql_store_query,
 };

@@ -6,6 +6,7 @@
    both databases: parameters are $1..$n (state-store-sqlite.c maps them to
    ?1..?n), and results come back as text, one row at a time. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "state-store.h"
@@ -36,6 +37,8 @@ struct ms_store_vfuncs {
 	int (*open)(const char *spec, struct ms_store **store_r,
 		    char *reason, size_t reason_size);
 	void (*close)(struct ms_store *store);
+	/* ms_store_set_durable(); -1 with the reason in store->reason */
+	int (*set_durable)(struct ms_store *store, bool durable);
 	/* Runs one statement.  Returns -1 with the reason in store->reason,
 	   1 if row_cb stopped it, else 0; *changes_r (may be NULL) gets the
 	   number of rows inserted or updated. */

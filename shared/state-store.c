@@ -346,6 +346,19 @@ int ms_store_open(const char *uri, struct ms_store **store_r,
 	return 0;
 }
 
+int ms_store_set_durable(struct ms_store *store, bool durable,
+			 const char **error_r)
+{
+	if (store->v->set_durable(store, durable) < 0) {
+		snprintf(store->error, sizeof(store->error),
+			 "%s: setting durability: %s", store->v->name,
+			 store->reason);
+		*error_r = store->error;
+		return -1;
+	}
+	return 0;
+}
+
 void ms_store_close(struct ms_store **store)
 {
 	if (*store == NULL)

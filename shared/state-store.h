@@ -7,6 +7,7 @@
    on the store.  A failed lookup is never "not found": tempfail on -1.
    One thread at a time per store. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -44,6 +45,16 @@ struct ms_user_record {
    *error_r (a thread-local buffer valid until the next open). */
 int ms_store_open(const char *uri, struct ms_store **store_r,
 		  const char **error_r);
+/* Whether a commit waits until it is on disk (the default).  A store that
+   does not keeps its consistency, and keeps every commit across a killed
+   process, but may lose its last commits to a power failure or an OS
+   crash: for writers whose own data the same crash would lose too (a copy
+   pass writing mail with mail_fsync = never).  SQLite: synchronous FULL or
+   NORMAL (with WAL); PostgreSQL: synchronous_commit on or off for this
+   session.  Returns 0 or -1 with *error_r. */
+int ms_store_set_durable(struct ms_store *store, bool durable,
+			 const char **error_r);
+
 /* Closes the store and sets *store to NULL; NULL-tolerant. */
 void ms_store_close(struct ms_store **store);
 

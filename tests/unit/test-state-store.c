@@ -169,6 +169,17 @@ static void run_set_get(struct ms_store *store, char *got, size_t size)
 	got_user(store, "alice@example.org", D_STATE, got, size);
 }
 
+static void run_not_durable(struct ms_store *store, char *got, size_t size)
+{
+	const char *error;
+
+	gotf(got, size, "durable=%d",
+	     ms_store_set_durable(store, false, &error));
+	gotf(got, size, " set=%d", ms_store_user_set_state(store,
+		"alice@example.org", MS_USER_STATE_SYNCED, NULL, &error));
+	got_user(store, "alice@example.org", D_STATE, got, size);
+}
+
 static void run_quote_in_name(struct ms_store *store, char *got, size_t size)
 {
 	const char *error;
@@ -416,6 +427,9 @@ static const struct store_case store_cases[] = {
 	  NULL, 0,
 	  "set=0 user=alice@example.org state=syncing reason=NULL failures=0"
 	  " changed=now" },
+	{ "not durable -> commits as before", NULL, run_not_durable, NULL,
+	  0, "durable=0 set=0 user=alice@example.org state=synced reason=NULL"
+	  " failures=0 changed=now" },
 	{ "quotes in the user name are data, not SQL", NULL,
 	  run_quote_in_name, NULL, 0,
 	  "set=0 user=o'brien\"; DROP TABLE users;--@example.org"
@@ -581,6 +595,37 @@ static void run_open_creates(struct ms_store *store, char *got, size_t size)
 	if (store != NULL)
 		got_user(store, "alice", D_STATE, got, size);
 	ms_store_close(&store);
+}
+
+/* A store that need not be durable still keeps every commit across a
+   closed (or killed) process: the last to close leaves the log as it is,
+   for the next opener, instead of checkpointing and deleting it. */
+static void run_open_not_durable(struct ms_store *store, char *got,
+				 size_t size)
+{
+	char path[300], wal[310], uri[310];
+	const char *error;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/fast.db", tmpdir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	must(ms_store_open(uri, &store, &error), error);
+	gotf(got, size, "durable=%d",
+	     ms_store_set_durable(store, false, &error));
+	must(ms_store_user_set_state(store, "alice", MS_USER_STATE_SYNCED,
+				     NULL, &error), error);
+	ms_store_close(&store);
+	gotf(got, size, " log=%s", stat(wal, &st) == 0 && st.st_size > 0 ?
+	     "kept" : "gone");
+	must(ms_store_open(uri, &store, &error), error);
+	got_user(store, "alice", D_STATE, got, size);
+	/* durable again: the last close checkpoints and removes the log */
+	gotf(got, size, " durable=%d",
+	     ms_store_set_durable(store, true, &error));
+	ms_store_close(&store);
+	gotf(got, size, " log=%s", stat(wal, &st) == 0 && st.st_size > 0 ?
+	     "kept" : "gone");
 }
 
 /* A login's pass and an admin's `status` often open a store that does not
@@ -804,6 +849,10 @@ static const struct store_case open_cases[] = {
 	  run_open_creates, NULL, 0,
 	  "open=0 mode=0600 reopen=0 user=alice state=synced reason=NULL"
 	  " failures=0 changed=now" },
+	{ "sqlite: not durable -> commits kept past close, log left for the"
+	  " next opener", NULL, run_open_not_durable, NULL, 0,
+	  "durable=0 log=kept user=alice state=synced reason=NULL failures=0"
+	  " changed=now durable=0 log=gone" },
 	{ "sqlite: 4 processes open 300 new stores at once -> all open",
 	  NULL, run_open_race, NULL, 0, "opens=1200 failures=0" },
 	{ "sqlite: schema from a newer mailshift -> -1, says upgrade", NULL,
