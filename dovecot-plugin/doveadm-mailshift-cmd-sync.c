@@ -99,6 +99,10 @@ struct mailshift_sync_user {
 	/* the pass logged in with the password typed at login: if it
 	   succeeds, the old server has vouched for that password */
 	bool used_login_password;
+	/* the state the pass runs in (syncing or final-sync), recorded by
+	   mailshift_sync_pass_begin() once */
+	enum ms_user_state pass_state;
+	bool pass_begun;
 };
 
 static void mailshift_wipe_string(char **str)
@@ -306,6 +310,23 @@ static int mailshift_sync_progress(const struct mailshift_progress *p,
 	return 0;
 }
 
+/* Record that the pass runs: in the state store for status and the other
+   hosts, in the stamp for the login hook. */
+static void mailshift_sync_pass_begin(struct mailshift_sync_user *su)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	const char *username = su->user->username, *error;
+
+	if (su->pass_begun)
+		return;
+	su->pass_begun = TRUE;
+	if (ms_store_user_pass_begin(ctx->store, username, &error) < 0 ||
+	    ms_store_user_set_state(ctx->store, username, su->pass_state,
+				    NULL, &error) < 0)
+		e_warning(su->user->event, "mailshift: state store: %s", error);
+	mailshift_sync_stamp(su, su->pass_state, FALSE);
+}
+
 /* Run the pass, reconnecting with backoff while the old server is merely
    unreachable.  Returns 0 or -1 with class_r/error_r. */
 static int
@@ -354,10 +375,15 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 		bool source_failed = TRUE;
 
 		mailshift_source_capture_errors(TRUE);
-		if (mailshift_source_open(ctx->ctx.storage_service,
-					  ctx->ctx.cur_service_user, su->set,
-					  password, &source_user, class_r,
-					  error_r) == 0) {
+		ret = mailshift_source_open(ctx->ctx.storage_service,
+					    ctx->ctx.cur_service_user, su->set,
+					    password, &source_user, class_r,
+					    error_r);
+		if (ret == 0)
+			mailshift_source_connect_ahead(source_user);
+		/* while the old server greets us and logs us in */
+		mailshift_sync_pass_begin(su);
+		if (ret == 0) {
 			params.source_user = source_user;
 			ret = mailshift_copy_run(&params, progress_r, class_r,
 						 &source_failed, error_r);
@@ -623,17 +649,11 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 
 	/* final-sync stays final-sync while its last passes run: the old
 	   host holds the user's mail until migrated */
-	if (ms_store_user_pass_begin(ctx->store, user->username, &error) < 0 ||
-	    ms_store_user_set_state(ctx->store, user->username,
-				    state == MS_USER_STATE_FINAL_SYNC ?
-				    MS_USER_STATE_FINAL_SYNC :
-				    MS_USER_STATE_SYNCING, NULL, &error) < 0)
-		e_warning(user->event, "mailshift: state store: %s", error);
-	mailshift_sync_stamp(&su, state == MS_USER_STATE_FINAL_SYNC ?
-			     MS_USER_STATE_FINAL_SYNC : MS_USER_STATE_SYNCING,
-			     FALSE);
-
+	su.pass_state = state == MS_USER_STATE_FINAL_SYNC ?
+		MS_USER_STATE_FINAL_SYNC : MS_USER_STATE_SYNCING;
 	ret = mailshift_sync_attempts(&su, &progress, &class, &error);
+	/* also a pass that failed before it could reach the old server */
+	mailshift_sync_pass_begin(&su);
 	if (su.show_progress)
 		mailshift_sync_print_progress(&su, &progress, TRUE);
 	mailshift_slot_release(&slot_fd);

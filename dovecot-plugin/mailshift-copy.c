@@ -35,6 +35,7 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
+#include "hash.h"
 #include "ioloop.h"
 #include "time-util.h"
 #include "sleep.h"
@@ -82,6 +83,9 @@ struct mailshift_copy {
 	ARRAY(const struct mailshift_source_folder *) suspects;
 	/* new folders filled by mailshift (mailshift-folder-list.h) */
 	struct mailshift_folder_list *filled_folders;
+	/* their states, read while the old server greets us
+	   (mailshift_copy_read_dest_states()); an entry is used once */
+	HASH_TABLE(const char *, struct mailshift_dest_state *) dest_states;
 
 	struct timeval pass_start;
 	uint64_t pass_bytes;
@@ -94,6 +98,13 @@ struct mailshift_copy {
 	/* the old server failed (a new connection may help), as opposed to
 	   the new server or the data */
 	bool error_on_source;
+};
+
+/* What mailshift_folder_unchanged() needs to know of a new folder */
+struct mailshift_dest_state {
+	/* it exists, and a pass left its state there */
+	bool found;
+	struct mailshift_folder_state state;
 };
 
 /* One folder being copied */
@@ -1011,6 +1022,45 @@ static int mailshift_folder_finish(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
+static void
+mailshift_dest_state_read(struct mailshift_copy *copy, const char *vname,
+			  struct mailshift_dest_state *dest_r)
+{
+	struct mailbox *dest_box;
+	enum mailbox_existence existence;
+
+	i_zero(dest_r);
+	dest_box = mailshift_copy_dest_alloc(copy, vname);
+	/* Opened, not synced: the state lives in the index, which opening
+	   brings up to its last commit; syncing would also scan the
+	   storage (a maildir's uidlist and directories) for nothing. */
+	dest_r->found = mailbox_exists(dest_box, FALSE, &existence) == 0 &&
+		existence == MAILBOX_EXISTENCE_SELECT &&
+		mailbox_open(dest_box) == 0 &&
+		mailshift_folder_state_get(dest_box, &dest_r->state) > 0;
+	mailbox_free(&dest_box);
+}
+
+/* Read the states of the folders earlier passes filled, while the old
+   server is still greeting us (mailshift_source_connect_ahead()): in a
+   pass that finds nothing changed, reading them one by one after the
+   listing was most of the time spent here.  Only this pass writes them
+   (it holds the user's lock), so they stay valid until it does. */
+static void mailshift_copy_read_dest_states(struct mailshift_copy *copy)
+{
+	const char *const *names, *name;
+	struct mailshift_dest_state *dest;
+	unsigned int i, count;
+
+	names = mailshift_folder_list_names(copy->filled_folders, &count);
+	for (i = 0; i < count; i++) {
+		name = p_strdup(copy->pool, names[i]);
+		dest = p_new(copy->pool, struct mailshift_dest_state, 1);
+		mailshift_dest_state_read(copy, name, dest);
+		hash_table_update(copy->dest_states, name, dest);
+	}
+}
+
 /* With CONDSTORE every change to a folder raises its HIGHESTMODSEQ
    (RFC 7162), so an old folder whose UIDVALIDITY and HIGHESTMODSEQ are
    those the last pass finished with has nothing to bring: it is not even
@@ -1019,29 +1069,25 @@ static bool
 mailshift_folder_unchanged(struct mailshift_copy *copy,
 			   const struct mailshift_source_folder *folder)
 {
-	struct mailshift_folder_state state;
-	struct mailbox *dest_box;
-	enum mailbox_existence existence;
-	bool unchanged = FALSE;
+	struct mailshift_dest_state *dest, read_now;
+	const char *key;
 
 	if (!folder->have_status || folder->status.highest_modseq == 0)
 		return FALSE;
-	dest_box = mailshift_copy_dest_alloc(copy, folder->map.dest_vname);
-	/* Opened, not synced: the state lives in the index, which opening
-	   brings up to its last commit; syncing would also scan the
-	   storage (a maildir's uidlist and directories) for nothing. */
-	if (mailbox_exists(dest_box, FALSE, &existence) == 0 &&
-	    existence == MAILBOX_EXISTENCE_SELECT &&
-	    mailbox_open(dest_box) == 0 &&
-	    mailshift_folder_state_get(dest_box, &state) > 0) {
-		unchanged = (state.flags &
-			     MAILSHIFT_FOLDER_BATCH_PENDING) == 0 &&
-			state.src_uidvalidity == folder->status.uidvalidity &&
-			state.src_highest_modseq ==
-			folder->status.highest_modseq;
+	/* read ahead, else now; once only, as the folder may be copied to
+	   after this */
+	if (hash_table_lookup_full(copy->dest_states, folder->map.dest_vname,
+				   &key, &dest))
+		hash_table_remove(copy->dest_states, key);
+	else {
+		mailshift_dest_state_read(copy, folder->map.dest_vname,
+					  &read_now);
+		dest = &read_now;
 	}
-	mailbox_free(&dest_box);
-	return unchanged;
+	return dest->found &&
+		(dest->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) == 0 &&
+		dest->state.src_uidvalidity == folder->status.uidvalidity &&
+		dest->state.src_highest_modseq == folder->status.highest_modseq;
 }
 
 /* The usual case: find what a stopped pass copied anyway, then bring
@@ -1354,11 +1400,15 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		pool_unref(&copy.pool);
 		return -1;
 	}
+	hash_table_create(&copy.dest_states, default_pool, 0, str_hash,
+			  strcmp);
+	mailshift_copy_read_dest_states(&copy);
 	if (mailshift_copy_list_source(&copy) < 0) {
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
 		*source_failed_r = copy.error_on_source;
 		*error_r = t_strdup(copy.error);
+		hash_table_destroy(&copy.dest_states);
 		pool_unref(&copy.pool);
 		return -1;
 	}
@@ -1371,6 +1421,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		*source_failed_r = FALSE;
 		*error_r = t_strdup(copy.error);
 		(void)mailshift_folder_list_write(copy.filled_folders, &error);
+		hash_table_destroy(&copy.dest_states);
 		pool_unref(&copy.pool);
 		return -1;
 	}
@@ -1429,6 +1480,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	*class_r = first_class;
 	*source_failed_r = first_on_source;
 	*error_r = t_strdup(first_error);
+	hash_table_destroy(&copy.dest_states);
 	pool_unref(&copy.pool);
 	return ret;
 }

@@ -2,8 +2,11 @@
 
 #include "lib.h"
 #include "str.h"
+#include "buffer.h"
 #include "hex-binary.h"
+#include "randgen.h"
 #include "sha2.h"
+#include "dcrypt.h"
 #include "safe-memset.h"
 #include "write-full.h"
 #include "mkdir-parents.h"
@@ -14,8 +17,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #define CRED_MAGIC "MSC1"
 #define CRED_MAGIC_LEN 4
@@ -41,10 +42,7 @@ static int credential_key_create(const char *key_path, const char **error_r)
 	const char *hex;
 	int fd;
 
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		*error_r = "RAND_bytes() failed: no randomness for a new key";
-		return -1;
-	}
+	random_fill(key, sizeof(key));
 	hex = t_strconcat(binary_to_hex(key, sizeof(key)), "\n", NULL);
 	safe_memset(key, 0, sizeof(key));
 	fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -95,38 +93,59 @@ static int credential_key_read(const char *key_path, bool create,
 	return 0;
 }
 
-/* AES-256-GCM with the user name as additional data.  encrypt: in =
-   plaintext, out = ciphertext, tag written; decrypt: tag checked.
-   Returns 0 or -1. */
+/* AES-256-GCM with the user name as additional data, through Dovecot's
+   dcrypt: its OpenSSL backend is loaded only by the passes that keep or
+   read a password, not by every doveadm command that loads this plugin.
+   encrypt: in = plaintext, out = ciphertext, tag written; decrypt: tag
+   checked.  out has room for in_len bytes.  Returns 0 or -1 with
+   error_r. */
 static int credential_crypt(bool encrypt, const unsigned char *key,
 			    const unsigned char *nonce, const char *username,
-			    const unsigned char *in, int in_len,
-			    unsigned char *out, unsigned char *tag)
+			    const unsigned char *in, size_t in_len,
+			    unsigned char *out, unsigned char *tag,
+			    const char **error_r)
 {
-	EVP_CIPHER_CTX *cctx = EVP_CIPHER_CTX_new();
-	int len, ok;
+	/* dcrypt asks for a block (here a byte) more room than it fills */
+	unsigned char out_space[CRED_MAX_PASSWORD + 32];
+	struct dcrypt_context_symmetric *dctx;
+	buffer_t out_buf, tag_buf;
+	bool ok;
 
-	if (cctx == NULL)
+	i_assert(in_len <= CRED_MAX_PASSWORD);
+	if (!dcrypt_is_initialized() &&
+	    !dcrypt_initialize("openssl", NULL, error_r))
 		return -1;
-	ok = EVP_CipherInit_ex(cctx, EVP_aes_256_gcm(), NULL, NULL, NULL,
-			       encrypt ? 1 : 0) == 1 &&
-		EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_IVLEN,
-				    CRED_NONCE_LEN, NULL) == 1 &&
-		EVP_CipherInit_ex(cctx, NULL, NULL, key, nonce, -1) == 1 &&
-		EVP_CipherUpdate(cctx, NULL, &len,
-				 (const unsigned char *)username,
-				 (int)strlen(username)) == 1 &&
-		EVP_CipherUpdate(cctx, out, &len, in, in_len) == 1;
-	if (ok && !encrypt) {
-		ok = EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_SET_TAG,
-					 CRED_TAG_LEN, tag) == 1;
+	if (!dcrypt_ctx_sym_create("aes-256-gcm", encrypt ?
+				   DCRYPT_MODE_ENCRYPT : DCRYPT_MODE_DECRYPT,
+				   &dctx, error_r))
+		return -1;
+	dcrypt_ctx_sym_set_key(dctx, key, CRED_KEY_LEN);
+	dcrypt_ctx_sym_set_iv(dctx, nonce, CRED_NONCE_LEN);
+	dcrypt_ctx_sym_set_aad(dctx, (const unsigned char *)username,
+			       strlen(username));
+	if (!encrypt)
+		dcrypt_ctx_sym_set_tag(dctx, tag, CRED_TAG_LEN);
+	/* into memory of our own, wiped here: it may hold the password */
+	buffer_create_from_data(&out_buf, out_space, sizeof(out_space));
+	ok = dcrypt_ctx_sym_init(dctx, error_r) &&
+		dcrypt_ctx_sym_update(dctx, in, in_len, &out_buf, error_r) &&
+		dcrypt_ctx_sym_final(dctx, &out_buf, error_r);
+	/* GCM is a stream mode: as many bytes out as in */
+	if (ok && out_buf.used != in_len) {
+		*error_r = "cipher output of unexpected length";
+		ok = FALSE;
 	}
-	ok = ok && EVP_CipherFinal_ex(cctx, out + len, &len) == 1;
+	if (ok)
+		memcpy(out, out_space, in_len);
+	safe_memset(out_space, 0, sizeof(out_space));
 	if (ok && encrypt) {
-		ok = EVP_CIPHER_CTX_ctrl(cctx, EVP_CTRL_GCM_GET_TAG,
-					 CRED_TAG_LEN, tag) == 1;
+		buffer_create_from_data(&tag_buf, tag, CRED_TAG_LEN);
+		ok = dcrypt_ctx_sym_get_tag(dctx, &tag_buf) &&
+			tag_buf.used == CRED_TAG_LEN;
+		if (!ok)
+			*error_r = "no GCM tag";
 	}
-	EVP_CIPHER_CTX_free(cctx);
+	dcrypt_ctx_sym_destroy(&dctx);
 	return ok ? 0 : -1;
 }
 
@@ -140,7 +159,7 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	unsigned char *tag = nonce + CRED_NONCE_LEN;
 	unsigned char *ct = tag + CRED_TAG_LEN;
 	size_t pw_len = strlen(password), file_len;
-	const char *path;
+	const char *path, *error;
 	int ret;
 
 	if (pw_len == 0 || pw_len > CRED_MAX_PASSWORD) {
@@ -154,17 +173,14 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	if (credential_key_read(key_path, TRUE, key, error_r) < 0)
 		return -1;
 	memcpy(file, CRED_MAGIC, CRED_MAGIC_LEN);
-	if (RAND_bytes(nonce, CRED_NONCE_LEN) != 1) {
-		safe_memset(key, 0, sizeof(key));
-		*error_r = "RAND_bytes() failed";
-		return -1;
-	}
+	random_fill(nonce, CRED_NONCE_LEN);
 	ret = credential_crypt(TRUE, key, nonce, username,
-			       (const unsigned char *)password, (int)pw_len,
-			       ct, tag);
+			       (const unsigned char *)password, pw_len,
+			       ct, tag, &error);
 	safe_memset(key, 0, sizeof(key));
 	if (ret < 0) {
-		*error_r = "AES-256-GCM encryption failed (OpenSSL)";
+		*error_r = t_strdup_printf("AES-256-GCM encryption failed: %s",
+					   error);
 		return -1;
 	}
 	file_len = CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + pw_len;
@@ -180,7 +196,7 @@ int mailshift_credential_load(const char *dir, const char *key_path,
 {
 	unsigned char key[CRED_KEY_LEN], file[CRED_FILE_MAX + 1];
 	unsigned char plain[CRED_MAX_PASSWORD + 1];
-	const char *path = credential_path(dir, username);
+	const char *path = credential_path(dir, username), *error;
 	ssize_t len;
 	int fd, ret;
 
@@ -212,13 +228,14 @@ int mailshift_credential_load(const char *dir, const char *key_path,
 			       file + CRED_MAGIC_LEN,
 			       username,
 			       file + CRED_MAGIC_LEN + CRED_NONCE_LEN +
-			       CRED_TAG_LEN, (int)len, plain,
-			       file + CRED_MAGIC_LEN + CRED_NONCE_LEN);
+			       CRED_TAG_LEN, (size_t)len, plain,
+			       file + CRED_MAGIC_LEN + CRED_NONCE_LEN, &error);
 	safe_memset(key, 0, sizeof(key));
 	if (ret < 0) {
-		*error_r = t_strdup_printf("%s does not decrypt with %s (was "
-			"the key replaced?  Remove the file; the user's next "
-			"login stores the password again)", path, key_path);
+		*error_r = t_strdup_printf("%s does not decrypt with %s (%s; "
+			"was the key replaced?  Remove the file; the user's "
+			"next login stores the password again)", path,
+			key_path, error);
 		return -1;
 	}
 	plain[len] = '\0';

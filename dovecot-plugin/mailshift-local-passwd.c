@@ -4,6 +4,7 @@
 #include "array.h"
 #include "str.h"
 #include "istream.h"
+#include "randgen.h"
 #include "safe-memset.h"
 #include "mailshift-file.h"
 #include "mailshift-local-passwd.h"
@@ -14,7 +15,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/rand.h>
 
 #define SCHEME_PREFIX "{SHA512-CRYPT}"
 #define SALT_LEN 16
@@ -39,8 +39,7 @@ static const char *local_passwd_new_salt(void)
 	unsigned char rnd[SALT_LEN];
 	string_t *salt = t_str_new(32);
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return NULL;
+	random_fill(rnd, sizeof(rnd));
 	str_append(salt, "$6$");
 	for (unsigned int i = 0; i < SALT_LEN; i++)
 		str_append_c(salt, alphabet[rnd[i] % 64]);
@@ -111,7 +110,7 @@ int mailshift_local_passwd_set(const char *path, const char *username,
 			       const char *password, const char **error_r)
 {
 	ARRAY_TYPE(const_string) lines;
-	const char *salt, *hash, *line;
+	const char *hash, *line;
 	struct stat st;
 	bool matches;
 	int fd, lock_fd, ret;
@@ -160,8 +159,7 @@ int mailshift_local_passwd_set(const char *path, const char *username,
 	if (ret == 0 && matches)
 		ret = 0;
 	else if (ret == 0) {
-		salt = local_passwd_new_salt();
-		hash = salt == NULL ? NULL : local_passwd_hash(password, salt);
+		hash = local_passwd_hash(password, local_passwd_new_salt());
 		if (hash == NULL) {
 			*error_r = "crypt(SHA512-CRYPT) failed";
 			ret = -1;

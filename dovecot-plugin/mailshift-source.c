@@ -204,10 +204,11 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 		return -1;
 	}
 
-	/* With delay-login imapc connects at the first command: a refused
-	   password or an unreachable server fails there, with imapc's
-	   reason.  (A login that fails while the user is being created can
-	   panic 2.3.19's doveadm.) */
+	/* With delay-login imapc connects at the first command (or at
+	   mailshift_source_connect_ahead()): a refused password or an
+	   unreachable server fails there, with imapc's reason.  (A login
+	   that fails while the user is being created can panic 2.3.19's
+	   doveadm.) */
 	ret = mail_storage_service_next(storage_service, service_user,
 					&source_user, &error);
 	/* the parser is shared with later users of this service_user: do not
@@ -223,6 +224,22 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 	*source_user_r = source_user;
 	*class_r = MAILSHIFT_SOURCE_OK;
 	return 0;
+}
+
+void mailshift_source_connect_ahead(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+	struct imapc_client_connection *conn;
+
+	if (client == NULL)
+		return;
+	/* what imapc_client_run() does first: commands queued while the
+	   user was created wait on a connection not yet connected */
+	array_foreach_elem(&client->conns, conn) {
+		if (imapc_connection_get_state(conn->conn) ==
+		    IMAPC_CONNECTION_STATE_DISCONNECTED)
+			imapc_connection_connect(conn->conn);
+	}
 }
 
 static void

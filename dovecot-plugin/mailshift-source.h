@@ -55,6 +55,16 @@ bool mailshift_source_logged_in(struct mail_user *source_user);
 bool mailshift_source_has_capability(struct mail_user *source_user,
 				     const char *capability);
 
+/* Start connecting to the old server without waiting for it: the
+   connection and the old server's greeting (on most servers a process
+   started per connection) are then on their way while the pass does its
+   own first work (state store, stamps, reading its folders' states),
+   instead of after it.  The login and the first command go out when imapc
+   next runs, and a refused login or a failed handshake is reported there
+   as usual.  A no-op when the source is not imapc, is already connected,
+   or has nothing queued yet. */
+void mailshift_source_connect_ahead(struct mail_user *source_user);
+
 /* Say LOGOUT to the old server and close the connection without waiting
    for its BYE: the pass is over and nothing it could answer changes
    anything, so the round trip imapc would wait at deinit is saved.  Call
