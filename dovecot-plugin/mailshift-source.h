@@ -61,8 +61,8 @@ bool mailshift_source_has_capability(struct mail_user *source_user,
    own first work (state store, stamps, reading its folders' states),
    instead of after it.  The login and the first command go out when imapc
    next runs, and a refused login or a failed handshake is reported there
-   as usual.  A no-op when the source is not imapc, is already connected,
-   or has nothing queued yet. */
+   as usual.  A no-op with imaps (mailshift-source.c says why), when the
+   source is not imapc, is already connected, or has nothing queued yet. */
 void mailshift_source_connect_ahead(struct mail_user *source_user);
 
 /* Say LOGOUT to the old server and close the connection without waiting

@@ -33,6 +33,11 @@ static void test_classify(void)
 		  "imapc(old:993): Received invalid SSL certificate: "
 		  "unable to get local issuer certificate",
 		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
+		{ "TLS to a plain IMAP port -> config, EX_CONFIG, no retry",
+		  "imapc(old:143): Server disconnected unexpectedly: "
+		  "SSL_connect() failed: error:0A00010B:SSL routines::"
+		  "wrong version number - disconnecting",
+		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
 		{ "anything else -> temporary, EX_TEMPFAIL",
 		  "Mailbox INBOX: something odd",
 		  MAILSHIFT_SOURCE_ERR_TEMP, EX_TEMPFAIL },
