@@ -381,7 +381,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 					    error_r);
 		if (ret == 0)
 			mailshift_source_connect_ahead(source_user);
-		/* while the old server greets us and logs us in */
+		/* while the old server greets us (where connected ahead) */
 		mailshift_sync_pass_begin(su);
 		if (ret == 0) {
 			params.source_user = source_user;
