@@ -235,9 +235,10 @@ void mailshift_source_connect_ahead(struct mail_user *source_user)
 	   for it fails at once (a certificate it does not trust), imapc
 	   2.3.19 flushes the connection it has just closed and crashes
 	   (t-tls-untrusted caught it about once in 20 runs).  Connecting at
-	   the first command, the handshake meets a server still starting its
-	   login process, and fails later, safely.  STARTTLS starts the
-	   handshake from the answer to a command, where a failure is safe. */
+	   the first command, the handshake usually meets a server still
+	   starting its login process, and fails later, safely.  STARTTLS
+	   starts the handshake from the answer to a command, where a failure
+	   is safe. */
 	if (client == NULL ||
 	    client->set.ssl_mode == IMAPC_CLIENT_SSL_MODE_IMMEDIATE)
 		return;
