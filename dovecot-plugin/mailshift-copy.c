@@ -1045,7 +1045,10 @@ mailshift_dest_state_read(struct mailshift_copy *copy, const char *vname,
    server is still greeting us (mailshift_source_connect_ahead()): in a
    pass that finds nothing changed, reading them one by one after the
    listing was most of the time spent here.  Only this pass writes them
-   (it holds the user's lock), so they stay valid until it does. */
+   (it holds the user's lock), so they stay valid until it does.  An old
+   server that gave the last pass no HIGHESTMODSEQ (no CONDSTORE) has
+   every folder opened anyway: then the rest is not read ahead for
+   nothing. */
 static void mailshift_copy_read_dest_states(struct mailshift_copy *copy)
 {
 	const char *const *names, *name;
@@ -1058,6 +1061,8 @@ static void mailshift_copy_read_dest_states(struct mailshift_copy *copy)
 		dest = p_new(copy->pool, struct mailshift_dest_state, 1);
 		mailshift_dest_state_read(copy, name, dest);
 		hash_table_update(copy->dest_states, name, dest);
+		if (dest->found && dest->state.src_highest_modseq == 0)
+			break;
 	}
 }
 
