@@ -220,6 +220,9 @@ int ms_store_exec(struct ms_store *store, const char *sql,
 			       changes_r) < 0 ? -1 : 0;
 }
 
+static const char schema_version_sql[] =
+	"SELECT MAX(version) FROM schema_version";
+
 static int schema_version_row(void *ctx, const char *const *cols,
 			      unsigned int ncols)
 {
@@ -238,8 +241,8 @@ static int store_schema_upgrade_locked(struct ms_store *store)
 
 	if (ms_store_exec(store, "CREATE TABLE IF NOT EXISTS schema_version "
 			      "(version BIGINT NOT NULL)", NULL, 0, NULL) < 0 ||
-	    store->v->query(store, "SELECT MAX(version) FROM schema_version",
-			    NULL, 0, schema_version_row, &version, NULL) < 0)
+	    store->v->query(store, schema_version_sql, NULL, 0,
+			    schema_version_row, &version, NULL) < 0)
 		return -1;
 	if (version > SCHEMA_VERSION || version < 0) {
 		/* Never guess at a newer schema: writing it with old
@@ -279,8 +282,8 @@ static int store_schema_upgrade(struct ms_store *store)
 	long long version = -1;
 
 	/* fails on a new store (no table yet): then the long way */
-	if (store->v->query(store, "SELECT MAX(version) FROM schema_version",
-			    NULL, 0, schema_version_row, &version, NULL) == 0 &&
+	if (store->v->query(store, schema_version_sql, NULL, 0,
+			    schema_version_row, &version, NULL) == 0 &&
 	    version == SCHEMA_VERSION)
 		return 0;
 	for (sql = store->v->begin_schema; *sql != NULL; sql++) {
