@@ -103,6 +103,16 @@ struct mailshift_sync_user {
 	   mailshift_sync_pass_begin() once */
 	enum ms_user_state pass_state;
 	bool pass_begun;
+
+	/* the connection slot held for the pass, or -1 */
+	int slot_fd;
+	/* the first attempt's connection, opened before the user's lock
+	   was taken (mailshift_sync_open_early()) */
+	bool early_opened;
+	int early_ret;
+	struct mail_user *early_source;
+	enum mailshift_source_error early_class;
+	const char *early_error;
 };
 
 static void mailshift_wipe_string(char **str)
@@ -327,20 +337,16 @@ static void mailshift_sync_pass_begin(struct mailshift_sync_user *su)
 	mailshift_sync_stamp(su, su->pass_state, FALSE);
 }
 
-/* Run the pass, reconnecting with backoff while the old server is merely
-   unreachable.  Returns 0 or -1 with class_r/error_r. */
+/* The password the old server knows for the identity the pass logs in
+   as.  Returns 0, or -1 with class_r/error_r. */
 static int
-mailshift_sync_attempts(struct mailshift_sync_user *su,
-			struct mailshift_progress *progress_r,
+mailshift_sync_password(struct mailshift_sync_user *su,
+			const char **password_r,
 			enum mailshift_source_error *class_r,
 			const char **error_r)
 {
 	struct mailshift_sync_cmd_context *ctx = su->cmd;
-	struct mailshift_copy_params params;
-	struct mail_user *source_user;
 	const char *password, *error;
-	unsigned int attempt, backoff_secs = 1;
-	int ret = -1;
 
 	if (ctx->password != NULL &&
 	    null_strcmp(ctx->password_file, su->set->source_password_file) == 0 &&
@@ -363,6 +369,117 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 		*error_r = error;
 		return -1;
 	}
+	*password_r = password;
+	return 0;
+}
+
+/* Connect to the old server before the user's lock is taken: its greeting
+   (on most servers a login process started for the connection) is then on
+   its way while the state store opens, the lock is taken and the pass is
+   decided, instead of after all that.  Only where a pass is all but
+   certain to follow: the stamp shows no pass running and the user neither
+   migrated nor (for a login) handed to the cutover, and a connection slot
+   is free at once.  A connection the pass then does not use has seen no
+   more than the TCP handshake: it is closed before the login. */
+static void mailshift_sync_open_early(struct mailshift_sync_user *su)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	struct mailshift_login_stamp stamp;
+	const char *password, *error;
+
+	if (su->home == NULL ||
+	    mailshift_login_stamp_read(su->home, &stamp, &error) < 0)
+		return;
+	if (stamp.state == MS_USER_STATE_SYNCING ||
+	    stamp.state == MS_USER_STATE_MIGRATED ||
+	    (stamp.state == MS_USER_STATE_FINAL_SYNC &&
+	     ctx->mode == MAILSHIFT_PASS_LOGIN))
+		return;
+	if (mailshift_slot_try_acquire(su->set->state_dir,
+				       su->set->source_host,
+				       su->set->source_max_connections,
+				       &su->slot_fd, &error) <= 0) {
+		/* taken the usual way, waiting or failing there */
+		return;
+	}
+	if (mailshift_sync_password(su, &password, &su->early_class,
+				    &su->early_error) < 0)
+		return;
+
+	/* captured until the first attempt: imapc can fail the connect
+	   at once, and its reason is only in the log */
+	su->early_opened = TRUE;
+	mailshift_source_capture_errors(TRUE);
+	su->early_ret = mailshift_source_open(ctx->ctx.storage_service,
+					      ctx->ctx.cur_service_user,
+					      su->set, password,
+					      &su->early_source,
+					      &su->early_class,
+					      &su->early_error);
+	if (su->early_ret == 0)
+		mailshift_source_connect_ahead(su->early_source);
+}
+
+/* The pass is not run after all: close what mailshift_sync_open_early()
+   opened. */
+static void mailshift_sync_close_early(struct mailshift_sync_user *su)
+{
+	if (su->early_source != NULL) {
+		mailshift_source_hang_up(su->early_source);
+		mail_user_deinit(&su->early_source);
+	}
+	if (su->early_opened) {
+		mailshift_source_capture_errors(FALSE);
+		su->early_opened = FALSE;
+	}
+	mailshift_slot_release(&su->slot_fd);
+}
+
+/* Open the old server for an attempt: the first takes what
+   mailshift_sync_open_early() opened, if it did. */
+static int
+mailshift_sync_source_open(struct mailshift_sync_user *su,
+			   const char *password,
+			   struct mail_user **source_user_r,
+			   enum mailshift_source_error *class_r,
+			   const char **error_r)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	int ret;
+
+	if (!su->early_opened) {
+		ret = mailshift_source_open(ctx->ctx.storage_service,
+					    ctx->ctx.cur_service_user,
+					    su->set, password, source_user_r,
+					    class_r, error_r);
+		if (ret == 0)
+			mailshift_source_connect_ahead(*source_user_r);
+		return ret;
+	}
+	su->early_opened = FALSE;
+	*source_user_r = su->early_source;
+	su->early_source = NULL;
+	*class_r = su->early_class;
+	*error_r = su->early_error;
+	return su->early_ret;
+}
+
+/* Run the pass, reconnecting with backoff while the old server is merely
+   unreachable.  Returns 0 or -1 with class_r/error_r. */
+static int
+mailshift_sync_attempts(struct mailshift_sync_user *su,
+			struct mailshift_progress *progress_r,
+			enum mailshift_source_error *class_r,
+			const char **error_r)
+{
+	struct mailshift_copy_params params;
+	struct mail_user *source_user;
+	const char *password;
+	unsigned int attempt, backoff_secs = 1;
+	int ret = -1;
+
+	if (mailshift_sync_password(su, &password, class_r, error_r) < 0)
+		return -1;
 
 	i_zero(&params);
 	params.set = su->set;
@@ -374,13 +491,12 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 		/* failing to log in is the old server's doing too */
 		bool source_failed = TRUE;
 
-		mailshift_source_capture_errors(TRUE);
-		ret = mailshift_source_open(ctx->ctx.storage_service,
-					    ctx->ctx.cur_service_user, su->set,
-					    password, &source_user, class_r,
-					    error_r);
-		if (ret == 0)
-			mailshift_source_connect_ahead(source_user);
+		/* (errors captured since mailshift_sync_open_early() are
+		   kept for the first attempt) */
+		if (!su->early_opened)
+			mailshift_source_capture_errors(TRUE);
+		ret = mailshift_sync_source_open(su, password, &source_user,
+						 class_r, error_r);
 		/* while the old server greets us (where connected ahead) */
 		mailshift_sync_pass_begin(su);
 		if (ret == 0) {
@@ -565,39 +681,20 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 	return 1;
 }
 
+/* Open the state store, take the user's lock and decide whether a pass
+   runs now.  Returns 1 to run it in *state_r with the lock held, 0 to
+   skip, -1 on error (exit code set). */
 static int
-cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
-		       struct mail_user *user)
+mailshift_sync_take_user(struct mailshift_sync_user *su,
+			 enum ms_user_state *state_r)
 {
-	struct mailshift_sync_cmd_context *ctx =
-		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
-	struct mailshift_sync_user su;
-	struct mailshift_progress progress;
-	struct ms_progress sp;
-	enum mailshift_source_error class = MAILSHIFT_SOURCE_OK;
-	enum ms_user_state state, end_state;
-	const char *error, *holder, *reason = NULL;
-	int slot_fd = -1, ret;
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	struct doveadm_mail_cmd_context *_ctx = &ctx->ctx;
+	struct mail_user *user = su->user;
+	const char *error, *holder;
+	int ret;
 
-	i_zero(&su);
-	i_zero(&progress);
-	su.cmd = ctx;
-	su.user = user;
-	su.show_progress = ctx->mode != MAILSHIFT_PASS_LOGIN &&
-		isatty(STDERR_FILENO) != 0;
-	if (mail_user_get_home(user, &su.home) <= 0)
-		su.home = NULL;
-	io_loop_time_refresh();
-	su.start = ioloop_timeval;
-	user->dsyncing = TRUE;
-
-	if (mailshift_settings_read(user, &su.set, &error) < 0) {
-		e_error(user->event, "mailshift: %s", error);
-		doveadm_mail_failed_error(_ctx, MAIL_ERROR_PARAMS);
-		_ctx->exit_code = EX_CONFIG;
-		return -1;
-	}
-	if (doveadm_mailshift_store_get(_ctx, user, su.set->store_uri,
+	if (doveadm_mailshift_store_get(_ctx, user, su->set->store_uri,
 					&ctx->store, &ctx->store_uri) < 0)
 		return -1;
 	/* The store says how far the user's mail got: it need not outlive
@@ -610,7 +707,7 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		e_warning(user->event, "mailshift: state store: %s", error);
 
 	ret = ms_store_user_lock(ctx->store, user->username, ctx->lock_owner,
-				 su.set->lease_secs, &holder, &error);
+				 su->set->lease_secs, &holder, &error);
 	if (ret <= 0) {
 		if (ret < 0) {
 			e_error(user->event, "mailshift: state store: %s",
@@ -628,17 +725,60 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		return -1;
 	}
 	/* decided under the lock: two logins at once start one pass */
-	ret = mailshift_sync_decide(&su, &state);
+	ret = mailshift_sync_decide(su, state_r);
 	if (ret <= 0) {
 		(void)ms_store_user_unlock(ctx->store, user->username,
 					   ctx->lock_owner, &error);
 		return ret;
 	}
+	return 1;
+}
+
+static int
+cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
+		       struct mail_user *user)
+{
+	struct mailshift_sync_cmd_context *ctx =
+		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
+	struct mailshift_sync_user su;
+	struct mailshift_progress progress;
+	struct ms_progress sp;
+	enum mailshift_source_error class = MAILSHIFT_SOURCE_OK;
+	enum ms_user_state state, end_state;
+	const char *error, *reason = NULL;
+	int ret;
+
+	i_zero(&su);
+	i_zero(&progress);
+	su.cmd = ctx;
+	su.slot_fd = -1;
+	su.user = user;
+	su.show_progress = ctx->mode != MAILSHIFT_PASS_LOGIN &&
+		isatty(STDERR_FILENO) != 0;
+	if (mail_user_get_home(user, &su.home) <= 0)
+		su.home = NULL;
+	io_loop_time_refresh();
+	su.start = ioloop_timeval;
+	user->dsyncing = TRUE;
+
+	if (mailshift_settings_read(user, &su.set, &error) < 0) {
+		e_error(user->event, "mailshift: %s", error);
+		doveadm_mail_failed_error(_ctx, MAIL_ERROR_PARAMS);
+		_ctx->exit_code = EX_CONFIG;
+		return -1;
+	}
+	mailshift_sync_open_early(&su);
+	ret = mailshift_sync_take_user(&su, &state);
+	if (ret <= 0) {
+		mailshift_sync_close_early(&su);
+		return ret;
+	}
 	if (ctx->mode == MAILSHIFT_PASS_CUTOVER)
 		state = MS_USER_STATE_FINAL_SYNC;
 
-	if (mailshift_slot_acquire(su.set->state_dir, su.set->source_host,
-				   su.set->source_max_connections, &slot_fd,
+	if (su.slot_fd == -1 &&
+	    mailshift_slot_acquire(su.set->state_dir, su.set->source_host,
+				   su.set->source_max_connections, &su.slot_fd,
 				   &error) < 0) {
 		e_error(user->event, "mailshift: %s", error);
 		_ctx->exit_code = EX_CANTCREAT;
@@ -656,7 +796,7 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	mailshift_sync_pass_begin(&su);
 	if (su.show_progress)
 		mailshift_sync_print_progress(&su, &progress, TRUE);
-	mailshift_slot_release(&slot_fd);
+	mailshift_sync_close_early(&su);
 
 	if (ret < 0) {
 		reason = mailshift_sync_failure_reason(class, error);

@@ -24,7 +24,7 @@ struct mailshift_login_stamp {
 int mailshift_login_stamp_read(const char *home,
 			       struct mailshift_login_stamp *stamp_r,
 			       const char **error_r);
-/* Write the stamp (temp file renamed over).  Returns 0 or -1 with
+/* Write the stamp (over the last, in place).  Returns 0 or -1 with
    error_r. */
 int mailshift_login_stamp_write(const char *home,
 				const struct mailshift_login_stamp *stamp,

@@ -48,8 +48,10 @@ static int mailshift_slot_try(const char *path, int *fd_r,
 	return -1;
 }
 
-int mailshift_slot_acquire(const char *state_dir, const char *host,
-			   unsigned int max, int *fd_r, const char **error_r)
+static int
+mailshift_slot_take(const char *state_dir, const char *host,
+		    unsigned int max, bool wait, int *fd_r,
+		    const char **error_r)
 {
 	const char *dir = t_strconcat(state_dir, "/slots", NULL);
 	const char *name = mailshift_slot_host_name(host);
@@ -68,8 +70,10 @@ int mailshift_slot_acquire(const char *state_dir, const char *host,
 				t_strdup_printf("%s/%s.%u", dir, name, i),
 				fd_r, error_r);
 			if (ret != 0)
-				return ret > 0 ? 0 : -1;
+				return ret;
 		}
+		if (!wait)
+			return 0;
 		if (!logged) {
 			i_info("mailshift: all %u connections to %s are in "
 			       "use (mailshift_source_max_connections); "
@@ -78,6 +82,21 @@ int mailshift_slot_acquire(const char *state_dir, const char *host,
 		}
 		i_sleep_msecs(200);
 	}
+}
+
+int mailshift_slot_acquire(const char *state_dir, const char *host,
+			   unsigned int max, int *fd_r, const char **error_r)
+{
+	return mailshift_slot_take(state_dir, host, max, TRUE, fd_r,
+				   error_r) < 0 ? -1 : 0;
+}
+
+int mailshift_slot_try_acquire(const char *state_dir, const char *host,
+			       unsigned int max, int *fd_r,
+			       const char **error_r)
+{
+	return mailshift_slot_take(state_dir, host, max, FALSE, fd_r,
+				   error_r);
 }
 
 void mailshift_slot_release(int *fd)

@@ -10,6 +10,11 @@
    all are busy.  Returns 0 and *fd_r, or -1 with error_r. */
 int mailshift_slot_acquire(const char *state_dir, const char *host,
 			   unsigned int max, int *fd_r, const char **error_r);
+/* The same without waiting: returns 1 and *fd_r, 0 when all are busy,
+   or -1 with error_r. */
+int mailshift_slot_try_acquire(const char *state_dir, const char *host,
+			       unsigned int max, int *fd_r,
+			       const char **error_r);
 /* Give the slot back; NULL-tolerant (fd -1). */
 void mailshift_slot_release(int *fd);
 

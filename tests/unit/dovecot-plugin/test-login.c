@@ -76,6 +76,46 @@ static void test_stamp_round_trip(void)
 	test_end();
 }
 
+static void test_stamp_written_in_place(void)
+{
+	struct mailshift_login_stamp first = {
+		.state = MS_USER_STATE_FINAL_SYNC, .changed = NOW,
+		.inbox_done = TRUE,
+	}, second = {
+		.state = MS_USER_STATE_FAILED, .changed = 7,
+	}, out;
+	const char *error, *path;
+	struct stat st1, st2;
+	int fd;
+
+	test_begin("a stamp replaces the last in place, at one length");
+	path = t_strconcat(tmpdir, "/.mailshift-state", NULL);
+	test_assert(mailshift_login_stamp_write(tmpdir, &first, &error) == 0);
+	test_assert(stat(path, &st1) == 0);
+	test_assert(mailshift_login_stamp_write(tmpdir, &second, &error) == 0);
+	test_assert(stat(path, &st2) == 0);
+	/* no rename: the same file, no bytes of the longer stamp left */
+	test_assert(st1.st_ino == st2.st_ino && st1.st_size == st2.st_size);
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == 1);
+	test_assert(out.state == MS_USER_STATE_FAILED && out.changed == 7 &&
+		    !out.inbox_done);
+	test_assert((st2.st_mode & 0777) == 0600);
+	i_unlink(path);
+
+	/* a stamp written by an earlier mailshift (no padding) reads */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	test_assert(fd != -1 && write(fd, "synced\t5\tinbox\n", 15) == 15);
+	i_close_fd(&fd);
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == 1);
+	test_assert(out.state == MS_USER_STATE_SYNCED && out.changed == 5 &&
+		    out.inbox_done);
+	test_assert(mailshift_login_stamp_write(tmpdir, &second, &error) == 0);
+	test_assert(mailshift_login_stamp_read(tmpdir, &out, &error) == 1);
+	test_assert(out.state == MS_USER_STATE_FAILED);
+	i_unlink(path);
+	test_end();
+}
+
 static void test_credentials(void)
 {
 	const char *dir = t_strconcat(tmpdir, "/credentials", NULL);
@@ -165,6 +205,7 @@ int main(void)
 	static void (*const tests[])(void) = {
 		test_pass_due,
 		test_stamp_round_trip,
+		test_stamp_written_in_place,
 		test_credentials,
 		test_local_passwd,
 		NULL
