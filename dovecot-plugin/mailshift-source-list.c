@@ -248,12 +248,13 @@ static void mailshift_list_start(void *context)
 	    !mailshift_source_has_capability(user, "LIST-EXTENDED") ||
 	    !mailshift_source_has_capability(user, "LIST-STATUS"))
 		return;
-	ctx->modseqs = (mailshift_source_has_capability(user, "CONDSTORE") ||
-			mailshift_source_has_capability(user, "QRESYNC")) &&
-		(ctx->list->set->parsed_features & IMAPC_FEATURE_MODSEQ) != 0;
-	items = ctx->modseqs ?
-		"MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
-		"MESSAGES UIDNEXT UIDVALIDITY";
+	/* the capability names of the login's answer: asking imapc here,
+	   inside its login callback, could run its ioloop again */
+	ctx->modseqs = mailshift_source_wants_modseqs(
+		mailshift_source_has_capability(user, "CONDSTORE") ||
+		mailshift_source_has_capability(user, "QRESYNC"),
+		ctx->list->set->parsed_features);
+	items = mailshift_source_status_items(ctx->modseqs);
 	pattern = mailshift_list_pattern(ctx->list);
 	mailshift_list_send(ctx, t_strdup_printf(
 		"LIST \"\" %s RETURN (SUBSCRIBED %sSTATUS (%s))", pattern,

@@ -39,6 +39,18 @@ struct mailshift_status_batch {
    time, so one batch is in flight at most. */
 static struct mailshift_status_batch *mailshift_status_current;
 
+bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
+				    enum imapc_features features)
+{
+	return condstore_or_qresync && (features & IMAPC_FEATURE_MODSEQ) != 0;
+}
+
+const char *mailshift_source_status_items(bool modseqs)
+{
+	return modseqs ? "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
+		"MESSAGES UIDNEXT UIDVALIDITY";
+}
+
 bool mailshift_source_parse_status(const struct imap_arg *list,
 				   bool modseqs, struct mailbox_status *status)
 {
@@ -133,13 +145,13 @@ static bool mailshift_status_has_modseqs(struct mailbox *box)
 	struct imapc_mailbox *mbox = IMAPC_MAILBOX(box);
 	enum imapc_capability capabilities;
 
-	/* what imapc_mailbox_has_modseqs() decides for an opened folder */
 	if (imapc_client_get_capabilities(mbox->storage->client->client,
 					  &capabilities) < 0)
 		return FALSE;
-	return (capabilities & (IMAPC_CAPABILITY_CONDSTORE |
-				IMAPC_CAPABILITY_QRESYNC)) != 0 &&
-		IMAPC_BOX_HAS_FEATURE(mbox, IMAPC_FEATURE_MODSEQ);
+	return mailshift_source_wants_modseqs(
+		(capabilities & (IMAPC_CAPABILITY_CONDSTORE |
+				 IMAPC_CAPABILITY_QRESYNC)) != 0,
+		mbox->storage->set->parsed_features);
 }
 
 static void mailshift_status_one(struct mailbox *box,
@@ -200,9 +212,7 @@ void mailshift_source_status_many(struct mail_user *source_user,
 			mailbox_free(&batch.cmds[i].box);
 		return;
 	}
-	items = batch.modseqs ?
-		"MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
-		"MESSAGES UIDNEXT UIDVALIDITY";
+	items = mailshift_source_status_items(batch.modseqs);
 	mailshift_status_current = &batch;
 	imapc_storage_client_register_untagged(batch.client, "STATUS",
 					       mailshift_status_untagged);

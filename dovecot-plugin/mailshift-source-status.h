@@ -30,6 +30,14 @@ void mailshift_source_status_many(struct mail_user *source_user,
 				  struct mailshift_source_status *folders,
 				  unsigned int count);
 
+/* Whether a pass asks the old server for HIGHESTMODSEQ: where it has
+   CONDSTORE or QRESYNC and imapc_features has modseq, as imapc itself
+   decides for an opened folder (imapc_mailbox_has_modseqs()). */
+bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
+				    enum imapc_features features);
+/* The STATUS items a pass asks for, with or without HIGHESTMODSEQ. */
+const char *mailshift_source_status_items(bool modseqs);
+
 /* Read a STATUS reply's attribute list (MESSAGES, UIDNEXT, UIDVALIDITY,
    and HIGHESTMODSEQ when modseqs) into status.  FALSE if it is not a
    well-formed list of numbers. */
