@@ -394,8 +394,18 @@ def uid_set(uids):
     return ",".join(out)
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago, and never
+    handed out before by this process: the kernel may give a port just
+    closed to the next bind(0), and two listeners of one server that got
+    the same port would not start ("duplicate listener")."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port

@@ -43,18 +43,12 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.environ.get("BUILD") or os.path.join(TOP, "build")
 MILTER_BIN = os.path.join(BUILD, "milter", "mailshift-milter")
 
+import imapwire                                # noqa: E402
 from milterclient import MilterClient          # noqa: E402
 from mstest import check, expect, finish, TestFailure, _soft_failures  # noqa: E402,F401
 from postfixrig import MASTER_CF               # noqa: E402
 
 _live = []
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc=None, what="server", timeout=15):
@@ -108,7 +102,7 @@ class Milter:
         os.makedirs(self.dir, exist_ok=True)
         self.domains = domains
         self.records = {}       # "sel._domainkey.domain" -> TXT text
-        self.port = free_port()
+        self.port = imapwire.free_port()
         self.settings = {"socket": "inet:%d@127.0.0.1" % self.port,
                          "key_directory": self.keydir, "syslog": "no",
                          "dns_check": "off"}
@@ -304,7 +298,7 @@ class Unbound(_Daemon):
     def __init__(self, tmp, records):
         self.dir = os.path.join(tmp, "unbound")
         os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
+        self.port = imapwire.free_port()
         self.records = dict(records)
         self.proc = None
 
@@ -403,7 +397,7 @@ class Postfix:
         self.dir = os.path.join(tmp, name)
         self.conf = os.path.join(self.dir, "conf")
         self.maildir = os.path.join(self.dir, "mail", "example.net", "bob")
-        self.port = free_port()
+        self.port = imapwire.free_port()
         for d in (self.conf, os.path.join(self.dir, "mail"),
                   os.path.join(self.dir, "queue")):
             os.makedirs(d, exist_ok=True)
@@ -529,7 +523,7 @@ class DovecotAuth(_Daemon):
         self.dir = os.path.join(tmp, "dovecot-auth")
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
-        self.port = free_port()
+        self.port = imapwire.free_port()
         self.conf = os.path.join(self.dir, "dovecot.conf")
         with open(os.path.join(self.dir, "users"), "w") as f:
             for user, password in users.items():
