@@ -364,9 +364,9 @@ service mailshift-login {
             ("127.0.0.1", self.old.pop3_port, login, MASTER_PASSWORD),
             ("127.0.0.1", server.pop3_port, user, server.users[user]))
 
-    def folder_counts(self, server, user=USER):
+    def folder_counts(self, server, user=USER, timeout=120):
         """{wire folder name: message count} of every selectable folder."""
-        c = server.connect(user)
+        c = server.connect(user, timeout=timeout)
         out = {}
         for flags, _, name in c.list("", "*"):
             if "\\noselect" in flags or "\\nonexistent" in flags:
