@@ -373,6 +373,26 @@ mailshift_sync_password(struct mailshift_sync_user *su,
 	return 0;
 }
 
+/* Log in to the old server as a new source user, connecting at once
+   (mailshift_source_connect_ahead()).  As mailshift_source_open(). */
+static int
+mailshift_sync_source_connect(struct mailshift_sync_user *su,
+			      const char *password,
+			      struct mail_user **source_user_r,
+			      enum mailshift_source_error *class_r,
+			      const char **error_r)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+
+	if (mailshift_source_open(ctx->ctx.storage_service,
+				  ctx->ctx.cur_service_user, su->set,
+				  password, source_user_r, class_r,
+				  error_r) < 0)
+		return -1;
+	mailshift_source_connect_ahead(*source_user_r);
+	return 0;
+}
+
 /* Connect to the old server before the user's lock is taken: its greeting
    (on most servers a login process started for the connection) is then on
    its way while the state store opens, the lock is taken and the pass is
@@ -385,6 +405,7 @@ static void mailshift_sync_open_early(struct mailshift_sync_user *su)
 {
 	struct mailshift_sync_cmd_context *ctx = su->cmd;
 	struct mailshift_login_stamp stamp;
+	enum mailshift_source_error class;
 	const char *password, *error;
 
 	if (su->home == NULL ||
@@ -402,26 +423,23 @@ static void mailshift_sync_open_early(struct mailshift_sync_user *su)
 		/* taken the usual way, waiting or failing there */
 		return;
 	}
-	if (mailshift_sync_password(su, &password, &su->early_class,
-				    &su->early_error) < 0)
+	if (mailshift_sync_password(su, &password, &class, &error) < 0) {
+		/* the first attempt fails the same way and says so */
 		return;
+	}
 
 	/* captured until the first attempt: imapc can fail the connect
 	   at once, and its reason is only in the log */
 	su->early_opened = TRUE;
 	mailshift_source_capture_errors(TRUE);
-	su->early_ret = mailshift_source_open(ctx->ctx.storage_service,
-					      ctx->ctx.cur_service_user,
-					      su->set, password,
-					      &su->early_source,
-					      &su->early_class,
-					      &su->early_error);
-	if (su->early_ret == 0)
-		mailshift_source_connect_ahead(su->early_source);
+	su->early_ret = mailshift_sync_source_connect(su, password,
+						      &su->early_source,
+						      &su->early_class,
+						      &su->early_error);
 }
 
-/* The pass is not run after all: close what mailshift_sync_open_early()
-   opened. */
+/* Close what is left of mailshift_sync_open_early() (all of it when the
+   pass is not run after all) and give the connection slot back. */
 static void mailshift_sync_close_early(struct mailshift_sync_user *su)
 {
 	if (su->early_source != NULL) {
@@ -444,17 +462,10 @@ mailshift_sync_source_open(struct mailshift_sync_user *su,
 			   enum mailshift_source_error *class_r,
 			   const char **error_r)
 {
-	struct mailshift_sync_cmd_context *ctx = su->cmd;
-	int ret;
-
 	if (!su->early_opened) {
-		ret = mailshift_source_open(ctx->ctx.storage_service,
-					    ctx->ctx.cur_service_user,
-					    su->set, password, source_user_r,
-					    class_r, error_r);
-		if (ret == 0)
-			mailshift_source_connect_ahead(*source_user_r);
-		return ret;
+		return mailshift_sync_source_connect(su, password,
+						     source_user_r, class_r,
+						     error_r);
 	}
 	su->early_opened = FALSE;
 	*source_user_r = su->early_source;
