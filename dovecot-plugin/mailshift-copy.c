@@ -128,6 +128,13 @@ struct mailshift_folder_copy {
 	   the state as a pending batch until the folder is done, so a pass
 	   stopped before then searches again instead of copying them twice */
 	uint32_t recovery_dest_uidnext;
+	/* ... and the old UID that search started after: what the state
+	   records as handled until then, although this pass's commits go
+	   further.  A later search then finds again both the copies found
+	   by content (which carry no GUID) and those this pass made; with
+	   the state's own src_last_uid it would take the former for mail
+	   delivered here and copy their originals twice. */
+	uint32_t recovery_src_last_uid;
 	/* GUIDs of copies from this old folder start with it */
 	const char *guid_prefix;
 	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
@@ -603,6 +610,21 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
+/* The state as the folder's index is to record it (see
+   recovery_src_last_uid) */
+static const struct mailshift_folder_state *
+mailshift_folder_state_to_record(const struct mailshift_folder_copy *fc)
+{
+	struct mailshift_folder_state *state;
+
+	if (fc->recovery_dest_uidnext == 0)
+		return &fc->state;
+	state = t_new(struct mailshift_folder_state, 1);
+	*state = fc->state;
+	state->src_last_uid = fc->recovery_src_last_uid;
+	return state;
+}
+
 static int mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 {
 	/* Mark the batch as pending first: if the pass dies while maildir
@@ -611,7 +633,8 @@ static int mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 	fc->state.flags |= MAILSHIFT_FOLDER_BATCH_PENDING;
 	fc->state.pending_dest_uidnext = fc->recovery_dest_uidnext != 0 ?
 		fc->recovery_dest_uidnext : fc->dest_uidnext;
-	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
+	if (mailshift_folder_state_write(fc->dest_box,
+			mailshift_folder_state_to_record(fc)) < 0) {
 		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
 					 "writing the state of");
 		return -1;
@@ -660,7 +683,8 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 		  "re-download this folder", mailbox_get_vname(fc->dest_box),
 		  fc->first_wanted_uid);
 	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
-	if (mailshift_folder_state_write(fc->dest_box, &fc->state) < 0) {
+	if (mailshift_folder_state_write(fc->dest_box,
+			mailshift_folder_state_to_record(fc)) < 0) {
 		/* the next batch's commit records it */
 		e_warning(fc->copy->params->dest_user->event,
 			  "mailshift: folder %s: %s",
@@ -674,7 +698,8 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_transaction_commit_changes changes;
 
-	mailshift_folder_state_set(fc->dest_box, fc->dest_t->itrans, &fc->state);
+	mailshift_folder_state_set(fc->dest_box, fc->dest_t->itrans,
+				   mailshift_folder_state_to_record(fc));
 	if (mailbox_transaction_commit_get_changes(&fc->dest_t, &changes) < 0) {
 		mailshift_copy_fail_dest(copy, fc->dest_box, "committing to");
 		return -1;
@@ -1110,15 +1135,16 @@ static int mailshift_folder_recover_and_delta(struct mailshift_folder_copy *fc)
 	if (mailshift_folder_recover(fc->src_box, fc->dest_box,
 				     fc->guid_prefix, &fc->state,
 				     fc->state_found, &fc->present_uids,
-				     copy->params->set->commit_interval,
 				     copy->params->dest_user->event,
 				     &copy->error) < 0) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
 		copy->error_on_source = FALSE;
 		return -1;
 	}
-	if (array_count(&fc->present_uids) > 0)
+	if (array_count(&fc->present_uids) > 0) {
 		fc->recovery_dest_uidnext = I_MAX(scan_from, 1);
+		fc->recovery_src_last_uid = fc->state.src_last_uid;
+	}
 	if (!fc->state_found)
 		return 0;
 
@@ -1174,8 +1200,10 @@ mailshift_folder_rematch_uidvalidity(struct mailshift_folder_copy *fc)
 	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED |
 				       MAILSHIFT_FOLDER_BATCH_PENDING);
 	fc->state.pending_dest_uidnext = 0;
-	if (array_count(&fc->present_uids) > 0)
+	if (array_count(&fc->present_uids) > 0) {
 		fc->recovery_dest_uidnext = 1;
+		fc->recovery_src_last_uid = 0;
+	}
 	return 0;
 }
 

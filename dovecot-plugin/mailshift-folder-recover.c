@@ -71,87 +71,166 @@ mailshift_recover_key(struct mail *mail, struct mailshift_recover_key *key_r)
 	return 0;
 }
 
-/* The old messages the interrupted batch was copying: the first window
-   ones above the state's last UID that no GUID has claimed yet. */
-static int
-mailshift_recover_src_keys(struct mailbox *src_box, uint32_t last_uid,
-			   unsigned int window,
-			   const ARRAY_TYPE(seq_range) *present_uids,
-			   ARRAY_TYPE(mailshift_recover_key) *keys)
+/* Read the old messages above last_uid that present_uids does not hold,
+   in UID order, with what recognises them and their flags */
+static struct mail_search_context *
+mailshift_recover_src_search(struct mailbox *src_box, uint32_t last_uid,
+			     const ARRAY_TYPE(seq_range) *present_uids,
+			     struct mailbox_transaction_context **t_r)
 {
 	static const char *const headers[] = { "Message-ID", "Date", NULL };
 	struct mailbox_transaction_context *t;
 	struct mailbox_header_lookup_ctx *wanted;
 	struct mail_search_args *args;
 	struct mail_search_context *search;
-	struct mail *mail;
-	int ret = 0;
 
 	t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
 	args = mailshift_search_uids_from(last_uid + 1);
 	seq_range_array_remove_seq_range(&args->args->value.seqset,
 					 present_uids);
 	wanted = mailbox_header_lookup_init(src_box, headers);
-	search = mailbox_search_init(t, args, NULL, MAIL_FETCH_VIRTUAL_SIZE,
-				     wanted);
+	search = mailbox_search_init(t, args, NULL, MAIL_FETCH_VIRTUAL_SIZE |
+				     MAIL_FETCH_FLAGS, wanted);
 	mailbox_header_lookup_unref(&wanted);
 	mail_search_args_unref(&args);
-	while (array_count(keys) < window &&
-	       mailbox_search_next(search, &mail)) {
+	*t_r = t;
+	return search;
+}
+
+static int
+mailshift_recover_src_search_end(struct mail_search_context **search,
+				 struct mailbox_transaction_context **t)
+{
+	int ret = mailbox_search_deinit(search);
+
+	(void)mailbox_transaction_commit(t);
+	return ret;
+}
+
+/* The keys of every old message above last_uid not in present_uids */
+static int
+mailshift_recover_src_keys(struct mailbox *src_box, uint32_t last_uid,
+			   const ARRAY_TYPE(seq_range) *present_uids,
+			   ARRAY_TYPE(mailshift_recover_key) *keys)
+{
+	struct mailbox_transaction_context *t;
+	struct mail_search_context *search;
+	struct mail *mail;
+	int ret = 0;
+
+	search = mailshift_recover_src_search(src_box, last_uid, present_uids,
+					      &t);
+	while (mailbox_search_next(search, &mail)) {
 		if (mailshift_recover_key(mail, array_append_space(keys)) < 0) {
 			ret = -1;
 			break;
 		}
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_recover_src_search_end(&search, &t) < 0)
 		ret = -1;
-	(void)mailbox_transaction_commit(&t);
 	return ret;
+}
+
+/* Claim unknown copies for the old messages they hold, each old message
+   at most one copy. */
+struct mailshift_recover_match {
+	ARRAY_TYPE(mailshift_recover_key) dest_keys;
+	unsigned int unmatched;
+	struct mail *dest_mail;
+	ARRAY_TYPE(seq_range) *present_uids;
+	unsigned int *renumbered;
+};
+
+static bool
+mailshift_recover_keys_equal(const struct mailshift_recover_key *a,
+			     const struct mailshift_recover_key *b)
+{
+	return a->vsize == b->vsize &&
+		null_strcmp(a->message_id, b->message_id) == 0 &&
+		null_strcmp(a->date, b->date) == 0;
+}
+
+static void
+mailshift_recover_match_src(struct mailshift_recover_match *match,
+			    struct mail *src_mail,
+			    const struct mailshift_recover_key *src_key)
+{
+	struct mailshift_recover_key *dest_key;
+
+	array_foreach_modifiable(&match->dest_keys, dest_key) {
+		if (dest_key->matched ||
+		    !mailshift_recover_keys_equal(src_key, dest_key))
+			continue;
+		dest_key->matched = TRUE;
+		match->unmatched--;
+		seq_range_array_add(match->present_uids, src_key->uid);
+		if (src_key->uid != dest_key->uid)
+			(*match->renumbered)++;
+		if (mail_set_uid(match->dest_mail, dest_key->uid))
+			(void)mailshift_copy_flags(src_mail, match->dest_mail);
+		return;
+	}
 }
 
 /* maildir keeps a save's GUID only in its uidlist, which a killed commit
    may not have written: then the batch's files carry no GUID, and they
-   are recognised by content (size, Message-ID, Date) among the old
-   messages the batch was copying, each old message claiming at most one
-   file.  Returns the number claimed, or -1 on an old-server error. */
+   are recognised by content (size, Message-ID, Date).  Their originals
+   are old messages above last_uid that no GUID claimed: the old folder is
+   read from there in UID order until every unknown copy is claimed (a
+   batch is at most mailshift_commit_interval messages, but several
+   stopped passes, each recovering the one before, can leave more, and
+   out of order: maildir renames a batch's files in name order) or it
+   ends (mail delivered here matches nothing).  Returns the number
+   claimed, or -1 on an old-server error. */
 static int
-mailshift_recover_by_content(struct mailbox *src_box, struct mail *src_mail,
-			     struct mail *dest_mail, uint32_t last_uid,
-			     unsigned int window,
+mailshift_recover_by_content(struct mailbox *src_box, struct mail *dest_mail,
+			     uint32_t last_uid,
 			     const ARRAY_TYPE(uint32_t) *unknown_uids,
 			     ARRAY_TYPE(seq_range) *present_uids,
 			     unsigned int *renumbered)
 {
-	ARRAY_TYPE(mailshift_recover_key) src_keys;
-	struct mailshift_recover_key dest_key, *src_key;
+	struct mailshift_recover_match match;
+	struct mailbox_transaction_context *t;
+	struct mail_search_context *search;
+	struct mail *mail;
 	const uint32_t *uidp;
-	int claimed = 0;
+	unsigned int count;
+	int ret = 0;
 
-	t_array_init(&src_keys, 64);
-	if (mailshift_recover_src_keys(src_box, last_uid, window, present_uids,
-				       &src_keys) < 0)
-		return -1;
+	i_zero(&match);
+	match.dest_mail = dest_mail;
+	match.present_uids = present_uids;
+	match.renumbered = renumbered;
+	t_array_init(&match.dest_keys, array_count(unknown_uids));
 	array_foreach(unknown_uids, uidp) {
-		if (!mail_set_uid(dest_mail, *uidp) ||
-		    mailshift_recover_key(dest_mail, &dest_key) < 0)
-			continue;
-		array_foreach_modifiable(&src_keys, src_key) {
-			if (src_key->matched || src_key->vsize != dest_key.vsize ||
-			    null_strcmp(src_key->message_id,
-					dest_key.message_id) != 0 ||
-			    null_strcmp(src_key->date, dest_key.date) != 0)
-				continue;
-			src_key->matched = TRUE;
-			seq_range_array_add(present_uids, src_key->uid);
-			if (src_key->uid != dest_mail->uid)
-				(*renumbered)++;
-			if (mail_set_uid(src_mail, src_key->uid))
-				(void)mailshift_copy_flags(src_mail, dest_mail);
-			claimed++;
-			break;
-		}
+		struct mailshift_recover_key key;
+
+		if (mail_set_uid(dest_mail, *uidp) &&
+		    mailshift_recover_key(dest_mail, &key) == 0)
+			array_push_back(&match.dest_keys, &key);
 	}
-	return claimed;
+	count = match.unmatched = array_count(&match.dest_keys);
+	if (count == 0)
+		return 0;
+
+	search = mailshift_recover_src_search(src_box, last_uid, present_uids,
+					      &t);
+	while (match.unmatched > 0 && mailbox_search_next(search, &mail)) {
+		T_BEGIN {
+			struct mailshift_recover_key src_key;
+
+			if (mailshift_recover_key(mail, &src_key) < 0)
+				ret = -1;
+			else
+				mailshift_recover_match_src(&match, mail,
+							    &src_key);
+		} T_END;
+		if (ret < 0)
+			break;
+	}
+	if (mailshift_recover_src_search_end(&search, &t) < 0)
+		ret = -1;
+	return ret < 0 ? -1 : (int)(count - match.unmatched);
 }
 
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
@@ -159,7 +238,6 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     struct mailshift_folder_state *state,
 			     bool state_found,
 			     ARRAY_TYPE(seq_range) *present_uids,
-			     unsigned int window,
 			     struct event *event, const char **error_r)
 {
 	ARRAY_TYPE(uint32_t) unknown_uids;
@@ -228,9 +306,9 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	if (ret == 0 && array_count(&unknown_uids) > 0) {
 		struct mail *dest_mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE,
 						    NULL);
-		int n = mailshift_recover_by_content(src_box, src_mail,
-			dest_mail, state->src_last_uid, window,
-			&unknown_uids, present_uids, &renumbered);
+		int n = mailshift_recover_by_content(src_box, dest_mail,
+			state->src_last_uid, &unknown_uids, present_uids,
+			&renumbered);
 		mail_free(&dest_mail);
 		if (n < 0) {
 			*error_r = t_strdup_printf("old server: reading %s: %s",
@@ -490,7 +568,7 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 
 	/* every old message not yet claimed by a new-style GUID */
 	if (array_count(&old_copies) > 0 &&
-	    mailshift_recover_src_keys(src_box, 0, UINT_MAX, present_uids,
+	    mailshift_recover_src_keys(src_box, 0, present_uids,
 				       &src_keys) < 0) {
 		*error_r = t_strdup_printf("old server: reading %s: %s",
 			mailbox_get_vname(src_box),
@@ -500,11 +578,8 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 	}
 	array_foreach_modifiable(&src_keys, src_key) {
 		array_foreach_modifiable(&old_copies, copy) {
-			if (copy->vsize != src_key->vsize ||
-			    null_strcmp(copy->message_id,
-					src_key->message_id) != 0 ||
-			    null_strcmp(copy->date, src_key->date) != 0 ||
-			    copy->uid == 0)
+			if (copy->uid == 0 ||
+			    !mailshift_recover_keys_equal(copy, src_key))
 				continue;
 			/* claimed: uid 0 marks it taken */
 			copy->uid = 0;

@@ -7,7 +7,9 @@
    delivered here -- except in maildir, which keeps the GUID only in its
    uidlist: a batch whose uidlist write was cut short is recognised by
    content instead (such copies then carry no GUID, so later passes do not
-   bring their flag changes).
+   bring their flag changes).  Until the folder is done, the pass that
+   found them keeps its state's src_last_uid where the search began, so
+   that a later search finds them again.
 
    The state cannot say in three cases: a pass was killed while maildir
    was committing a batch (maildir renames the files and writes its
@@ -26,14 +28,13 @@ struct mailshift_folder_state;
 /* Find copies in dest_box of src_box's messages above state->src_last_uid
    (the state was read from dest_box; state_found says whether there was
    one).  Adds their old UIDs to present_uids, so the copy skips them,
-   gives them the old flags, and updates state's UID preservation.  window
-   is the most messages one batch holds.  Returns 0, or -1 with error_r. */
+   gives them the old flags, and updates state's UID preservation.
+   Returns 0, or -1 with error_r. */
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     const char *guid_prefix,
 			     struct mailshift_folder_state *state,
 			     bool state_found,
 			     ARRAY_TYPE(seq_range) *present_uids,
-			     unsigned int window,
 			     struct event *event, const char **error_r);
 
 /* Same keywords, in any order (each side lists them in its own index's

@@ -5,8 +5,9 @@
    extension ("mailshift").  It is updated in the same index transaction
    that appends the copied messages, so the two commit together: a pass
    killed at any instant finds either both or neither, and resumes without
-   a duplicate.  (maildir writes its uidlist just before the index commit;
-   mailshift-copy.c closes that window by matching UIDs and sizes.)
+   a duplicate.  (maildir moves a batch's files in and writes its uidlist
+   before the index commit; BATCH_PENDING marks that window, and
+   mailshift-folder-recover.h finds what it left.)
 
    The layout is fixed and versioned: a future version only appends. */
 

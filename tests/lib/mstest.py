@@ -42,6 +42,22 @@ USER = "alice"
 BUILD = os.environ.get("BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 
+
+def killpoint_lib():
+    """$BUILD/tests/killpoint.so (make check-integration builds it;
+    built here if missing, so that run-all alone works too)."""
+    lib = os.path.join(BUILD, "tests", "killpoint.so")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "killpoint.c")
+    if not os.path.exists(lib) or \
+            os.path.getmtime(lib) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(lib), exist_ok=True)
+        subprocess.run(["cc", "-std=gnu99", "-O2", "-fPIC", "-Wall",
+                        "-Wextra", "-Werror", "-shared", "-o", lib, src,
+                        "-ldl"], check=True)
+    return lib
+
+
 # sysexits.h, as `doveadm mailshift sync` uses them
 EX_OK = 0
 EX_UNAVAILABLE = 69
@@ -313,6 +329,34 @@ service mailshift-login {
                                 user),
             env=server.doveadm_env(), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
+
+    def sync_killed_at(self, paths, nth, when="after", trace=None,
+                       user=USER, server=None):
+        """Run a pass that kills itself with SIGKILL at its nth event on
+        a path containing one of paths ('|'-separated): a rename onto it
+        or a write into it, just before or after the call
+        (tests/lib/killpoint.c); trace: a file that gets one line per
+        event counted.  Returns the SyncRun; rc -9 if the point was
+        reached, else the pass ran to its end."""
+        server = server or self.new
+        env = {"MS_KILLPOINT_PATHS": paths, "MS_KILLPOINT_NTH": str(nth),
+               "MS_KILLPOINT_WHEN": when}
+        if trace:
+            env["MS_KILLPOINT_TRACE"] = trace
+        preload = server.doveadm_env().get("LD_PRELOAD")
+        env["LD_PRELOAD"] = " ".join(p for p in (preload, killpoint_lib())
+                                     if p)
+        argv = server.doveadm_argv("-f", "tab", "mailshift", "sync", "-u",
+                                   user)
+        t0 = time.time()
+        p = subprocess.run(argv, env=server.doveadm_env(env),
+                           capture_output=True, text=True,
+                           errors="backslashreplace", timeout=300)
+        run = SyncRun(argv, p.returncode, p.stdout, p.stderr,
+                      time.time() - t0)
+        if p.returncode != -9:
+            self.transcript.append(run)    # a kill is no crash
+        return run
 
     def status(self, user=USER, server=None):
         """doveadm mailshift status -> {Username, state, folders, messages,
