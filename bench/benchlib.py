@@ -77,10 +77,11 @@ def old_server(count, small, seed):
 
 
 
-def old_server_copy(tmp, count, small, seed):
+def old_server_copy(tmp, count, small, seed, extra_conf=""):
     """A started OLD Dovecot in tmp holding a copy of the cached corpus,
     for benches that change the old mailbox.  A complete cache is copied
-    without starting its server, which another bench may be running."""
+    without starting its server, which another bench may be running.
+    extra_conf: more settings for the old server."""
     root = corpus_root(count, small, seed)
     marker = os.path.join(root, "complete.json")
     if os.path.exists(marker):
@@ -93,4 +94,5 @@ def old_server_copy(tmp, count, small, seed):
         home = os.path.join(cached.dir, "home")
     os.makedirs(os.path.join(tmp, "old"), exist_ok=True)
     subprocess.run(["cp", "-a", home, os.path.join(tmp, "old")], check=True)
-    return rig.Dovecot(tmp, "old", users=USERS).start(), info
+    return rig.Dovecot(tmp, "old", users=USERS,
+                       extra_conf=extra_conf).start(), info
