@@ -44,8 +44,8 @@ BUILD = os.environ.get("BUILD") or os.path.join(
 
 
 def killpoint_lib():
-    """$BUILD/tests/killpoint.so (make check-integration builds it;
-    built here if missing, so that run-all alone works too)."""
+    """$BUILD/tests/killpoint.so, built from tests/lib/killpoint.c on
+    first use (and again when the source is newer)."""
     lib = os.path.join(BUILD, "tests", "killpoint.so")
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "killpoint.c")
