@@ -611,22 +611,22 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 }
 
 /* The state as the folder's index is to record it (see
-   recovery_src_last_uid) */
+   recovery_src_last_uid): fc->state, or a copy of it in buf */
 static const struct mailshift_folder_state *
-mailshift_folder_state_to_record(const struct mailshift_folder_copy *fc)
+mailshift_folder_state_to_record(const struct mailshift_folder_copy *fc,
+				 struct mailshift_folder_state *buf)
 {
-	struct mailshift_folder_state *state;
-
 	if (fc->recovery_dest_uidnext == 0)
 		return &fc->state;
-	state = t_new(struct mailshift_folder_state, 1);
-	*state = fc->state;
-	state->src_last_uid = fc->recovery_src_last_uid;
-	return state;
+	*buf = fc->state;
+	buf->src_last_uid = fc->recovery_src_last_uid;
+	return buf;
 }
 
 static int mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 {
+	struct mailshift_folder_state recorded;
+
 	/* Mark the batch as pending first: if the pass dies while maildir
 	   is committing it, the next pass knows where to look
 	   (mailshift-folder-recover.h). */
@@ -634,7 +634,7 @@ static int mailshift_folder_begin_batch(struct mailshift_folder_copy *fc)
 	fc->state.pending_dest_uidnext = fc->recovery_dest_uidnext != 0 ?
 		fc->recovery_dest_uidnext : fc->dest_uidnext;
 	if (mailshift_folder_state_write(fc->dest_box,
-			mailshift_folder_state_to_record(fc)) < 0) {
+			mailshift_folder_state_to_record(fc, &recorded)) < 0) {
 		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
 					 "writing the state of");
 		return -1;
@@ -661,12 +661,17 @@ static void
 mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 			    const struct mail_transaction_commit_changes *changes)
 {
+	struct mailshift_folder_state recorded;
 	const struct seq_range *range;
-	unsigned int count;
+	unsigned int i, count;
 
+	/* not always in order: a UID asked for that was taken (maildir)
+	   is given after the batch's highest */
 	range = array_get(&changes->saved_uids, &count);
-	if (count > 0 && range[count - 1].seq2 >= fc->dest_uidnext)
-		fc->dest_uidnext = range[count - 1].seq2 + 1;
+	for (i = 0; i < count; i++) {
+		if (range[i].seq2 >= fc->dest_uidnext)
+			fc->dest_uidnext = range[i].seq2 + 1;
+	}
 
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) == 0 ||
 	    fc->first_wanted_uid == 0)
@@ -684,7 +689,7 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 		  fc->first_wanted_uid);
 	fc->state.flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
 	if (mailshift_folder_state_write(fc->dest_box,
-			mailshift_folder_state_to_record(fc)) < 0) {
+			mailshift_folder_state_to_record(fc, &recorded)) < 0) {
 		/* the next batch's commit records it */
 		e_warning(fc->copy->params->dest_user->event,
 			  "mailshift: folder %s: %s",
@@ -697,9 +702,10 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_transaction_commit_changes changes;
+	struct mailshift_folder_state recorded;
 
 	mailshift_folder_state_set(fc->dest_box, fc->dest_t->itrans,
-				   mailshift_folder_state_to_record(fc));
+				   mailshift_folder_state_to_record(fc, &recorded));
 	if (mailbox_transaction_commit_get_changes(&fc->dest_t, &changes) < 0) {
 		mailshift_copy_fail_dest(copy, fc->dest_box, "committing to");
 		return -1;
