@@ -300,12 +300,16 @@ service mailshift-login {
         return uids
 
     # ------------------------------------------------------------ running
-    def doveadm(self, *args, timeout=300, server=None):
+    def doveadm(self, *args, timeout=300, server=None, env=None,
+                kill_expected=False):
+        """Run doveadm on `server` (env: more environment) -> SyncRun.
+        The run joins the transcript that run() checks for crashes, but
+        not a SIGKILL the test itself asked for (kill_expected)."""
         server = server or self.new
         argv = server.doveadm_argv(*args)
         t0 = time.time()
         try:
-            p = subprocess.run(argv, env=server.doveadm_env(),
+            p = subprocess.run(argv, env=server.doveadm_env(env),
                                capture_output=True, text=True, errors="backslashreplace",
                                timeout=timeout)
             run = SyncRun(argv, p.returncode, p.stdout, p.stderr,
@@ -313,7 +317,8 @@ service mailshift-login {
         except subprocess.TimeoutExpired as e:
             run = SyncRun(argv, "timeout", _text(e.stdout), _text(e.stderr),
                           time.time() - t0)
-        self.transcript.append(run)
+        if not (kill_expected and run.rc == -9):
+            self.transcript.append(run)
         return run
 
     def sync(self, user=USER, timeout=300, server=None):
@@ -346,17 +351,8 @@ service mailshift-login {
         preload = server.doveadm_env().get("LD_PRELOAD")
         env["LD_PRELOAD"] = " ".join(p for p in (preload, killpoint_lib())
                                      if p)
-        argv = server.doveadm_argv("-f", "tab", "mailshift", "sync", "-u",
-                                   user)
-        t0 = time.time()
-        p = subprocess.run(argv, env=server.doveadm_env(env),
-                           capture_output=True, text=True,
-                           errors="backslashreplace", timeout=300)
-        run = SyncRun(argv, p.returncode, p.stdout, p.stderr,
-                      time.time() - t0)
-        if p.returncode != -9:
-            self.transcript.append(run)    # a kill is no crash
-        return run
+        return self.doveadm("-f", "tab", "mailshift", "sync", "-u", user,
+                            server=server, env=env, kill_expected=True)
 
     def status(self, user=USER, server=None):
         """doveadm mailshift status -> {Username, state, folders, messages,
