@@ -76,44 +76,140 @@ static void on_stop(int signo)
 	stop_signal = signo;
 }
 
-/* Opens "unix:/path" or "inet:host:port"; exits the program on error:
-   a daemon that cannot listen has nothing to do. */
-static int listen_on(const struct policyd_config *cfg, const char *spec)
+/* The directory of a listening UNIX socket, created when missing.  The
+   socket usually lives inside Postfix's queue directory (Debian chroots
+   smtpd and trivial-rewrite there), where nothing creates it for us.
+   We refuse a directory that anyone but its owner - root or us - may
+   write: whoever can write it can swap the socket for a symbolic link
+   between our bind() and our chown(), or put their own socket in its
+   place and answer Postfix's lookups.  The directory admits whom the
+   socket admits (socket_mode); exits on error like listen_on(). */
+static void socket_dir_prepare(const struct policyd_config *cfg,
+			       const char *setting, const char *spec,
+			       const char *dir, gid_t gid)
+{
+	mode_t mode = 0700 | ((cfg->socket_mode & 0070) != 0 ? 0050 : 0) |
+		((cfg->socket_mode & 0007) != 0 ? 0005 : 0);
+	struct stat st;
+
+	if (stat(dir, &st) < 0 && errno == ENOENT) {
+		if (mkdir(dir, mode) < 0 ||
+		    chown(dir, (uid_t)-1, gid) < 0 || chmod(dir, mode) < 0) {
+			policyd_error("%s = %s: cannot create the directory "
+				      "%s: %m (create it: install -d -m %04o "
+				      "-g %s %s)", setting, spec, dir,
+				      (unsigned int)mode, cfg->socket_group,
+				      dir);
+			exit(71);
+		}
+		policyd_info("created the socket directory %s", dir);
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		policyd_error("%s = %s: %s is not a directory (%m): make it "
+			      "one (install -d -m %04o -g %s %s)", setting,
+			      spec, dir, (unsigned int)mode,
+			      cfg->socket_group, dir);
+		exit(71);
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 0022) != 0) {
+		policyd_error("%s = %s: the directory %s may be written by "
+			      "others than root or this daemon, who could "
+			      "replace the socket: make it root's and not "
+			      "group or world writable (chown root %s; "
+			      "chmod %04o %s)", setting, spec, dir, dir,
+			      (unsigned int)mode, dir);
+		exit(71);
+	}
+}
+
+/* Listens on a UNIX socket at path with socket_mode and socket_group,
+   replacing a socket left by an earlier run.  The mode is set through
+   the umask at bind(), so the socket is never reachable by more users
+   than socket_mode allows, not even for an instant. */
+static int listen_unix(const struct policyd_config *cfg, const char *setting,
+		       const char *spec, const char *path)
 {
 	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)], *slash;
+	gid_t gid = (gid_t)-1;
+	struct group *gr;
+	struct stat st;
+	mode_t old_umask;
+	int fd, ret;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
+		policyd_error("%s = %s: use an absolute path of at most %zu "
+			      "characters", setting, spec,
+			      sizeof(sun.sun_path) - 1);
+		exit(78);
+	}
+	if (cfg->socket_group[0] != '\0') {
+		if ((gr = getgrnam(cfg->socket_group)) == NULL) {
+			policyd_error("socket_group = %s: no such group (use "
+				      "the group Postfix runs as, usually "
+				      "postfix)", cfg->socket_group);
+			exit(78);
+		}
+		gid = gr->gr_gid;
+	}
+	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	socket_dir_prepare(cfg, setting, spec, dir, gid);
+
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			policyd_error("%s = %s: %s exists and is not a socket: "
+				      "remove it or choose another path",
+				      setting, spec, path);
+			exit(71);
+		}
+		(void)unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	old_umask = umask(~cfg->socket_mode & 0777);
+	ret = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(old_umask);
+	if (ret < 0) {
+		policyd_error("%s = %s: %m", setting, spec);
+		exit(71);
+	}
+	/* Only Postfix may ask: the answers name every user who is being
+	   migrated. */
+	if (gid != (gid_t)-1 &&
+	    fchownat(AT_FDCWD, path, (uid_t)-1, gid,
+		     AT_SYMLINK_NOFOLLOW) < 0) {
+		policyd_error("socket_group = %s: chown %s: %m",
+			      cfg->socket_group, path);
+		exit(71);
+	}
+	return fd;
+}
+
+/* Opens "unix:/path" or "inet:host:port" for the setting of that name;
+   exits the program on error: a daemon that cannot listen has nothing
+   to do. */
+static int listen_on(const struct policyd_config *cfg, const char *setting,
+		     const char *spec)
+{
 	struct addrinfo hints, *ai = NULL;
 	char host[256], *colon;
-	struct group *gr;
 	int fd, one = 1;
 
 	if (strncmp(spec, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		if (strlen(spec + 5) >= sizeof(sun.sun_path)) {
-			policyd_error("listen %s: path too long", spec);
-			exit(78);
-		}
-		strcpy(sun.sun_path, spec + 5);
-		(void)unlink(sun.sun_path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sun,
-				   sizeof(sun)) < 0) {
-			policyd_error("listen %s: %m (does the directory "
-				      "exist?)", spec);
-			exit(71);
-		}
-		/* Only Postfix may ask: the answers name every user who is
-		   being migrated. */
-		if (chmod(sun.sun_path, cfg->socket_mode) < 0)
-			policyd_warning("chmod %s: %m", sun.sun_path);
-		if (cfg->socket_group[0] != '\0' &&
-		    (gr = getgrnam(cfg->socket_group)) != NULL &&
-		    chown(sun.sun_path, (uid_t)-1, gr->gr_gid) < 0)
-			policyd_warning("chown %s: %m", sun.sun_path);
+		fd = listen_unix(cfg, setting, spec, spec + 5);
 	} else if (strncmp(spec, "inet:", 5) == 0) {
 		snprintf(host, sizeof(host), "%s", spec + 5);
 		if ((colon = strrchr(host, ':')) == NULL) {
-			policyd_error("listen %s: use inet:HOST:PORT", spec);
+			policyd_error("%s = %s: use inet:HOST:PORT", setting,
+				      spec);
 			exit(78);
 		}
 		*colon = '\0';
@@ -121,7 +217,8 @@ static int listen_on(const struct policyd_config *cfg, const char *spec)
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE;
 		if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
-			policyd_error("listen %s: cannot resolve", spec);
+			policyd_error("%s = %s: cannot resolve", setting,
+				      spec);
 			exit(78);
 		}
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -129,18 +226,18 @@ static int listen_on(const struct policyd_config *cfg, const char *spec)
 			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 					 sizeof(one));
 		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			policyd_error("listen %s: %m", spec);
+			policyd_error("%s = %s: %m", setting, spec);
 			exit(71);
 		}
 		freeaddrinfo(ai);
 	} else {
-		policyd_error("listen %s: use unix:/path or inet:HOST:PORT",
-			      spec);
+		policyd_error("%s = %s: use unix:/path or inet:HOST:PORT",
+			      setting, spec);
 		exit(78);
 	}
 	/* Postfix opens many connections at once after a reload */
 	if (listen(fd, SOMAXCONN) < 0) {
-		policyd_error("listen %s: %m", spec);
+		policyd_error("%s = %s: listen: %m", setting, spec);
 		exit(71);
 	}
 	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -409,7 +506,8 @@ static void add_listener(struct server *srv, const char *spec,
 	struct listener *l = &srv->listeners[srv->listener_count++];
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
 
-	l->fd = listen_on(srv->pd->cfg, spec);
+	l->fd = listen_on(srv->pd->cfg, kind == CONN_SOCKETMAP ?
+			  "socketmap_listen" : "policy_listen", spec);
 	l->kind = kind;
 	snprintf(l->spec, sizeof(l->spec), "%s", spec);
 	(void)epoll_ctl(srv->epfd, EPOLL_CTL_ADD, l->fd, &ev);

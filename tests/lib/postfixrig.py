@@ -14,12 +14,38 @@ the ASan build and its reports go to the daemon's log.
                  users=["alice", "bob"], main={...}, master=[...]).start()
     send(pf.port, ["alice@example.test"], msgid="<1@t>")  # swaks
     pf.wait_delivered("alice", "<1@t>")
+
+Debian's stock configuration, chrooted services and all (stock=True):
+
+    pf = Postfix(tmp, "old", domains=[...], users=[...], stock=True)
+    pf.apply_snippet(CONF_D + "/postfix-old-host.cf",
+                     {"smtp_tls_security_level=verify":
+                      "smtp_tls_security_level=may"})
+    pf.start()
+    pf.queue_path("mailshift/policyd.sock")   # <queue_directory>/...
+
+stock=True starts from the files Debian installs as /etc/postfix/main.cf
+and master.cf (/usr/share/postfix/main.cf.debian plus the settings its
+postinst adds, and master.cf.dist as it is: smtpd, cleanup, trivial-
+rewrite, smtp ... chrooted), then sets only what makes it a rig instance
+(queue_directory, data_directory, maillog_file, the virtual domains, the
+smtpd port in place of "smtp inet") with postconf -e.  start() populates
+the chroot with Debian's own /usr/lib/postfix/configure-instance.sh, as
+the postfix@ systemd unit does.  apply_snippet(path, substitutions)
+follows a conf.d/postfix-*.cf the way it tells an admin to: its "main.cf"
+section's lines go in with postconf -e, its "master.cf" section's lines
+are appended to master.cf, and its "#   postconf ..." command lines are
+run against this instance.  substitutions (text -> text, each must occur)
+adapt host names, ports and TLS to the rig.  main=, master= and
+qmgr_opts= apply in stock mode too (master= lines are appended).
 """
 
 import atexit
 import email.parser
 import json
 import os
+import re
+import shlex
 import shutil
 import socket
 import signal
@@ -59,6 +85,22 @@ def run(name, main):
 BUILD = os.environ.get("BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 POLICYD = os.path.join(BUILD, "postfix-policy", "mailshift-policyd")
+
+# What Debian installs as /etc/postfix/main.cf and master.cf: main.cf.debian
+# plus what its postinst adds (STOCK_MAIN_POSTINST), and master.cf.dist.
+STOCK_MAIN_CF = "/usr/share/postfix/main.cf.debian"
+STOCK_MAIN_POSTINST = {
+    "smtpd_relay_restrictions": "permit_mynetworks permit_sasl_authenticated "
+                                "defer_unauth_destination",
+    "relayhost": "",
+    "mailbox_size_limit": "0",
+    "recipient_delimiter": "+",
+}
+STOCK_MASTER_CF = "/usr/share/postfix/master.cf.dist"
+# Debian's postfix@.service runs it before every start: it copies
+# etc/resolv.conf, hosts, services, nsswitch.conf, localtime, the NSS
+# libraries ... into the queue directory, the chrooted services' root.
+CONFIGURE_INSTANCE = "/usr/lib/postfix/configure-instance.sh"
 
 MASTER_CF = """\
 # service type  private unpriv  chroot  wakeup  maxproc command + args
@@ -112,10 +154,24 @@ def wait_until(cond, timeout, interval=0.1):
         time.sleep(interval)
 
 
+def substituted(path, substitutions):
+    """The text of a conf.d file with substitutions (text -> text) made;
+    one that does not occur is an error: the file changed under the
+    test."""
+    with open(path) as f:
+        text = f.read()
+    for old, new in (substitutions or {}).items():
+        if old not in text:
+            raise ValueError("%s: no %r to substitute" % (path, old))
+        text = text.replace(old, new)
+    return text
+
+
 class Postfix:
     def __init__(self, root, name, *, domains, users, main=None,
-                 master=(), myhostname=None, qmgr_opts=""):
+                 master=(), myhostname=None, qmgr_opts="", stock=False):
         self.name = name
+        self.stock = stock
         self.dir = os.path.join(root, name)
         self.port = imapwire.free_port()
         self.domains = domains
@@ -169,6 +225,9 @@ class Postfix:
             "smtp_connect_timeout": "5s",
         }
         main.update(self.main)
+        if self.stock:
+            self._write_stock_config(main)
+            return
         with open(os.path.join(d, "etc", "main.cf"), "w") as f:
             for k, v in main.items():
                 f.write("%s = %s\n" % (k, v))
@@ -177,6 +236,67 @@ class Postfix:
                                      qmgr_opts=self.qmgr_opts))
             for line in self.master:
                 f.write(line + "\n")
+
+    def _write_stock_config(self, main):
+        """Debian's stock main.cf and master.cf, made a rig instance."""
+        etc = os.path.join(self.dir, "etc")
+        shutil.copyfile(STOCK_MAIN_CF, os.path.join(etc, "main.cf"))
+        settings = dict(STOCK_MAIN_POSTINST, **main)
+        self.postconf("-e", *["%s = %s" % kv for kv in settings.items()])
+        with open(STOCK_MASTER_CF) as f:
+            lines = f.read().splitlines()
+        out = []
+        for line in lines:
+            # smtpd on the rig's port, chrooted as the stock line says
+            if re.match(r"smtp\s+inet\s", line):
+                line = "127.0.0.1:%d %s" % (self.port,
+                                            line.split(None, 1)[1])
+            out.append(line)
+            if re.match(r"qmgr\s+unix\s", line) and self.qmgr_opts:
+                out.append("  " + self.qmgr_opts.strip())
+        with open(os.path.join(etc, "master.cf"), "w") as f:
+            f.write("\n".join(out + self.master) + "\n")
+
+    def postconf(self, *args):
+        """postconf -c <this instance's etc> ARGS; raises on failure."""
+        r = subprocess.run(["postconf", "-c", self.dir + "/etc"] +
+                           list(args), capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0 or "warning" in r.stderr:
+            raise RuntimeError("postconf %s (%s): %s" % (
+                " ".join(args), self.name, r.stderr))
+        return r.stdout
+
+    def apply_snippet(self, path, substitutions=None):
+        """Adds a conf.d/postfix-*.cf snippet as it tells an admin to (see
+        the module docstring).  Call before start()."""
+        text = substituted(path, substitutions)
+        section, main, master, commands = None, [], [], []
+        for line in text.splitlines():
+            if line.startswith("# ---- "):
+                section = line.split()[2]
+            elif re.match(r"#\s+postconf\s+-", line):
+                commands.append(shlex.split(line[1:])[1:])
+            elif line.startswith("#") or not line.strip():
+                continue
+            elif section not in ("main.cf", "master.cf"):
+                raise ValueError("%s: %r outside a main.cf or master.cf "
+                                 "section" % (path, line))
+            elif section == "main.cf" and line[0].isspace():
+                main[-1] += " " + line.strip()
+            else:
+                (main if section == "main.cf" else master).append(line)
+        if main:
+            self.postconf("-e", *main)
+        with open(os.path.join(self.dir, "etc", "master.cf"), "a") as f:
+            f.write("".join(line + "\n" for line in master))
+        for argv in commands:
+            self.postconf(*argv)
+        return self
+
+    def queue_path(self, relative):
+        """A path inside this instance's queue directory (the chroot)."""
+        return os.path.join(self.dir, "queue", relative)
 
     def postfix(self, *args, check=True):
         r = subprocess.run(["postfix", "-c", self.dir + "/etc"] + list(args),
@@ -188,6 +308,14 @@ class Postfix:
         return r
 
     def start(self):
+        if self.stock:
+            r = subprocess.run([CONFIGURE_INSTANCE, "-"],
+                               env=dict(os.environ,
+                                        MAIL_CONFIG=self.dir + "/etc"),
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("%s (%s): %s%s" % (
+                    CONFIGURE_INSTANCE, self.name, r.stdout, r.stderr))
         self.postfix("start")
         self.started = True
         self.master_pid = self._master_pid()
@@ -288,15 +416,24 @@ class Postfix:
 
 
 class Policyd:
-    """mailshift-policyd with a config built from settings (dict)."""
+    """mailshift-policyd with a config built from settings (dict), or from
+    template (a conf file, e.g. conf.d/mailshift-policyd.conf) with
+    substitutions (text -> text, each must occur) and then settings in
+    place of the template's lines for the same names."""
 
-    def __init__(self, root, name, settings):
+    def __init__(self, root, name, settings, *, template=None,
+                 substitutions=None):
         self.dir = os.path.join(root, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
         self.socket = os.path.join(self.dir, "policyd.sock")
         self.conf = os.path.join(self.dir, "mailshift-policyd.conf")
         self.log = os.path.join(self.dir, "policyd.log")
+        self.proc = None
+        if template is not None:
+            self._write_from_template(template, substitutions or {},
+                                      settings)
+            return
         conf = {
             "store": "sqlite:%s/state.db" % root,
             "socketmap_listen": "unix:" + self.socket,
@@ -307,7 +444,21 @@ class Policyd:
         with open(self.conf, "w") as f:
             for k, v in conf.items():
                 f.write("%s = %s\n" % (k, v))
-        self.proc = None
+
+    def _write_from_template(self, template, substitutions, settings):
+        text = substituted(template, substitutions)
+        left = dict(settings)
+        lines = []
+        for line in text.splitlines():
+            name = line.split("=", 1)[0].strip()
+            if not line.startswith("#") and "=" in line and name in left:
+                line = "%s = %s" % (name, left.pop(name))
+            if line.startswith("socketmap_listen") and "unix:" in line:
+                self.socket = line.split("unix:", 1)[1].strip()
+            lines.append(line)
+        lines += ["%s = %s" % kv for kv in left.items()]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
 
     def start(self):
         if os.path.exists(self.socket):
