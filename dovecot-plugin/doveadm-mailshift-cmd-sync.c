@@ -46,6 +46,7 @@
 #include "mailshift-local-passwd.h"
 #include "mailshift-login-stamp.h"
 #include "doveadm-mailshift.h"
+#include "doveadm-mailshift-pass.h"
 #include "state-store.h"
 #include "state-store-lock.h"
 #include "state-store-pass.h"
@@ -57,34 +58,12 @@
 #include <unistd.h>
 
 #define MAILSHIFT_PASS_ATTEMPTS 4
+/* verifying passes of a cutover before it gives up on an old mailbox
+   that keeps receiving mail */
+#define MAILSHIFT_CUTOVER_MAX_PASSES 5
 /* the login service's client writes the password at once and closes */
 #define MAILSHIFT_LOGIN_STDIN_TIMEOUT_MSECS 5000
 #define MAILSHIFT_LOGIN_MAX_PASSWORD 1024
-
-enum mailshift_pass_mode {
-	MAILSHIFT_PASS_SYNC,
-	MAILSHIFT_PASS_LOGIN,
-	MAILSHIFT_PASS_CUTOVER,
-};
-
-struct mailshift_sync_cmd_context {
-	struct doveadm_mail_cmd_context ctx;
-
-	struct ms_store *store;
-	const char *store_uri;
-	char lock_owner[256];
-
-	/* The master password file is usually root's; read it in prerun(),
-	   before doveadm drops privileges to the mail user. */
-	const char *password_file;
-	const char *password;
-
-	enum mailshift_pass_mode mode;
-	/* login: the password the user logged in with (stdin), or NULL */
-	char *login_password;
-	/* the captured password kept for kept_user, read in prerun as root */
-	char *kept_password, *kept_user;
-};
 
 struct mailshift_sync_user {
 	struct mailshift_sync_cmd_context *cmd;
@@ -99,9 +78,12 @@ struct mailshift_sync_user {
 	/* the pass logged in with the password typed at login: if it
 	   succeeds, the old server has vouched for that password */
 	bool used_login_password;
-	/* the state the pass runs in (syncing or final-sync), recorded by
-	   mailshift_sync_pass_begin() once */
+	/* the state the pass runs in (syncing, final-sync, or migrated for
+	   a sweep), recorded by mailshift_sync_pass_begin() once */
 	enum ms_user_state pass_state;
+	/* a sweep of a migrated user's old mailbox: only what is new there
+	   is copied */
+	bool sweep;
 	bool pass_begun;
 
 	/* the connection slot held for the pass, or -1 */
@@ -497,6 +479,8 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	params.dest_user = su->user;
 	params.progress = mailshift_sync_progress;
 	params.context = su;
+	params.add_only = su->sweep;
+	params.verify = su->cmd->mode == MAILSHIFT_PASS_CUTOVER;
 
 	for (attempt = 1; attempt <= MAILSHIFT_PASS_ATTEMPTS; attempt++) {
 		/* failing to log in is the old server's doing too */
@@ -646,6 +630,7 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 	struct mailshift_login_stamp as_stamp;
 	struct ms_user_record *rec;
 	const char *error;
+	time_t migrated_at;
 	int ret;
 
 	ret = ms_store_user_get(ctx->store, user->username, &rec, &error);
@@ -655,6 +640,7 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 		return -1;
 	}
 	*state_r = ret > 0 ? rec->state : MS_USER_STATE_PENDING;
+	migrated_at = ret > 0 ? rec->state_changed : 0;
 	i_zero(&as_stamp);
 	as_stamp.state = *state_r;
 	if (ret > 0) {
@@ -667,13 +653,25 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 	ms_user_record_free(&rec);
 
 	if (*state_r == MS_USER_STATE_MIGRATED) {
-		/* after cutover the new server is authoritative: a pass
-		   from the old one could only bring back stale mail */
+		/* After cutover the new server is the user's: the old one is
+		   only swept for mail its host still delivered there, for a
+		   while (doveadm-mailshift-cmd-cutover.c, step 5). */
+		bool sweeping = time(NULL) - migrated_at <
+			(time_t)su->set->cutover_sweep_secs;
+
+		if (sweeping && ctx->mode == MAILSHIFT_PASS_SYNC) {
+			su->sweep = TRUE;
+			return 1;
+		}
 		if (ctx->mode != MAILSHIFT_PASS_LOGIN) {
 			e_info(user->event, "mailshift: user %s is migrated; "
 			       "nothing to copy", user->username);
 		}
 		mailshift_sync_stamp(su, MS_USER_STATE_MIGRATED, TRUE);
+		/* deltas and sweeps are over: the captured password has no
+		   more use */
+		if (!sweeping)
+			mailshift_sync_wipe_kept_password(su);
 		return 0;
 	}
 	if (ctx->mode == MAILSHIFT_PASS_LOGIN &&
@@ -690,6 +688,24 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 		return 0;
 	}
 	return 1;
+}
+
+int mailshift_pass_lock(struct mailshift_sync_cmd_context *ctx,
+			struct mail_user *user, unsigned int lease_secs,
+			unsigned int wait_secs, const char **holder_r,
+			const char **error_r)
+{
+	time_t give_up = time(NULL) + wait_secs;
+	int ret;
+
+	for (;;) {
+		ret = ms_store_user_lock(ctx->store, user->username,
+					 ctx->lock_owner, lease_secs,
+					 holder_r, error_r);
+		if (ret != 0 || time(NULL) >= give_up || doveadm_is_killed())
+			return ret;
+		i_sleep_msecs(1000);
+	}
 }
 
 /* Open the state store, take the user's lock and decide whether a pass
@@ -717,8 +733,10 @@ mailshift_sync_take_user(struct mailshift_sync_user *su,
 			FSYNC_MODE_NEVER, &error) < 0)
 		e_warning(user->event, "mailshift: state store: %s", error);
 
-	ret = ms_store_user_lock(ctx->store, user->username, ctx->lock_owner,
-				 su->set->lease_secs, &holder, &error);
+	ret = mailshift_pass_lock(ctx, user, su->set->lease_secs,
+				  ctx->mode == MAILSHIFT_PASS_CUTOVER ?
+				  MAILSHIFT_CUTOVER_LOCK_WAIT_SECS : 0,
+				  &holder, &error);
 	if (ret <= 0) {
 		if (ret < 0) {
 			e_error(user->event, "mailshift: state store: %s",
@@ -745,8 +763,58 @@ mailshift_sync_take_user(struct mailshift_sync_user *su,
 	return 1;
 }
 
+static const char *
+mailshift_sync_refused_reason(const struct mailshift_progress *progress)
+{
+	return t_strdup_printf("%"PRIu64" messages were refused by the new "
+			       "server (see the log)", progress->msgs_refused);
+}
+
+/* The cutover's passes, run once the user's hold is in force: each
+   copies what is new on the old server and then compares every old
+   folder with its copies (mailshift-folder-verify.h).  Only a pass that
+   copied nothing and found nothing missing shows that the old mailbox
+   held nothing the new one lacks: one that copied mail read the old
+   folders before that mail was here, and says nothing of what came
+   after.  *verified_r is FALSE if mail kept coming, or some was
+   refused.  Returns 0, or -1 as mailshift_sync_attempts(). */
 static int
-cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
+mailshift_sync_cutover_passes(struct mailshift_sync_user *su,
+			      struct mailshift_progress *progress_r,
+			      enum mailshift_source_error *class_r,
+			      const char **error_r, bool *verified_r)
+{
+	struct mailshift_progress pass;
+	uint64_t copied = 0, bytes = 0, refused = 0;
+	unsigned int n;
+	int ret = 0;
+
+	*verified_r = FALSE;
+	for (n = 1; n <= MAILSHIFT_CUTOVER_MAX_PASSES; n++) {
+		i_zero(&pass);
+		ret = mailshift_sync_attempts(su, &pass, class_r, error_r);
+		copied += pass.msgs_copied;
+		bytes += pass.bytes_done;
+		refused += pass.msgs_refused;
+		*progress_r = pass;
+		if (ret < 0)
+			break;
+		if (pass.msgs_copied == 0 && pass.msgs_missing == 0) {
+			*verified_r = refused == 0;
+			break;
+		}
+		e_info(su->user->event, "mailshift: cutover of %s: pass %u "
+		       "copied %"PRIu64" messages, %"PRIu64" more arrived "
+		       "meanwhile; verifying again", su->user->username, n,
+		       pass.msgs_copied, pass.msgs_missing);
+	}
+	progress_r->msgs_copied = copied;
+	progress_r->bytes_done = bytes;
+	progress_r->msgs_refused = refused;
+	return ret;
+}
+
+int mailshift_pass_run(struct doveadm_mail_cmd_context *_ctx,
 		       struct mail_user *user)
 {
 	struct mailshift_sync_cmd_context *ctx =
@@ -757,6 +825,7 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	enum mailshift_source_error class = MAILSHIFT_SOURCE_OK;
 	enum ms_user_state state, end_state;
 	const char *error, *reason = NULL;
+	bool verified = FALSE;
 	int ret;
 
 	i_zero(&su);
@@ -784,8 +853,19 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		mailshift_sync_close_early(&su);
 		return ret;
 	}
-	if (ctx->mode == MAILSHIFT_PASS_CUTOVER)
-		state = MS_USER_STATE_FINAL_SYNC;
+	if (ctx->mode == MAILSHIFT_PASS_CUTOVER &&
+	    state != MS_USER_STATE_FINAL_SYNC) {
+		/* its hold (doveadm-mailshift-cmd-cutover.c) was lifted by
+		   someone else in between: the wait for it means nothing */
+		e_error(user->event, "mailshift: user %s left final-sync "
+			"(now %s) before the last pass; run cutover again",
+			user->username, ms_user_state_to_str(state));
+		_ctx->exit_code = EX_TEMPFAIL;
+		(void)ms_store_user_unlock(ctx->store, user->username,
+					   ctx->lock_owner, &error);
+		mailshift_sync_close_early(&su);
+		return -1;
+	}
 
 	if (su.slot_fd == -1 &&
 	    mailshift_slot_acquire(su.set->state_dir, su.set->source_host,
@@ -799,10 +879,16 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 	}
 
 	/* final-sync stays final-sync while its last passes run: the old
-	   host holds the user's mail until migrated */
-	su.pass_state = state == MS_USER_STATE_FINAL_SYNC ?
-		MS_USER_STATE_FINAL_SYNC : MS_USER_STATE_SYNCING;
-	ret = mailshift_sync_attempts(&su, &progress, &class, &error);
+	   host holds the user's mail until migrated; and a sweep must not
+	   make it deliver locally again */
+	su.pass_state = state == MS_USER_STATE_FINAL_SYNC ||
+		state == MS_USER_STATE_MIGRATED ? state :
+		MS_USER_STATE_SYNCING;
+	if (ctx->mode == MAILSHIFT_PASS_CUTOVER)
+		ret = mailshift_sync_cutover_passes(&su, &progress, &class,
+						    &error, &verified);
+	else
+		ret = mailshift_sync_attempts(&su, &progress, &class, &error);
 	/* also a pass that failed before it could reach the old server */
 	mailshift_sync_pass_begin(&su);
 	if (su.show_progress)
@@ -815,16 +901,31 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 			user->username, reason);
 		_ctx->exit_code = mailshift_source_error_exit_code(class);
 	} else if (progress.msgs_refused > 0) {
-		reason = t_strdup_printf("%"PRIu64" messages were refused by "
-					 "the new server (see the log)",
-					 progress.msgs_refused);
+		reason = mailshift_sync_refused_reason(&progress);
 	}
 	/* only a password the old server accepted is kept: the login
 	   service's socket is open to every imap process */
 	if (ret == 0 && su.used_login_password)
 		mailshift_sync_keep_login_password(&su);
 
-	if (state != MS_USER_STATE_FINAL_SYNC)
+	if (ret == 0 && ctx->mode == MAILSHIFT_PASS_CUTOVER && !verified) {
+		reason = progress.msgs_refused > 0 ?
+			mailshift_sync_refused_reason(&progress) :
+			t_strdup_printf("mail kept arriving in the old mailbox "
+				"during %u verifying passes: is the old host still "
+				"delivering locally (its queue manager must ask "
+				"mailshift-policyd's map \"route\", see "
+				"conf.d/postfix-old-host.cf)?  Run cutover again",
+				MAILSHIFT_CUTOVER_MAX_PASSES);
+		e_error(user->event, "mailshift: user %s stays in final-sync:"
+			" %s", user->username, reason);
+		_ctx->exit_code = progress.msgs_refused > 0 ?
+			EX_DATAERR : EX_TEMPFAIL;
+		ret = -1;
+	}
+	if (state == MS_USER_STATE_MIGRATED)
+		end_state = MS_USER_STATE_MIGRATED;
+	else if (state != MS_USER_STATE_FINAL_SYNC)
 		end_state = ret < 0 ? MS_USER_STATE_FAILED : MS_USER_STATE_SYNCED;
 	else if (ret == 0 && ctx->mode == MAILSHIFT_PASS_CUTOVER)
 		end_state = MS_USER_STATE_MIGRATED;
@@ -841,9 +942,11 @@ cmd_mailshift_sync_run(struct doveadm_mail_cmd_context *_ctx,
 		if (_ctx->exit_code == 0)
 			_ctx->exit_code = EX_TEMPFAIL;
 		ret = -1;
-	} else if (end_state == MS_USER_STATE_MIGRATED) {
-		/* deltas are over: the captured password has no more use */
-		mailshift_sync_wipe_kept_password(&su);
+	} else if (end_state == MS_USER_STATE_MIGRATED && !su.sweep) {
+		/* the captured password has no more use once the sweeps are
+		   over too (mailshift_sync_decide()) */
+		if (su.set->cutover_sweep_secs == 0)
+			mailshift_sync_wipe_kept_password(&su);
 		e_info(user->event, "mailshift: user %s is migrated",
 		       user->username);
 	} else if (ret < 0 && ctx->mode == MAILSHIFT_PASS_LOGIN) {
@@ -993,8 +1096,8 @@ static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)
 	}
 }
 
-static struct doveadm_mail_cmd_context *
-cmd_mailshift_pass_alloc(enum mailshift_pass_mode mode)
+struct doveadm_mail_cmd_context *
+mailshift_pass_cmd_alloc(enum mailshift_pass_mode mode)
 {
 	struct mailshift_sync_cmd_context *ctx;
 
@@ -1002,7 +1105,7 @@ cmd_mailshift_pass_alloc(enum mailshift_pass_mode mode)
 	ctx->mode = mode;
 	ctx->ctx.v.init = cmd_mailshift_sync_init;
 	ctx->ctx.v.prerun = cmd_mailshift_sync_prerun;
-	ctx->ctx.v.run = cmd_mailshift_sync_run;
+	ctx->ctx.v.run = mailshift_pass_run;
 	ctx->ctx.v.deinit = cmd_mailshift_sync_deinit;
 	if (mode == MAILSHIFT_PASS_LOGIN) {
 		ctx->ctx.v.preinit = cmd_mailshift_login_preinit;
@@ -1020,15 +1123,10 @@ cmd_mailshift_pass_alloc(enum mailshift_pass_mode mode)
 
 struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void)
 {
-	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_SYNC);
+	return mailshift_pass_cmd_alloc(MAILSHIFT_PASS_SYNC);
 }
 
 struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void)
 {
-	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_LOGIN);
-}
-
-struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void)
-{
-	return cmd_mailshift_pass_alloc(MAILSHIFT_PASS_CUTOVER);
+	return mailshift_pass_cmd_alloc(MAILSHIFT_PASS_LOGIN);
 }

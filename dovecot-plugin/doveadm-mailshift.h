@@ -8,7 +8,7 @@ struct doveadm_mail_cmd_context;
 struct mail_user;
 struct ms_store;
 
-/* doveadm-mailshift-cmd-sync.c */
+/* doveadm-mailshift-cmd-sync.c, -cutover.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void);
 struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void);
 struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void);

@@ -52,6 +52,7 @@
 #include "mailshift-folder-delta.h"
 #include "mailshift-folder-list.h"
 #include "mailshift-folder-moves.h"
+#include "mailshift-folder-verify.h"
 #include "mailshift-search.h"
 #include "mailshift-source.h"
 #include "mailshift-source-status.h"
@@ -1151,7 +1152,7 @@ static int mailshift_folder_recover_and_delta(struct mailshift_folder_copy *fc)
 		fc->recovery_dest_uidnext = I_MAX(scan_from, 1);
 		fc->recovery_src_last_uid = fc->state.src_last_uid;
 	}
-	if (!fc->state_found)
+	if (!fc->state_found || copy->params->add_only)
 		return 0;
 
 	i_zero(&counts);
@@ -1213,6 +1214,41 @@ mailshift_folder_rematch_uidvalidity(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
+/* Compare the folder with its copies now that it is done.  Old mail no
+   pass has taken is counted (the caller does not migrate the user), not
+   an error of the pass. */
+static int mailshift_copy_verify_folder(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailshift_verify_counts counts;
+	const char *error;
+
+	if (mailshift_folder_verify(fc->src_box, fc->dest_box, fc->guid_prefix,
+				    &fc->state, &counts, &error) < 0) {
+		copy->error = p_strdup(copy->pool, error);
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		return -1;
+	}
+	copy->progress.msgs_missing += counts.missing;
+	copy->progress.msgs_gone_here += counts.gone_here;
+	if (counts.missing > 0) {
+		e_info(copy->params->dest_user->event,
+		       "mailshift: verify folder %s: %u of its %u old messages "
+		       "are not here yet (from UID %u): they arrived on the "
+		       "old server during the pass", fc->folder->map.src_vname,
+		       counts.missing, counts.old_messages,
+		       counts.first_missing_uid);
+	} else {
+		e_debug(copy->params->dest_user->event,
+			"mailshift: verify folder %s: %u old messages, %u here,"
+			" %u deleted here since they were copied",
+			fc->folder->map.src_vname, counts.old_messages,
+			counts.here, counts.gone_here);
+	}
+	return 0;
+}
+
 static int
 mailshift_copy_folder(struct mailshift_copy *copy,
 		      const struct mailshift_source_folder *folder)
@@ -1221,7 +1257,7 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 	struct mail_namespace *ns;
 	int ret = -1;
 
-	if (mailshift_folder_unchanged(copy, folder)) {
+	if (!copy->params->verify && mailshift_folder_unchanged(copy, folder)) {
 		copy->progress.msgs_done += folder->status.messages;
 		copy->progress.folders_unchanged++;
 		return 0;
@@ -1268,6 +1304,17 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 	fc.guid_prefix = mailshift_copy_guid_prefix(
 		mailshift_copy_guid_name(copy, folder),
 		fc.src_status.uidvalidity);
+	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity &&
+	    fc.state_found && copy->params->add_only) {
+		/* re-matching may expunge copies here: not after cutover */
+		e_warning(copy->params->dest_user->event,
+			  "mailshift: folder %s: the old server changed its "
+			  "UIDVALIDITY after cutover; not sweeping it (copy "
+			  "what is new there by hand, e.g. doveadm import)",
+			  folder->map.src_vname);
+		ret = 0;
+		goto out;
+	}
 	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
 		if (mailshift_folder_rematch_uidvalidity(&fc) < 0)
 			goto out;
@@ -1278,6 +1325,8 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 	if (mailshift_folder_copy_mails(&fc) < 0)
 		goto out;
 	ret = mailshift_folder_finish(&fc);
+	if (ret == 0 && copy->params->verify)
+		ret = mailshift_copy_verify_folder(&fc);
 out:
 	if (fc.dest_t != NULL)
 		mailbox_transaction_rollback(&fc.dest_t);
@@ -1454,7 +1503,7 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	mailshift_copy_dest_roles(&copy);
 	mailshift_copy_map_folders(&copy);
 	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
-	if (mailshift_copy_follow_moves(&copy) < 0) {
+	if (!params->add_only && mailshift_copy_follow_moves(&copy) < 0) {
 		*progress_r = copy.progress;
 		*class_r = copy.error_class;
 		*source_failed_r = FALSE;
@@ -1504,7 +1553,8 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 			first_on_source = copy.error_on_source;
 		}
 	}
-	if (ret == 0 && mailshift_copy_subscriptions(&copy) < 0) {
+	if (ret == 0 && !params->add_only &&
+	    mailshift_copy_subscriptions(&copy) < 0) {
 		ret = -1;
 		first_error = copy.error;
 		first_class = copy.error_class;

@@ -33,12 +33,25 @@ struct mailshift_progress {
 	unsigned int folders_deleted_here;
 	/* folders renamed / deleted on the old server, followed here */
 	unsigned int folders_renamed, folders_deleted;
+	/* verify: old messages no pass has taken yet (they arrived while
+	   the pass ran), and those taken but no longer here (deleted here
+	   by the user, or refused) */
+	uint64_t msgs_missing, msgs_gone_here;
 };
 
 struct mailshift_copy_params {
 	const struct mailshift_settings *set;
 	struct mail_user *dest_user;
 	struct mail_user *source_user;
+
+	/* A sweep after cutover: bring only what arrived on the old server
+	   since the last pass.  Nothing here is changed or removed (no flag
+	   changes, expunges, folder moves or subscriptions): the new server
+	   is the user's now. */
+	bool add_only;
+	/* Open every folder, also one that looks unchanged, and compare it
+	   with its copies after copying (mailshift-folder-verify.h). */
+	bool verify;
 
 	/* called after each committed batch; returning -1 aborts the pass
 	   (e.g. the lease on the user's lock was lost) */

@@ -71,6 +71,10 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	    "/etc/dovecot/mailshift-credentials.key", 0, 0),
 	DEF(MS_SET_STR, local_passwd_file, "mailshift_local_passwd_file",
 	    "", 0, 0),
+	DEF(MS_SET_TIME, cutover_settle_secs, "mailshift_cutover_settle",
+	    "35s", 0, 3600),
+	DEF(MS_SET_TIME, cutover_sweep_secs, "mailshift_cutover_sweep_period",
+	    "2h", 0, 30*86400),
 };
 
 const char *mailshift_setting_default(const char *name)

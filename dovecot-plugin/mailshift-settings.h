@@ -48,6 +48,13 @@ struct mailshift_settings {
 	const char *credentials_key;
 	/* carry a verified password over as a local hash; "" = off */
 	const char *local_passwd_file;
+
+	/* cutover (doveadm-mailshift-cutover.h): how long after a user
+	   enters final-sync the old host may still deliver locally, and how
+	   long after migrated its old mailbox is still swept for mail that
+	   was delivered there late */
+	unsigned int cutover_settle_secs;
+	unsigned int cutover_sweep_secs;
 };
 
 /* Read the user's mailshift settings.  Returns 0 and fills set_r
