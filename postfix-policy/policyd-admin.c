@@ -245,7 +245,9 @@ int policyd_release_user(const struct policyd_config *cfg,
 		if (verbose)
 			printf("released %s\n", r.ids[i]);
 	}
-	if (released > 0)
+	/* With count_from_log the delivery log books the release of each
+	   held recipient, whoever released it (we or Postfix's retry). */
+	if (released > 0 && !cfg->count_from_log)
 		count_released(cfg, user, released);
 	free(r.ids);
 	free(r.on_hold);
@@ -399,64 +401,163 @@ static int release_command(const struct policyd_config *cfg,
 	return policyd_release_user(cfg, user, true) < 0 ? 75 : 0;
 }
 
-/* Is this delivery-log line a provider's deferral of our mail?  A
-   deferred delivery that reached a remote server (relay= not "none", so
-   not our own hold or cap) and was answered 421 or 4.7.x: the shapes
-   providers use for rate and reputation limits (research 5.2, 5.4). */
-static bool provider_deferral(const char *line, char *domain, size_t size)
+/* The transport of "transport:nexthop" into dest[size]. */
+static void transport_of(const char *spec, char *dest, size_t size)
 {
-	const char *to, *at, *end;
+	size_t len = strcspn(spec, ":");
 
-	if (strstr(line, "status=deferred") == NULL ||
-	    strstr(line, "relay=none") != NULL ||
-	    (strstr(line, "dsn=4.7.") == NULL &&
-	     strstr(line, " said: 421") == NULL))
-		return false;
-	if ((to = strstr(line, " to=<")) == NULL ||
-	    (end = strchr(to, '>')) == NULL)
-		return false;
-	at = memchr(to, '@', (size_t)(end - to));
-	if (at == NULL || end - at < 2 || (size_t)(end - at) > size)
-		return false;
-	snprintf(domain, size, "%.*s", (int)(end - at - 1), at + 1);
-	for (char *c = domain; *c != '\0'; c++) {
-		if (*c >= 'A' && *c <= 'Z')
-			*c += 'a' - 'A';
-	}
-	return true;
+	snprintf(dest, size, "%.*s", (int)len, spec);
 }
 
-/* Reads delivery-log lines (e.g. "tail -F /var/log/mail.log |") and
-   records each provider deferral for today, which holds that group's
-   ramp. */
-static int warmup_scan_log(const struct policyd_config *cfg, FILE *in)
-{
-	struct ms_warmup_day delta = { .deferred = 1 };
-	struct policyd_warmup *wu;
+struct scan_log {
+	const struct policyd_config *cfg;
 	struct ms_store *store;
-	char line[8192], domain[256];
-	const char *error, *group;
-	int ret = 0;
+	struct policyd_warmup *wu;
+	/* the transports, as their log tags name them */
+	char direct[64], overflow[64], forward[64];
+};
 
-	if (open_store(cfg, &store) < 0)
-		return 75;
-	wu = policyd_warmup_init(cfg);
-	while (fgets(line, sizeof(line), in) != NULL) {
-		if (!provider_deferral(line, domain, sizeof(domain)))
-			continue;
-		group = policyd_group_names[policyd_warmup_group(wu, domain)];
-		policyd_day_str(time(NULL), delta.day);
-		if (ms_store_warmup_add(store, group, &delta, &error) < 0) {
-			fprintf(stderr, "mailshift-policyd: %s\n", error);
-			ret = 75;
-			break;
-		}
+/* A provider's deferral of our mail: it reached a remote server (relay
+   not "none", so not our own hold or cap) and was answered 421 or
+   4.7.x, the shapes providers use for rate and reputation limits
+   (research 5.2, 5.4). */
+static bool provider_deferral(const struct policyd_maillog *e)
+{
+	return strcmp(e->status, "deferred") == 0 && e->relay[0] != '\0' &&
+		strcmp(e->relay, "none") != 0 &&
+		(strncmp(e->dsn, "4.7.", 4) == 0 ||
+		 strstr(e->text, " said: 421") != NULL);
+}
+
+/* New host, a remote recipient: books a provider deferral, and with
+   count_from_log a delivery from the new IP (direct transport) or via
+   the old host (overflow transport).  The overflow is tested first: its
+   tag ("postfix/mailshift_overflow/smtp") names the smtp program too. */
+static int scan_remote(struct scan_log *sl, const struct policyd_maillog *e,
+		       const char *domain, const char **error_r)
+{
+	struct ms_warmup_day delta;
+	const char *group;
+
+	memset(&delta, 0, sizeof(delta));
+	if (provider_deferral(e))
+		delta.deferred = 1;
+	else if (!sl->cfg->count_from_log || strcmp(e->status, "sent") != 0)
+		return 0;
+	else if (sl->overflow[0] != '\0' &&
+		 policyd_maillog_tag_has(e, sl->overflow))
+		delta.overflowed = 1;
+	else if (policyd_maillog_tag_has(e, sl->direct))
+		delta.sent = 1;
+	else
+		return 0;
+	group = policyd_group_names[policyd_warmup_group(sl->wu, domain)];
+	policyd_day_str(time(NULL), delta.day);
+	if (ms_store_warmup_add(sl->store, group, &delta, error_r) < 0)
+		return -1;
+	if (delta.deferred > 0) {
 		printf("deferral group=%s domain=%s day=%s: the group's ramp "
 		       "holds\n", group, domain, delta.day);
 		fflush(stdout);
 	}
-	policyd_warmup_deinit(&wu);
-	ms_store_close(&store);
+	return 0;
+}
+
+/* Old host, a recipient of ours (count_from_log): the hold transport's
+   deferral books the recipient of that queued message as held, once
+   however often Postfix retries it; any other line about it later
+   (delivered, forwarded, deferred elsewhere) is its release.  A
+   delivery by the forward transport is a forwarded message. */
+static int scan_local(struct scan_log *sl, const struct policyd_maillog *e,
+		      const struct policyd_recipient *rcpt,
+		      const char **error_r)
+{
+	struct ms_policy_counters delta = { 0 };
+	bool first;
+
+	if (strcmp(e->status, "deferred") == 0 &&
+	    strcmp(e->text, hold_reason(sl->cfg)) == 0) {
+		if (ms_store_policy_held(sl->store, e->queue_id, e->to,
+					 rcpt->user, &first, error_r) < 0)
+			return -1;
+		delta.held = first ? 1 : 0;
+	} else {
+		if (ms_store_policy_unheld(sl->store, e->queue_id, e->to,
+					   &first, error_r) < 0)
+			return -1;
+		delta.released = first ? 1 : 0;
+		if (strcmp(e->status, "sent") == 0 && sl->forward[0] != '\0' &&
+		    policyd_maillog_tag_has(e, sl->forward))
+			delta.forwarded = 1;
+	}
+	if (delta.held == 0 && delta.released == 0 && delta.forwarded == 0)
+		return 0;
+	return ms_store_policy_add(sl->store, rcpt->user, &delta, error_r);
+}
+
+/* Reads lines until a newline, so that the rest of an over-long line
+   is never taken for a line of its own. */
+static void skip_rest_of_line(FILE *in)
+{
+	int c;
+
+	while ((c = getc(in)) != EOF && c != '\n') ;
+}
+
+/* Held recipients are kept this long (their messages are long gone). */
+#define HELD_KEEP_SECS (30 * 24 * 60 * 60)
+
+/* Reads delivery-log lines (e.g. "tail -F -n 0 /var/log/mail.log |")
+   and books what they say; see the top of this file.  Each line must
+   come once: a line read twice is a delivery counted twice. */
+static int scan_log(const struct policyd_config *cfg, FILE *in)
+{
+	struct scan_log sl = { .cfg = cfg };
+	struct policyd_maillog entry;
+	struct policyd_recipient rcpt;
+	char line[8192];
+	const char *error;
+	time_t pruned = 0;
+	size_t len;
+	int ret = 0;
+
+	if (open_store(cfg, &sl.store) < 0)
+		return 75;
+	sl.wu = policyd_warmup_init(cfg);
+	transport_of(cfg->warmup_direct, sl.direct, sizeof(sl.direct));
+	if (cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY)
+		transport_of(cfg->warmup_overflow_nexthop, sl.overflow,
+			     sizeof(sl.overflow));
+	transport_of(cfg->forward_nexthop, sl.forward, sizeof(sl.forward));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		len = strlen(line);
+		if (len > 0 && line[len - 1] != '\n' && !feof(in)) {
+			skip_rest_of_line(in);
+			continue;
+		}
+		if (cfg->count_from_log && time(NULL) - pruned > 24 * 60 * 60) {
+			pruned = time(NULL);
+			if (ms_store_policy_held_prune(sl.store, pruned -
+						       HELD_KEEP_SECS,
+						       &error) < 0)
+				policyd_warning("%s (retried tomorrow)",
+						error);
+		}
+		if (!policyd_maillog_parse(line, len, &entry) ||
+		    !policyd_recipient_parse(cfg, entry.to, strlen(entry.to),
+					     &rcpt))
+			continue;
+		if (rcpt.local ? cfg->count_from_log &&
+		    scan_local(&sl, &entry, &rcpt, &error) < 0 :
+		    cfg->warmup &&
+		    scan_remote(&sl, &entry, rcpt.domain, &error) < 0) {
+			fprintf(stderr, "mailshift-policyd: %s\n", error);
+			ret = 75;
+			break;
+		}
+	}
+	policyd_warmup_deinit(&sl.wu);
+	ms_store_close(&sl.store);
 	return ret;
 }
 
@@ -487,8 +588,9 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 	}
 	if (strcmp(cmd, "warmup-status") == 0)
 		return warmup_status(cfg);
-	if (strcmp(cmd, "warmup-scan-log") == 0)
-		return warmup_scan_log(cfg, stdin);
+	if (strcmp(cmd, "scan-log") == 0 ||
+	    strcmp(cmd, "warmup-scan-log") == 0)
+		return scan_log(cfg, stdin);
 	if (strcmp(cmd, "warmup-deferral") == 0 && arg != NULL)
 		return warmup_deferral(cfg, arg, argc > 2 ? argv[2] : NULL);
 	fprintf(stderr, "mailshift-policyd: unknown command or missing "

@@ -64,6 +64,8 @@ static const struct setting settings[] = {
 	   (research 2.6): releasing earlier would hold the mail again. */
 	NUM(release_delay, "31", 0, 86400),
 	NUM(release_check_interval, "10", 1, 86400),
+	{ "count_from_log", SET_BOOL, "no",
+	  offsetof(struct policyd_config, count_from_log), 0, 0, 0 },
 	{ "warmup", SET_BOOL, "no", offsetof(struct policyd_config, warmup),
 	  0, 0, 0 },
 	OTHER(warmup_start, SET_DAY, ""),

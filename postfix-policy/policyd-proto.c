@@ -161,3 +161,153 @@ const char *policyd_request_get(const struct policyd_request *req,
 	}
 	return NULL;
 }
+
+/* Postfix's delivery log.  Whoever can write a line to the log can make
+   us book it, but nothing more: every field is copied into a fixed
+   buffer or the line is ignored, and fields are read left to right
+   only up to "status=", so a remote server's reply text (which follows
+   it) cannot pose as a field.  A recipient may be quoted and contain
+   "," or ">" ("\"a>, relay=none\"@example.com"): its end is the first
+   '>' outside quotes. */
+
+/* The end of a <...> value starting at p (just after '<'): the position
+   of its closing '>', or NULL. */
+static const char *angle_end(const char *p, const char *end)
+{
+	bool quoted = false;
+
+	for (; p < end; p++) {
+		if (quoted && *p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '>' && !quoted)
+			return p;
+	}
+	return NULL;
+}
+
+/* Copies p[len] into dest[size]; false if it does not fit. */
+static bool field_copy(char *dest, size_t size, const char *p, size_t len)
+{
+	if (len >= size)
+		return false;
+	memcpy(dest, p, len);
+	dest[len] = '\0';
+	return true;
+}
+
+/* The "TAG[PID]: " prefix: sets *tag_r / *tag_len_r and returns the
+   position after it, or NULL. */
+static const char *maillog_tag(const char *line, const char *end,
+			       const char **tag_r, size_t *tag_len_r)
+{
+	const char *p, *d, *start;
+
+	for (p = line; p < end; p++) {
+		if (*p != '[')
+			continue;
+		for (d = p + 1; d < end && *d >= '0' && *d <= '9'; d++) ;
+		if (d == p + 1 || end - d < 3 || d[0] != ']' || d[1] != ':' ||
+		    d[2] != ' ')
+			continue;
+		for (start = p; start > line && start[-1] != ' '; start--) ;
+		if (start == p)
+			continue;
+		*tag_r = start;
+		*tag_len_r = (size_t)(p - start);
+		return d + 3;
+	}
+	return NULL;
+}
+
+bool policyd_maillog_parse(const char *line, size_t len,
+			   struct policyd_maillog *entry)
+{
+	const char *end = line + len, *p, *tag, *q, *key, *close;
+	size_t tag_len, key_len;
+
+	memset(entry, 0, sizeof(*entry));
+	while (end > line && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if ((p = maillog_tag(line, end, &tag, &tag_len)) == NULL ||
+	    !field_copy(entry->tag, sizeof(entry->tag), tag, tag_len))
+		return false;
+	/* QUEUEID: to=<recipient> */
+	for (q = p; q < end && ((*q >= '0' && *q <= '9') ||
+				(*q >= 'A' && *q <= 'Z') ||
+				(*q >= 'a' && *q <= 'z')); q++) ;
+	if (q == p || end - q < 6 || memcmp(q, ": to=<", 6) != 0 ||
+	    !field_copy(entry->queue_id, sizeof(entry->queue_id), p,
+			(size_t)(q - p)))
+		return false;
+	p = q + 6;
+	if ((close = angle_end(p, end)) == NULL ||
+	    !field_copy(entry->to, sizeof(entry->to), p,
+			(size_t)(close - p)))
+		return false;
+	p = close + 1;
+	/* , name=value ... , status=WORD (TEXT) */
+	while (end - p >= 2 && p[0] == ',' && p[1] == ' ') {
+		key = p += 2;
+		while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
+			p++;
+		key_len = (size_t)(p - key);
+		if (key_len == 0 || p == end || *p++ != '=')
+			return false;
+		if (key_len == 6 && memcmp(key, "status", 6) == 0) {
+			for (q = p; q < end && *q >= 'a' && *q <= 'z'; q++) ;
+			if (q == p || !field_copy(entry->status,
+						  sizeof(entry->status), p,
+						  (size_t)(q - p)))
+				return false;
+			if (end - q >= 2 && q[0] == ' ' && q[1] == '(') {
+				q += 2;
+				close = end > q && end[-1] == ')' ?
+					end - 1 : end;
+				/* a long reply is cut, never refused */
+				(void)field_copy(entry->text,
+						 sizeof(entry->text), q,
+						 (size_t)(close - q) <
+						 sizeof(entry->text) ?
+						 (size_t)(close - q) :
+						 sizeof(entry->text) - 1);
+			}
+			return true;
+		}
+		if (p < end && *p == '<') {
+			if ((close = angle_end(p + 1, end)) == NULL)
+				return false;
+			p = close + 1;
+			continue;
+		}
+		for (q = p; q < end && !(q[0] == ',' && q + 1 < end &&
+					 q[1] == ' '); q++) ;
+		if (key_len == 5 && memcmp(key, "relay", 5) == 0 &&
+		    !field_copy(entry->relay, sizeof(entry->relay), p,
+				(size_t)(q - p)))
+			return false;
+		if (key_len == 3 && memcmp(key, "dsn", 3) == 0 &&
+		    !field_copy(entry->dsn, sizeof(entry->dsn), p,
+				(size_t)(q - p)))
+			return false;
+		p = q;
+	}
+	return false;
+}
+
+bool policyd_maillog_tag_has(const struct policyd_maillog *entry,
+			     const char *name)
+{
+	const char *p = strchr(entry->tag, '/');
+	size_t len = strlen(name);
+
+	while (p != NULL && len > 0) {
+		p++;
+		if (strncmp(p, name, len) == 0 &&
+		    (p[len] == '/' || p[len] == '\0'))
+			return true;
+		p = strchr(p, '/');
+	}
+	return false;
+}

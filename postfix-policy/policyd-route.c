@@ -271,7 +271,11 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			reply_set(reply, size, "NOTFOUND ");
 			break;
 		}
-		user_counters(pd, rcpt.user)->held++;
+		/* With count_from_log the delivery log counts each held
+		   message once; a lookup cannot (a cached repeat is never
+		   asked, a retry is asked again). */
+		if (!pd->cfg->count_from_log)
+			user_counters(pd, rcpt.user)->held++;
 		held_since = policyd_table_get(pd->held, rcpt.user);
 		if (*held_since == 0)
 			*held_since = time(NULL);
@@ -286,7 +290,7 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			reply_set(reply, size, "TEMP forward_nexthop not set");
 			break;
 		}
-		if (map == POLICYD_MAP_ROUTE)
+		if (map == POLICYD_MAP_ROUTE && !pd->cfg->count_from_log)
 			user_counters(pd, rcpt.user)->forwarded++;
 		reply_set(reply, size, "OK %s", pd->cfg->forward_nexthop);
 		break;

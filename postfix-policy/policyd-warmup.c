@@ -22,9 +22,21 @@
    Postfix calls us through the queue manager's transport_maps (map name
    "warmup"), because only there is the choice per recipient and made at
    delivery time (research 5.6: Postfix cannot count per provider per
-   day itself).  The count is taken when we answer; a qmgr resolver cache
-   hit (same recipient within 30 s) is not counted, so the cap can be
-   exceeded by such repeats. */
+   day itself).
+
+   What we count.  A lookup is no message: the queue manager's resolver
+   keeps its last answer 30 s, so a run of messages from one sender to
+   one recipient is asked about once, and a deferred message is asked
+   again on each retry.  With count_from_log = yes the delivery log
+   counts ("mailshift-policyd scan-log": every status=sent line of the
+   direct transport is one message sent, of the overflow transport one
+   relayed), and a lookup answered "direct" only reserves a place until
+   the log shows a delivery: the cap is checked against sent + reserved,
+   so a burst of lookups cannot overtake the log, and a message is
+   counted once, by the log.  Each delivery the log books retires the
+   oldest reservation; one that no delivery retires (the message was
+   deferred, or the log is not read) lapses after RESERVE_SECS.  Without
+   count_from_log the lookups are counted, as the only count there is. */
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -39,6 +51,12 @@
 
 #define GROUP_OTHER (POLICYD_GROUP_COUNT - 1)
 #define DAY_SECS (24 * 60 * 60)
+/* Longer than any delivery attempt takes to reach the log (Postfix's
+   smtp timeouts end an attempt within minutes), so a reservation lapses
+   only when its message was not delivered. */
+#define RESERVE_SECS (15 * 60)
+/* How often the store's count (the log's) is read again. */
+#define REFRESH_SECS 1
 
 const char *const policyd_group_names[POLICYD_GROUP_COUNT] = {
 	"google", "microsoft", "yahoo", "apple", "other"
@@ -61,6 +79,11 @@ struct group_day {
 	uint64_t cap;
 	struct ms_warmup_day base;	/* as the store had it */
 	struct ms_warmup_day delta;	/* counted since, not yet written */
+	/* count_from_log: when base was read; lookups answered "direct"
+	   that no logged delivery retired yet, oldest first */
+	time_t read_at, log_grew, warned;
+	time_t *reserved;
+	unsigned int reserved_count, reserved_alloc;
 };
 
 struct policyd_warmup {
@@ -188,6 +211,8 @@ void policyd_warmup_deinit(struct policyd_warmup **wu)
 		return;
 	if ((*wu)->resolver_ready)
 		res_nclose(&(*wu)->res);
+	for (unsigned int i = 0; i < POLICYD_GROUP_COUNT; i++)
+		free((*wu)->groups[i].reserved);
 	policyd_table_destroy(&(*wu)->domains);
 	free(*wu);
 	*wu = NULL;
@@ -323,8 +348,88 @@ int policyd_warmup_today(struct policyd_warmup *wu, struct ms_store *store,
 	return 0;
 }
 
+/* Drops the n oldest reservations of gd. */
+static void reservations_retire(struct group_day *gd, unsigned int n)
+{
+	if (n > gd->reserved_count)
+		n = gd->reserved_count;
+	gd->reserved_count -= n;
+	memmove(gd->reserved, gd->reserved + n,
+		gd->reserved_count * sizeof(gd->reserved[0]));
+}
+
+/* Lets reservations older than RESERVE_SECS lapse.  Lapsing while the
+   log booked nothing for that long may mean nobody feeds it. */
+static void reservations_expire(struct group_day *gd, unsigned int group,
+				 time_t now)
+{
+	unsigned int n = 0;
+
+	while (n < gd->reserved_count &&
+	       now - gd->reserved[n] >= RESERVE_SECS)
+		n++;
+	if (n == 0)
+		return;
+	reservations_retire(gd, n);
+	if (now - gd->log_grew >= RESERVE_SECS && now - gd->warned >= 3600) {
+		gd->warned = now;
+		policyd_warning("warm-up group=%s: %u messages were sent "
+				"direct %d minutes ago and the delivery log "
+				"shows no delivery of this group since "
+				"(deferred?); if they were delivered, is "
+				"\"mailshift-policyd scan-log\" reading this "
+				"host's delivery log?", policyd_group_names[group],
+				n, RESERVE_SECS / 60);
+	}
+}
+
+static void reserve(struct group_day *gd, time_t now)
+{
+	if (gd->reserved_count == gd->reserved_alloc) {
+		gd->reserved_alloc = gd->reserved_alloc == 0 ? 64 :
+			gd->reserved_alloc * 2;
+		gd->reserved = policyd_xrealloc(gd->reserved,
+						gd->reserved_alloc *
+						sizeof(gd->reserved[0]));
+	}
+	gd->reserved[gd->reserved_count++] = now;
+}
+
+/* count_from_log: reads today's count again, and retires a reservation
+   for each delivery the log booked since.  Returns 0 or -1. */
+static int group_refresh(struct policyd *pd, struct policyd_warmup *wu,
+			 unsigned int group, time_t now,
+			 const char **error_r)
+{
+	struct group_day *gd = &wu->groups[group];
+	struct ms_warmup_day today;
+	struct ms_store *store;
+	unsigned int step;
+	uint64_t cap;
+
+	if (now - gd->read_at < REFRESH_SECS)
+		return 0;
+	if ((store = policyd_store(pd, error_r)) == NULL)
+		return -1;
+	if (policyd_warmup_today(wu, store, group, now, &step, &cap, &today,
+				 error_r) < 0) {
+		policyd_store_failed(pd);
+		return -1;
+	}
+	if (today.sent > gd->base.sent) {
+		reservations_retire(gd, today.sent - gd->base.sent >
+				    UINT32_MAX ? UINT32_MAX :
+				    (unsigned int)(today.sent -
+						   gd->base.sent));
+		gd->log_grew = now;
+	}
+	gd->base = today;
+	gd->read_at = now;
+	return 0;
+}
+
 /* Today's counters of group, read from the store on the first lookup of
-   each day. */
+   each day (and every REFRESH_SECS with count_from_log). */
 static struct group_day *group_today(struct policyd *pd,
 				     struct policyd_warmup *wu,
 				     unsigned int group, const char **error_r)
@@ -335,8 +440,14 @@ static struct group_day *group_today(struct policyd *pd,
 	time_t now = time(NULL);
 
 	policyd_day_str(now, today);
-	if (strcmp(gd->day, today) == 0)
+	if (strcmp(gd->day, today) == 0) {
+		if (wu->cfg->count_from_log) {
+			reservations_expire(gd, group, now);
+			if (group_refresh(pd, wu, group, now, error_r) < 0)
+				return NULL;
+		}
 		return gd;
+	}
 	/* A new day: yesterday's delta must reach the store first, or it
 	   would be counted for today. */
 	if ((store = policyd_store(pd, error_r)) == NULL ||
@@ -348,6 +459,11 @@ static struct group_day *group_today(struct policyd *pd,
 		return NULL;
 	}
 	memset(&gd->delta, 0, sizeof(gd->delta));
+	/* Reservations from before midnight stay: their deliveries are
+	   logged, and retire them, today. */
+	gd->read_at = now;
+	if (gd->log_grew == 0)
+		gd->log_grew = now;
 	snprintf(gd->day, sizeof(gd->day), "%s", today);
 	snprintf(gd->delta.day, sizeof(gd->delta.day), "%s", today);
 	policyd_info("warm-up group=%s day=%s step=%u cap=%llu sent=%llu",
@@ -370,12 +486,20 @@ int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
 		snprintf(reply, size, "TEMP state store unavailable");
 		return -1;
 	}
-	if (gd->base.sent + gd->delta.sent < gd->cap) {
+	if (wu->cfg->count_from_log) {
+		/* the log counts; a lookup reserves */
+		if (gd->base.sent + gd->reserved_count < gd->cap) {
+			reserve(gd, time(NULL));
+			snprintf(reply, size, "OK %s", wu->cfg->warmup_direct);
+			return 0;
+		}
+	} else if (gd->base.sent + gd->delta.sent < gd->cap) {
 		gd->delta.sent++;
 		snprintf(reply, size, "OK %s", wu->cfg->warmup_direct);
 		return 0;
+	} else {
+		gd->delta.overflowed++;
 	}
-	gd->delta.overflowed++;
 	if (wu->cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY) {
 		snprintf(reply, size, "OK %s",
 			 wu->cfg->warmup_overflow_nexthop);

@@ -47,6 +47,7 @@ struct policyd_config {
 	char postfix_config_dir[512];
 	unsigned int release_delay;
 	unsigned int release_check_interval;
+	bool count_from_log;	/* scan-log counts messages, not lookups */
 	bool warmup;
 	char warmup_start[11];
 	struct policyd_schedule_step schedule[POLICYD_MAX_SCHEDULE];
@@ -111,6 +112,28 @@ enum policyd_parse policyd_request_parse(char *buf, size_t len,
 /* The value of the first attribute called name, or NULL. */
 const char *policyd_request_get(const struct policyd_request *req,
 				const char *name);
+
+/* One delivery line of Postfix's log ("maillog_file" or syslog):
+   "... TAG[PID]: QUEUEID: to=<RCPT>, ..., relay=R, ..., dsn=D,
+   status=WORD (TEXT)". */
+struct policyd_maillog {
+	char tag[128];		/* "postfix/mailshift_fwd/smtp" */
+	char queue_id[32];
+	char to[512];		/* the recipient as logged, without <> */
+	char relay[256];	/* "none" or "host[address]:port" */
+	char dsn[16];
+	char status[16];	/* sent, deferred, bounced, expired... */
+	char text[512];		/* in the parentheses; cut if longer */
+};
+/* Parses line[len] into *entry.  False for any other line, and for one
+   whose tag, queue ID, recipient, relay or dsn is longer than its
+   buffer. */
+bool policyd_maillog_parse(const char *line, size_t len,
+			   struct policyd_maillog *entry);
+/* Is name a component of the tag after the first ("postfix/
+   mailshift_fwd/smtp" has "mailshift_fwd" and "smtp")? */
+bool policyd_maillog_tag_has(const struct policyd_maillog *entry,
+			     const char *name);
 
 /* policyd-route.c: the old host's answers, and the state they need. */
 struct policyd;

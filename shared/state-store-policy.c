@@ -29,6 +29,15 @@ static const char *const policy_tables[] = {
 	" overflowed BIGINT NOT NULL DEFAULT 0,"
 	" deferred BIGINT NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (provider_group, day))",
+	/* One row per held recipient of a queued message, so that retries
+	   of the hold are not counted again. */
+	"CREATE TABLE IF NOT EXISTS policy_held ("
+	" queue_id TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" user_name TEXT NOT NULL,"
+	" released BIGINT NOT NULL DEFAULT 0,"
+	" booked BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (queue_id, recipient))",
 	NULL
 };
 
@@ -68,6 +77,63 @@ int ms_store_policy_add(struct ms_store *store, const char *user,
 
 	if (ms_store_exec(store, sql, params, N_PARAMS(params), NULL) < 0)
 		return ms_store_fail(store, "add policy counters", user,
+				     error_r);
+	return 0;
+}
+
+int ms_store_policy_held(struct ms_store *store, const char *queue_id,
+			 const char *recipient, const char *user,
+			 bool *new_r, const char **error_r)
+{
+	static const char sql[] =
+		"INSERT INTO policy_held (queue_id, recipient, user_name,"
+		" booked) VALUES ($1, $2, $3, $4)"
+		" ON CONFLICT (queue_id, recipient) DO UPDATE SET"
+		" released = 0, user_name = excluded.user_name,"
+		" booked = excluded.booked WHERE policy_held.released = 1";
+	struct ms_sql_param params[] = {
+		P_TEXT(queue_id), P_TEXT(recipient), P_TEXT(user),
+		P_INT(time(NULL)),
+	};
+	uint64_t changes = 0;
+
+	if (ms_store_exec(store, sql, params, N_PARAMS(params),
+			  &changes) < 0)
+		return ms_store_fail(store, "book held message", user,
+				     error_r);
+	*new_r = changes > 0;
+	return 0;
+}
+
+int ms_store_policy_unheld(struct ms_store *store, const char *queue_id,
+			   const char *recipient, bool *released_r,
+			   const char **error_r)
+{
+	static const char sql[] =
+		"UPDATE policy_held SET released = 1"
+		" WHERE queue_id = $1 AND recipient = $2 AND released = 0";
+	struct ms_sql_param params[] = {
+		P_TEXT(queue_id), P_TEXT(recipient),
+	};
+	uint64_t changes = 0;
+
+	if (ms_store_exec(store, sql, params, N_PARAMS(params),
+			  &changes) < 0)
+		return ms_store_fail(store, "book released message",
+				     recipient, error_r);
+	*released_r = changes > 0;
+	return 0;
+}
+
+int ms_store_policy_held_prune(struct ms_store *store, time_t before,
+			       const char **error_r)
+{
+	static const char sql[] =
+		"DELETE FROM policy_held WHERE booked < $1";
+	struct ms_sql_param params[] = { P_INT(before) };
+
+	if (ms_store_exec(store, sql, params, N_PARAMS(params), NULL) < 0)
+		return ms_store_fail(store, "prune held messages", "*",
 				     error_r);
 	return 0;
 }

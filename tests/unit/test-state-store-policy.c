@@ -122,7 +122,55 @@ static void run_init_twice(struct ms_store *store, char *got, size_t size)
 	gotf(got, size, "ok");
 }
 
+static void got_held(char *got, size_t size, int ret, bool yes,
+		     const char *error)
+{
+	if (ret < 0)
+		gotf(got, size, "error: %s;", error);
+	else
+		gotf(got, size, "%s;", yes ? "new" : "seen");
+}
+
+static void run_held_once(struct ms_store *store, char *got, size_t size)
+{
+	const char *error = "";
+	bool yes = false;
+	int ret;
+
+	/* the hold logged three times for one recipient, once for another
+	   recipient of the same message */
+	ret = ms_store_policy_held(store, "4AB1", "carol@x", "carol", &yes,
+				   &error);
+	got_held(got, size, ret, yes, error);
+	ret = ms_store_policy_held(store, "4AB1", "carol@x", "carol", &yes,
+				   &error);
+	got_held(got, size, ret, yes, error);
+	ret = ms_store_policy_held(store, "4AB1", "dave@x", "dave", &yes,
+				   &error);
+	got_held(got, size, ret, yes, error);
+	/* released once; a second delivery line is no second release, and
+	   a recipient never held is no release */
+	ret = ms_store_policy_unheld(store, "4AB1", "carol@x", &yes, &error);
+	got_held(got, size, ret, yes, error);
+	ret = ms_store_policy_unheld(store, "4AB1", "carol@x", &yes, &error);
+	got_held(got, size, ret, yes, error);
+	ret = ms_store_policy_unheld(store, "9ZZ9", "carol@x", &yes, &error);
+	got_held(got, size, ret, yes, error);
+	/* the queue ID used again for a new message, held again */
+	ret = ms_store_policy_held(store, "4AB1", "carol@x", "carol", &yes,
+				   &error);
+	got_held(got, size, ret, yes, error);
+	ret = ms_store_policy_held_prune(store, time(NULL) + 1, &error);
+	got_ret(got, size, ret, error);
+	ret = ms_store_policy_held(store, "4AB1", "dave@x", "dave", &yes,
+				   &error);
+	got_held(got, size, ret, yes, error);
+}
+
 static const struct policy_case cases[] = {
+	{ "a held recipient is booked once per queue ID however often the "
+	  "hold is logged, and released once", run_held_once,
+	  "new;seen;new;new;seen;seen;new;new;" },
 	{ "counters add up per user, listed in byte order",
 	  run_counters_add_up,
 	  "alice f=2 h=3 r=4 d=5;bob f=2 h=0 r=0 d=0;" },
@@ -142,6 +190,8 @@ static void empty_tables(struct ms_store *store)
 	if (ms_store_exec(store, "DELETE FROM policy_counters", NULL, 0,
 			  NULL) < 0 ||
 	    ms_store_exec(store, "DELETE FROM warmup_days", NULL, 0,
+			  NULL) < 0 ||
+	    ms_store_exec(store, "DELETE FROM policy_held", NULL, 0,
 			  NULL) < 0)
 		ms_test_fail_at(__FILE__, __LINE__, store->reason, "empty");
 }
