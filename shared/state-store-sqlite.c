@@ -3,12 +3,16 @@
    busy timeout makes writers from several processes queue instead of
    failing with "database is locked". */
 
+/* mkostemp() */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "state-store-private.h"
@@ -17,6 +21,10 @@
 #define SQLITE_BUSY_RETRY_MSECS 5
 /* More than the users table has. */
 #define SQLITE_MAX_COLUMNS 32
+/* Every mailshift program reads and writes the store: root's policy
+   daemon and the mail user's Dovecot processes, through the directory's
+   owner and group.  Never world-readable: it names every user. */
+#define SQLITE_STORE_MODE 0660
 
 struct sqlite_store {
 	struct ms_store store;
@@ -45,28 +53,107 @@ static int sqlite_store_use_wal(sqlite3 *db)
 	}
 }
 
+/* Creates an empty database file at path, SQLITE_STORE_MODE, with the
+   owner and group of its directory: whoever creates the store first, root
+   or the mail user, the other can open it.  The file is made complete
+   under a temporary name and linked into place, so that no other opener
+   ever sees it with the creator's umask or owner.  O_EXCL (mkstemp) and
+   link() never follow a symbolic link or replace a file, though the
+   directory may be writable by the mail user.  A store someone else
+   created meanwhile is not an error. */
+static int sqlite_store_create(const char *path, char *reason,
+			       size_t reason_size)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 8], *slash;
+	struct stat dst;
+	int fd, ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)
+	    || stat(dir, &dst) < 0 || (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		snprintf(reason, reason_size, "%s", strerror(errno));
+		return -1;
+	}
+	/* As another user only the group can follow the directory's, and
+	   only when we belong to it; otherwise the file keeps ours. */
+	if (fchown(fd, geteuid() == 0 ? dst.st_uid : (uid_t)-1,
+		   dst.st_gid) < 0 && geteuid() == 0)
+		ret = -1;
+	if (ret == 0 && fchmod(fd, SQLITE_STORE_MODE) < 0)
+		ret = -1;
+	if (ret == 0 && link(tmp, path) < 0 && errno != EEXIST)
+		ret = -1;
+	if (ret < 0)
+		snprintf(reason, reason_size, "create %s: %s", tmp,
+			 strerror(errno));
+	close(fd);
+	(void)unlink(tmp);
+	return ret;
+}
+
+/* Checks that the store at path is a plain file this process may read
+   and write, creating it when missing, and says what to fix when not. */
+static int sqlite_store_check_file(const char *path, char *reason,
+				   size_t reason_size)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (sqlite_store_create(path, reason, reason_size) < 0)
+			return -1;
+		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == ELOOP) {
+		snprintf(reason, reason_size, "is a symbolic link: refusing "
+			 "it (the store must be a plain file)");
+		return -1;
+	}
+	if (fd < 0 && errno == EACCES) {
+		snprintf(reason, reason_size, "%s (every mailshift program "
+			 "reads and writes the store: give it the owner and "
+			 "group of its directory, mode %04o)", strerror(errno),
+			 SQLITE_STORE_MODE);
+		return -1;
+	}
+	if (fd < 0) {
+		snprintf(reason, reason_size, "%s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(reason, reason_size, "not a plain file");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static int sqlite_store_open(const char *path, struct ms_store **store_r,
 			     char *reason, size_t reason_size)
 {
 	struct sqlite_store *sstore;
 	sqlite3 *db = NULL;
-	int fd, rc;
+	int rc;
 
 	if (*path == '\0') {
 		snprintf(reason, reason_size, "empty path");
 		return -1;
 	}
-	/* Create the file ourselves: SQLite would use 0644, and the store
-	   names every user being migrated.  SQLite gives the -wal and
-	   -shm files the mode of the database. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(reason, reason_size, "%s", strerror(errno));
+	if (sqlite_store_check_file(path, reason, reason_size) < 0)
 		return -1;
-	}
-	close(fd);
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+	/* SQLite gives the -wal and -shm files the database file's mode,
+	   and, when root creates them, its owner and group; it opens them
+	   with O_NOFOLLOW.  NOFOLLOW here: the file checked above may have
+	   been replaced by a link since. */
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(db, SQLITE_BUSY_TIMEOUT_MSECS);
 	if (rc == SQLITE_OK)

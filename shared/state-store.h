@@ -39,10 +39,23 @@ struct ms_user_record {
 	time_t lock_expires;
 };
 
-/* Opens "sqlite:/path/state.db" (the file is created mode 0600 and the
-   schema created or upgraded; the directory must exist), "pgsql:<libpq
-   conninfo>" or "postgresql://...".  Returns 0 and *store_r, or -1 and
-   *error_r (a thread-local buffer valid until the next open). */
+/* Opens "sqlite:/path/state.db", "pgsql:<libpq conninfo>" or
+   "postgresql://...", creating or upgrading the schema.  Returns 0 and
+   *store_r, or -1 and *error_r (a thread-local buffer valid until the
+   next open).
+
+   SQLite: root's daemons and the mail user's Dovecot processes share the
+   file, whichever creates it.  The directory must exist; its owner and
+   group decide who may use the store.  A new file is created mode 0660
+   (whatever the umask; never world-readable, it names every user) with
+   the directory's owner and group when root creates it, and with the
+   directory's group when another user who belongs to that group does.
+   SQLite's -wal and -shm files follow the database file's mode, and its
+   owner when root creates them.  The file is never reached through a
+   symbolic link (an error), nor created over an existing file, so root
+   may open a store in a directory the mail user can write.  A file the
+   caller may not read and write fails with "Permission denied" and what
+   to change. */
 int ms_store_open(const char *uri, struct ms_store **store_r,
 		  const char **error_r);
 /* Whether a commit waits until it is on disk (the default).  A store that

@@ -8,10 +8,13 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,6 +600,254 @@ static void run_open_creates(struct ms_store *store, char *got, size_t size)
 	ms_store_close(&store);
 }
 
+/* How a store file is owned: "dir" when by the owner and group of the
+   directory it lives in, else uid:gid; and its mode. */
+static void got_file_owner(char *got, size_t size, const char *label,
+			   const char *path, const struct stat *dst)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		gotf(got, size, " %s=missing", label);
+		return;
+	}
+	if (st.st_uid == dst->st_uid && st.st_gid == dst->st_gid)
+		gotf(got, size, " %s=%04o,dir", label,
+		     (unsigned int)(st.st_mode & 07777));
+	else
+		gotf(got, size, " %s=%04o,%u:%u", label,
+		     (unsigned int)(st.st_mode & 07777),
+		     (unsigned int)st.st_uid, (unsigned int)st.st_gid);
+}
+
+/* The uid the mail user's processes run as in these cases (Debian's
+   Dovecot rigs use nobody); only root can become it. */
+#define MAIL_UID 65534
+#define MAIL_GID 65534
+
+/* A directory of the mail user, as an admin makes /var/lib/mailshift. */
+static void make_mail_dir(const char *dir)
+{
+	ms_test_assert(mkdir(dir, 0770) == 0);
+	if (geteuid() == 0)
+		ms_test_assert(chown(dir, MAIL_UID, MAIL_GID) == 0);
+}
+
+static void remove_store(const char *dir, const char *path)
+{
+	const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char file[400];
+
+	for (unsigned int i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		(void)unlink(file);
+	}
+	(void)rmdir(dir);
+}
+
+/* Dovecot's mail processes run with umask 0077, root's often 0022: the
+   store's mode must not depend on either. */
+static void run_open_owner_mode(struct ms_store *store, char *got,
+				size_t size)
+{
+	char dir[300], path[320], file[330], uri[330];
+	const char *error;
+	struct stat dst;
+	mode_t old_umask;
+
+	snprintf(dir, sizeof(dir), "%s/owned", tmpdir);
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	make_mail_dir(dir);
+	ms_test_assert(stat(dir, &dst) == 0);
+	old_umask = umask(0077);
+	gotf(got, size, "open=%d", ms_store_open(uri, &store, &error));
+	if (store != NULL)
+		must(ms_store_user_set_state(store, "alice",
+					     MS_USER_STATE_SYNCED, NULL,
+					     &error), error);
+	got_file_owner(got, size, "db", path, &dst);
+	snprintf(file, sizeof(file), "%s-wal", path);
+	got_file_owner(got, size, "wal", file, &dst);
+	snprintf(file, sizeof(file), "%s-shm", path);
+	got_file_owner(got, size, "shm", file, &dst);
+	(void)umask(old_umask);
+	ms_store_close(&store);
+	remove_store(dir, path);
+}
+
+/* fork(); the child runs as the mail user when we are root. */
+static pid_t fork_as_mail_user(void)
+{
+	pid_t pid;
+
+	/* the child must not print what the parent has buffered */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0 && geteuid() == 0 &&
+	    (setgroups(0, NULL) < 0 || setgid(MAIL_GID) < 0 ||
+	     setuid(MAIL_UID) < 0))
+		_exit(1);
+	return pid;
+}
+
+/* Opens (creating if need be) the store at uri and writes to it, as the
+   mail user when we are root; returns 0 or 1 (failed). */
+static int open_as_mail_user(const char *uri)
+{
+	struct ms_store *store = NULL;
+	const char *error;
+	int status;
+	pid_t pid = fork_as_mail_user();
+
+	if (pid == 0) {
+		if (ms_store_open(uri, &store, &error) < 0 ||
+		    ms_store_user_set_state(store, "bob",
+					    MS_USER_STATE_SYNCING, NULL,
+					    &error) < 0) {
+			printf("     mail user: %s\n", error);
+			fflush(stdout);
+			_exit(1);
+		}
+		ms_store_close(&store);
+		_exit(0);
+	}
+	return pid < 0 || waitpid(pid, &status, 0) < 0 ||
+		!WIFEXITED(status) || WEXITSTATUS(status) != 0;
+}
+
+/* Root's policy daemon and the mail user's Dovecot share one store,
+   whichever of them creates it. */
+static void run_open_shared(struct ms_store *store, char *got, size_t size,
+			    bool root_first)
+{
+	char dir[300], path[320], file[330], uri[330];
+	const char *error;
+	struct stat dst;
+	int ret;
+
+	if (geteuid() != 0)
+		printf("     note: not root: the \"mail user\" is uid %u too\n",
+		       (unsigned int)geteuid());
+	snprintf(dir, sizeof(dir), "%s/shared", tmpdir);
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	make_mail_dir(dir);
+	ms_test_assert(stat(dir, &dst) == 0);
+	if (!root_first)
+		gotf(got, size, "mail-user=%s ", open_as_mail_user(uri) == 0 ?
+		     "ok" : "failed");
+	/* root's daemon keeps the store open while the mail user comes */
+	ret = ms_store_open(uri, &store, &error);
+	if (ret == 0)
+		ret = ms_store_user_set_state(store, "alice",
+					      MS_USER_STATE_SYNCED, NULL,
+					      &error);
+	gotf(got, size, "root=%s", ret == 0 ? "ok" : error);
+	if (root_first)
+		gotf(got, size, " mail-user=%s", open_as_mail_user(uri) == 0 ?
+		     "ok" : "failed");
+	got_file_owner(got, size, "db", path, &dst);
+	snprintf(file, sizeof(file), "%s-wal", path);
+	got_file_owner(got, size, "wal", file, &dst);
+	ms_store_close(&store);
+	remove_store(dir, path);
+}
+
+static void run_open_root_first(struct ms_store *store, char *got,
+				size_t size)
+{
+	run_open_shared(store, got, size, true);
+}
+
+static void run_open_mail_user_first(struct ms_store *store, char *got,
+				     size_t size)
+{
+	run_open_shared(store, got, size, false);
+}
+
+/* A directory the mail user may write is where root opens the store:
+   a link planted there must not make root open, create or chown the
+   file it points to. */
+static void run_open_symlink(struct ms_store *store, char *got, size_t size,
+			     const char *link_suffix)
+{
+	char path[300], link[310], target[300], uri[310];
+	const char *error;
+	struct stat st;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/planted.db", tmpdir);
+	snprintf(link, sizeof(link), "%s%s", path, link_suffix);
+	snprintf(target, sizeof(target), "%s/target", tmpdir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	ms_test_assert(close(open(target, O_CREAT | O_WRONLY, 0600)) == 0);
+	if (link_suffix[0] != '\0') {
+		/* a store closed as it is left in use: no -wal */
+		must(ms_store_open(uri, &store, &error), error);
+		ms_store_close(&store);
+	}
+	ms_test_assert(symlink(target, link) == 0);
+	ret = ms_store_open(uri, &store, &error);
+	if (ret == 0)
+		ret = ms_store_user_set_state(store, "alice",
+					      MS_USER_STATE_SYNCED, NULL,
+					      &error);
+	gotf(got, size, "ret=%d", ret);
+	if (link_suffix[0] == '\0')
+		got_error(got, size, error);
+	gotf(got, size, " target=%s", stat(target, &st) == 0 &&
+	     st.st_size == 0 && st.st_uid == geteuid() &&
+	     (st.st_mode & 07777) == 0600 ? "untouched" : "changed");
+	ms_store_close(&store);
+	(void)unlink(link);
+	(void)unlink(path);
+	(void)unlink(target);
+}
+
+static void run_open_symlink_db(struct ms_store *store, char *got,
+				size_t size)
+{
+	run_open_symlink(store, got, size, "");
+}
+
+static void run_open_symlink_wal(struct ms_store *store, char *got,
+				 size_t size)
+{
+	run_open_symlink(store, got, size, "-wal");
+}
+
+/* A store root created 0600 in a directory of its own (as mailshift did
+   before) tells the mail user what to change. */
+static void run_open_denied(struct ms_store *store, char *got, size_t size)
+{
+	char path[300], uri[310], mine[1024] = "";
+	int out[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/roots.db", tmpdir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	ms_test_assert(close(open(path, O_CREAT | O_WRONLY, 0600)) == 0);
+	/* only root can become the mail user; others deny themselves */
+	if (geteuid() != 0)
+		ms_test_assert(chmod(path, 0) == 0);
+	ms_test_assert(pipe(out) == 0);
+	pid = fork_as_mail_user();
+	if (pid == 0) {
+		open_uri(uri, mine, sizeof(mine));
+		(void)write(out[1], mine, strlen(mine));
+		_exit(0);
+	}
+	close(out[1]);
+	n = read(out[0], mine, sizeof(mine) - 1);
+	mine[n > 0 ? n : 0] = '\0';
+	close(out[0]);
+	ms_test_assert(pid > 0 && waitpid(pid, &status, 0) == pid);
+	gotf(got, size, "%s", mine);
+	(void)unlink(path);
+}
+
 /* A store that need not be durable still keeps every commit across a
    closed (or killed) process: the last to close leaves the log as it is,
    for the next opener, instead of checkpointing and deleting it. */
@@ -845,10 +1096,32 @@ static const struct store_case open_cases[] = {
 	{ "sqlite: not a database -> -1", NULL, run_open_not_a_db, NULL, 0,
 	  "ret=-1 store=NULL error='sqlite: open $TMP/junk.db: file is not"
 	  " a database'" },
-	{ "sqlite: new file -> created 0600, reopened with its data", NULL,
+	{ "sqlite: new file -> created 0660, reopened with its data", NULL,
 	  run_open_creates, NULL, 0,
-	  "open=0 mode=0600 reopen=0 user=alice state=synced reason=NULL"
+	  "open=0 mode=0660 reopen=0 user=alice state=synced reason=NULL"
 	  " failures=0 changed=now" },
+	{ "sqlite: new file, umask 077 -> 0660 with the owner and group of"
+	  " its directory, -wal and -shm too", NULL, run_open_owner_mode,
+	  NULL, 0, "open=0 db=0660,dir wal=0660,dir shm=0660,dir" },
+	{ "sqlite: root creates, then the mail user opens and writes", NULL,
+	  run_open_root_first, NULL, 0,
+	  "root=ok mail-user=ok db=0660,dir wal=0660,dir" },
+	{ "sqlite: the mail user creates, then root opens and writes", NULL,
+	  run_open_mail_user_first, NULL, 0,
+	  "mail-user=ok root=ok db=0660,dir wal=0660,dir" },
+	{ "sqlite: a store the mail user may not write -> -1, says what to"
+	  " change", NULL, run_open_denied, NULL, 0,
+	  "ret=-1 store=NULL error='sqlite: open $TMP/roots.db: Permission"
+	  " denied (every mailshift program reads and writes the store: give"
+	  " it the owner and group of its directory, mode 0660)'" },
+	{ "sqlite: path is a symbolic link -> -1, its target untouched", NULL,
+	  run_open_symlink_db, NULL, 0,
+	  "ret=-1 error='sqlite: open $TMP/planted.db: is a"
+	  " symbolic link: refusing it (the store must be a plain file)'"
+	  " target=untouched" },
+	{ "sqlite: -wal planted as a symbolic link -> -1, its target"
+	  " untouched", NULL, run_open_symlink_wal, NULL, 0,
+	  "ret=-1 target=untouched" },
 	{ "sqlite: not durable -> commits kept past close, log left for the"
 	  " next opener", NULL, run_open_not_durable, NULL, 0,
 	  "durable=0 log=kept user=alice state=synced reason=NULL failures=0"
@@ -975,6 +1248,8 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	/* the mail user's cases must reach their own directories */
+	(void)chmod(tmpdir, 0711);
 	owners_init();
 
 	for (i = 0; i < sizeof(open_cases) / sizeof(open_cases[0]); i++)
