@@ -42,7 +42,7 @@ struct setting {
 
 static const struct setting settings[] = {
 	STR(store, "sqlite:/var/lib/mailshift/state.db"),
-	STR(socketmap_listen, "unix:/run/mailshift/policyd.sock"),
+	STR(socketmap_listen, "unix:/var/spool/postfix/mailshift/policyd.sock"),
 	STR(policy_listen, ""),
 	{ "socket_mode", SET_OCTAL, "0660",
 	  offsetof(struct policyd_config, socket_mode), 0, 0, 0777 },
