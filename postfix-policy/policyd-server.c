@@ -91,6 +91,7 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 	mode_t mode = 0700 | ((cfg->socket_mode & 0070) != 0 ? 0050 : 0) |
 		((cfg->socket_mode & 0007) != 0 ? 0005 : 0);
 	struct stat st;
+	int ret;
 
 	if (stat(dir, &st) < 0 && errno == ENOENT) {
 		if (mkdir(dir, mode) < 0 ||
@@ -104,10 +105,11 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 		}
 		policyd_info("created the socket directory %s", dir);
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		policyd_error("%s = %s: %s is not a directory (%m): make it "
-			      "one (install -d -m %04o -g %s %s)", setting,
-			      spec, dir, (unsigned int)mode,
+	if ((ret = stat(dir, &st)) < 0 || !S_ISDIR(st.st_mode)) {
+		policyd_error("%s = %s: %s: %s (make it a directory: install "
+			      "-d -m %04o -g %s %s)", setting, spec, dir,
+			      ret < 0 ? strerror(errno) : "not a directory",
+			      (unsigned int)mode,
 			      cfg->socket_group, dir);
 		exit(71);
 	}
