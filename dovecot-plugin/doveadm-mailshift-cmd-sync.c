@@ -800,6 +800,12 @@ mailshift_sync_cutover_passes(struct mailshift_sync_user *su,
 		if (ret < 0)
 			break;
 		if (pass.msgs_copied == 0 && pass.msgs_missing == 0) {
+			e_info(su->user->event, "mailshift: cutover of %s: "
+			       "verified %u old folders, %"PRIu64" messages: "
+			       "every one is here, or was copied and deleted "
+			       "here since (%"PRIu64")",
+			       su->user->username, pass.folders_verified,
+			       pass.msgs_verified, pass.msgs_gone_here);
 			*verified_r = refused == 0;
 			break;
 		}

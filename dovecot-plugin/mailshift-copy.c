@@ -1230,6 +1230,8 @@ static int mailshift_copy_verify_folder(struct mailshift_folder_copy *fc)
 		copy->error_on_source = FALSE;
 		return -1;
 	}
+	copy->progress.folders_verified++;
+	copy->progress.msgs_verified += counts.old_messages;
 	copy->progress.msgs_missing += counts.missing;
 	copy->progress.msgs_gone_here += counts.gone_here;
 	if (counts.missing > 0) {

@@ -33,10 +33,12 @@ struct mailshift_progress {
 	unsigned int folders_deleted_here;
 	/* folders renamed / deleted on the old server, followed here */
 	unsigned int folders_renamed, folders_deleted;
-	/* verify: old messages no pass has taken yet (they arrived while
-	   the pass ran), and those taken but no longer here (deleted here
-	   by the user, or refused) */
-	uint64_t msgs_missing, msgs_gone_here;
+	/* verify: the old folders and messages compared; of those
+	   messages, the ones no pass has taken yet (they arrived while the
+	   pass ran), and those taken but no longer here (deleted here by
+	   the user, or refused) */
+	unsigned int folders_verified;
+	uint64_t msgs_verified, msgs_missing, msgs_gone_here;
 };
 
 struct mailshift_copy_params {
