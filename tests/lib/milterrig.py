@@ -293,13 +293,15 @@ class _Daemon:
 
 class Unbound(_Daemon):
     """unbound on a free loopback port, authoritative (local-data) for the
-    given TXT records only."""
+    given TXT records only, and for mx: {domain: [MX host, ...]} (in order
+    of preference)."""
 
-    def __init__(self, tmp, records):
+    def __init__(self, tmp, records, mx=None):
         self.dir = os.path.join(tmp, "unbound")
         os.makedirs(self.dir, exist_ok=True)
         self.port = imapwire.free_port()
         self.records = dict(records)
+        self.mx = dict(mx or {})
         self.proc = None
 
     def write_conf(self):
@@ -320,6 +322,11 @@ class Unbound(_Daemon):
             parts = " ".join('"%s"' % txt[i:i + 250]
                              for i in range(0, len(txt), 250))
             lines.append("  local-data: '%s. 60 IN TXT %s'" % (name, parts))
+        for domain, hosts in sorted(self.mx.items()):
+            lines.append('  local-zone: "%s." static' % domain)
+            for pref, host in enumerate(hosts, 1):
+                lines.append("  local-data: '%s. 60 IN MX %d %s.'"
+                             % (domain, 10 * pref, host))
         with open(os.path.join(self.dir, "unbound.conf"), "w") as f:
             f.write("\n".join(lines) + "\n")
 

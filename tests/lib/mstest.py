@@ -130,9 +130,10 @@ class Migration:
     """An OLD server (Courier layout) and a NEW server with mailshift
     configured, in `tmp`."""
 
-    def __init__(self, tmp, *, old_tls=False, old=None):
+    def __init__(self, tmp, *, old_tls=False, old=None, old_options=None):
         """old: a started rig.Dovecot to use as the OLD server (benches);
-        default: a fresh Courier-style one."""
+        default: a fresh Courier-style one (old_options: more rig.Dovecot
+        arguments for it, e.g. users, lmtp)."""
         self.tmp = tmp
         self.transcript = []            # every SyncRun, for failure reports
         # mail_fsync = never: filling the old server fast; it is not what
@@ -140,8 +141,8 @@ class Migration:
         self.old = old or rig.Dovecot(tmp, "old", layout="courier",
                                       tls=old_tls,
                                       special_use=corpus.ALT_SPECIAL_USE,
-                                      extra_conf="mail_fsync = never\n"
-                                      ).start()
+                                      extra_conf="mail_fsync = never\n",
+                                      **(old_options or {})).start()
         self.state_dir = os.path.join(tmp, "mailshift-state")
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o777)  # doveadm runs as the mail uid
@@ -221,13 +222,14 @@ class Migration:
                 "}\n" % wrapper)
 
     def start_new_login(self, name="new", *, passdbs=None, extra_conf="",
-                        **overrides):
+                        rig_options=None, **overrides):
         """Start a NEW Dovecot where IMAP/POP3 logins start passes: the
         mail plugin loaded for imap and pop3, and the mailshift-login
         script service of conf.d/90-mailshift.conf running doveadm with
         this server's config (through a wrapper that also carries the
         ASan preload, which the script service would otherwise strip).
-        passdbs: passdb { } blocks replacing the users-file ones."""
+        passdbs: passdb { } blocks replacing the users-file ones;
+        rig_options: more rig.Dovecot arguments (users, lmtp, ...)."""
         conf = os.path.join(os.path.abspath(self.tmp), name, "dovecot.conf")
         wrapper = self._asan_wrapper(
             "mailshift-login-" + name,
@@ -259,7 +261,8 @@ service mailshift-login {
         self.new = rig.Dovecot(self.tmp, name, passdbs=passdbs,
                                plugin_dir=os.path.join(BUILD, "modules"),
                                extra_conf="plugin {\n%s}\n%s%s"
-                               % (plugin, extra_conf, service)).start()
+                               % (plugin, extra_conf, service),
+                               **(rig_options or {})).start()
         return self.new
 
     def fill_quick(self, user=USER, seed=1, extra=()):
@@ -533,14 +536,24 @@ class ConnectionSampler(threading.Thread):
         self.join()
 
 
-def run(name, body, *, old_tls=False):
+_cleanups = []
+
+
+def on_cleanup(fn):
+    """fn(failed) runs when run() ends, newest first, before the temp dir
+    goes: other rigs stop what they started there (and show their logs
+    when the test failed)."""
+    _cleanups.append(fn)
+
+
+def run(name, body, *, old_tls=False, old_options=None):
     """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit."""
     tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
     t0 = time.time()
     m = None
     ok = False
     try:
-        m = Migration(tmp, old_tls=old_tls)
+        m = Migration(tmp, old_tls=old_tls, old_options=old_options)
         body(m)
         for r in m.transcript:
             if "Panic:" in r.stderr or (isinstance(r.rc, int) and r.rc < 0):
@@ -565,6 +578,11 @@ def run(name, body, *, old_tls=False):
                         print("--- %s dovecot.log tail ---\n%s"
                               % (inst, f.read()[-2500:]))
     finally:
+        for fn in reversed(_cleanups):
+            try:
+                fn(not ok)
+            except Exception:
+                traceback.print_exc()
         for d in list(rig._live):
             d.stop()
         if os.environ.get("MS_KEEP_TMP") != "1":
@@ -578,7 +596,7 @@ def finish(name, t0, ok):
     sys.exit(0 if ok else 1)
 
 
-__all__ = ["check", "expect", "run", "finish", "Migration", "big_messages", "new_messages",
+__all__ = ["check", "expect", "run", "on_cleanup", "finish", "Migration", "big_messages", "new_messages",
            "wait_until", "parse_tab_rows", "add_user", "ConnectionSampler",
            "imapwire", "EX_OK", "EX_UNAVAILABLE",
            "EX_TEMPFAIL", "EX_NOPERM", "EX_CONFIG"]

@@ -87,7 +87,8 @@ class Dovecot:
                  mail_location="maildir:~/Maildir", users=None,
                  master_user=("master", "master-pw"), tls=False,
                  extra_conf="", plugin_dir=None, special_use=None,
-                 mail_plugins="", passdbs=None):
+                 mail_plugins="", passdbs=None, lmtp=False,
+                 userdb_fields=None):
         if layout not in ("plain", "courier"):
             raise ValueError("layout must be plain or courier")
         self.name = name
@@ -104,6 +105,11 @@ class Dovecot:
         self.mail_plugins = mail_plugins
         # passdb { } blocks replacing the users file's (None: keep them)
         self.passdbs = passdbs
+        # an LMTP listener (Postfix's virtual_transport = lmtp:inet:...)
+        self.lmtp_port = imapwire.free_port() if lmtp else None
+        # {user: "userdb_NAME=VALUE ..."}: the users file's extra fields
+        # (NAME is a setting of that user only, e.g. a plugin setting)
+        self.userdb_fields = dict(userdb_fields or {})
         self.special_use = dict(DEFAULT_SPECIAL_USE if special_use is None
                                 else special_use)
         self.conf_path = os.path.join(self.dir, "dovecot.conf")
@@ -166,8 +172,9 @@ class Dovecot:
         d = self.dir
         with open(os.path.join(d, "users"), "w") as f:
             for u, pw in self.users.items():
-                f.write("%s:{PLAIN}%s:%d:%d::%s::\n" %
-                        (u, pw, MAIL_UID, MAIL_GID, self.home(u)))
+                f.write("%s:{PLAIN}%s:%d:%d::%s::%s\n" %
+                        (u, pw, MAIL_UID, MAIL_GID, self.home(u),
+                         self.userdb_fields.get(u, "")))
         with open(os.path.join(d, "master-users"), "w") as f:
             if self.master_user:
                 f.write("%s:{PLAIN}%s\n" % self.master_user)
@@ -195,7 +202,7 @@ base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 log_timestamp = "%Y-%m-%d %H:%M:%S "
-protocols = imap pop3
+protocols = imap pop3{lmtp_protocol}
 listen = 127.0.0.1
 {ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -240,7 +247,7 @@ service pop3-login {{
     port = 0
   }}
 }}
-{extra}
+{lmtp}{extra}
 """.format(name=self.name, uniq=uuid.uuid4().hex[:8], d=d, ssl=ssl,
            uid=MAIL_UID, gid=MAIL_GID, mail_location=self.mail_location,
            mail_plugins=self.mail_plugins,
@@ -254,9 +261,21 @@ service pop3-login {{
            self._default_passdbs(d),
            prefix=self.prefix, sep=self.sep, boxes=boxes, port=self.port,
            imaps_port=self.imaps_port or 0, pop3_port=self.pop3_port,
-           extra=self.extra_conf)
+           extra=self.extra_conf,
+           lmtp_protocol=" lmtp" if self.lmtp_port else "",
+           lmtp=self._lmtp_conf())
         with open(self.conf_path, "w") as f:
             f.write(conf)
+
+    def _lmtp_conf(self):
+        """LMTP on 127.0.0.1:lmtp_port; recipients user@domain are the
+        userdb's user."""
+        if not self.lmtp_port:
+            return ""
+        return ("service lmtp {\n  inet_listener lmtp {\n"
+                "    address = 127.0.0.1\n    port = %d\n  }\n}\n"
+                "protocol lmtp {\n  auth_username_format = %%Ln\n}\n"
+                % self.lmtp_port)
 
     @staticmethod
     def _default_passdbs(d):
@@ -289,7 +308,8 @@ passdb {{
         _live.append(self)
         _install_signal_handlers()
         ports = [self.port, self.pop3_port] + (
-            [self.imaps_port] if self.tls else [])
+            [self.imaps_port] if self.tls else []) + (
+            [self.lmtp_port] if self.lmtp_port else [])
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
