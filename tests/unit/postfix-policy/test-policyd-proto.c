@@ -108,6 +108,67 @@ static void describe_request(const char *input, char *got, size_t size)
 	}
 }
 
+static const struct parse_case maillog_cases[] = {
+	{ "a delivery by the direct transport (syslog)",
+	  "Dec 07 01:19:44 new postfix/smtp[16203]: 30C59A722E9: "
+	  "to=<u1@gmail.test>, relay=127.0.0.1[127.0.0.1]:60475, delay=0.3, "
+	  "delays=0.02/0.18/0.01/0.08, dsn=2.0.0, status=sent (250 2.0.0 Ok: "
+	  "queued as 722D6A722EE)\n",
+	  "ok tag=postfix/smtp id=30C59A722E9 to=u1@gmail.test "
+	  "relay=127.0.0.1[127.0.0.1]:60475 dsn=2.0.0 status=sent "
+	  "text=250 2.0.0 Ok: queued as 722D6A722EE" },
+	{ "the hold, by a transport with its own syslog_name, orig_to kept "
+	  "apart (RFC 3339 time)",
+	  "2026-12-07T01:19:44.1+00:00 old postfix/x/error[9]: 4AB1: "
+	  "to=<carol@example.test>, orig_to=<c, relay=evil>, relay=none, "
+	  "delay=1, dsn=4.2.0, status=deferred (mailbox in final sync)",
+	  "ok tag=postfix/x/error id=4AB1 to=carol@example.test relay=none "
+	  "dsn=4.2.0 status=deferred text=mailbox in final sync" },
+	{ "a quoted recipient cannot pose as fields",
+	  "h postfix/smtp[1]: 1A: to=<\"a>, relay=none, status=bounced\"@g.test>"
+	  ", relay=mx[192.0.2.1]:25, dsn=2.0.0, status=sent (ok)",
+	  "ok tag=postfix/smtp id=1A to=\"a>, relay=none, status=bounced\"@g.test"
+	  " relay=mx[192.0.2.1]:25 dsn=2.0.0 status=sent text=ok" },
+	{ "a reply text that looks like fields stays text",
+	  "h postfix/smtp[1]: 1A: to=<a@g.test>, relay=mx[1]:25, dsn=4.7.0, "
+	  "status=deferred (x, status=sent (y))",
+	  "ok tag=postfix/smtp id=1A to=a@g.test relay=mx[1]:25 dsn=4.7.0 "
+	  "status=deferred text=x, status=sent (y)" },
+	{ "not a delivery line", "h postfix/qmgr[1]: 1A: from=<a@b>, size=1",
+	  "no" },
+	{ "no status", "h postfix/smtp[1]: 1A: to=<a@b>, relay=none", "no" },
+	{ "a recipient without its end", "h postfix/smtp[1]: 1A: to=<a@b",
+	  "no" },
+	{ "no tag before the pid", "[1]: 1A: to=<a@b>, status=sent", "no" },
+};
+
+static void describe_maillog(const char *input, char *got, size_t size)
+{
+	struct policyd_maillog e;
+
+	if (!policyd_maillog_parse(input, strlen(input), &e)) {
+		snprintf(got, size, "no");
+		return;
+	}
+	snprintf(got, size, "ok tag=%s id=%s to=%s relay=%s dsn=%s status=%s "
+		 "text=%s", e.tag, e.queue_id, e.to, e.relay, e.dsn, e.status,
+		 e.text);
+}
+
+static void test_maillog_tag(void)
+{
+	struct policyd_maillog e;
+
+	ms_test_begin("log tag: transports after the first component");
+	snprintf(e.tag, sizeof(e.tag), "postfix/mailshift_overflow/smtp");
+	ms_test_assert(policyd_maillog_tag_has(&e, "mailshift_overflow"));
+	ms_test_assert(policyd_maillog_tag_has(&e, "smtp"));
+	ms_test_assert(!policyd_maillog_tag_has(&e, "postfix"));
+	ms_test_assert(!policyd_maillog_tag_has(&e, "mailshift"));
+	ms_test_assert(!policyd_maillog_tag_has(&e, ""));
+	ms_test_end();
+}
+
 static void run_cases(const char *what, const struct parse_case *cases,
 		      unsigned int count,
 		      void (*describe)(const char *, char *, size_t))
@@ -143,6 +204,10 @@ int main(void)
 	run_cases("policy request", request_cases,
 		  sizeof(request_cases) / sizeof(request_cases[0]),
 		  describe_request);
+	run_cases("delivery log", maillog_cases,
+		  sizeof(maillog_cases) / sizeof(maillog_cases[0]),
+		  describe_maillog);
 	test_netstring_format();
+	test_maillog_tag();
 	return ms_test_exit();
 }
