@@ -10,8 +10,12 @@
      warmup-deferral GROUP [DAY]
                            record a deferral from a provider (421, 4.7.x):
                            it holds GROUP's ramp on DAY (default today)
-     warmup-scan-log       read delivery-log lines on stdin and record
-                           each provider deferral (421, 4.7.x) for today
+     scan-log              read delivery-log lines on stdin and record
+     (warmup-scan-log)     each provider deferral (421, 4.7.x) for today;
+                           with count_from_log also each message sent
+                           direct or relayed (new host), held once per
+                           queue ID + recipient, released, forwarded (old
+                           host)
 
    The queue is Postfix's: we read it with "postqueue -j" and act with
    "postqueue -i" (schedule one message now) and "postsuper -H" (take a
