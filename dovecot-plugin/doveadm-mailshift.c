@@ -31,8 +31,12 @@ DOVEADM_CMD_PARAMS_END
 		.name = "mailshift login",
 		.mail_cmd = cmd_mailshift_login_alloc,
 		.usage = "-u <user>",
+/* The mailshift-login service runs this as root with the arguments its
+   client sends, and every imap process may be that client: it takes one
+   user, nothing else (no -S: root's doveadm would connect wherever it is
+   told, and log in there with doveadm_password). */
 DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAM('u', "user", CMD_PARAM_STR, 0)
 DOVEADM_CMD_PARAMS_END
 	},
 	{
