@@ -1,6 +1,6 @@
-/* policyd-proto.c: the two wire formats Postfix speaks to us, parsed
-   without any I/O so that the event loop, the unit tests and the libFuzzer
-   targets all run the same code.
+/* policyd-proto.c: what Postfix sends us (two wire formats, and the lines
+   of its delivery log), parsed without any I/O so that the event loop,
+   the unit tests and the libFuzzer targets all run the same code.
 
    socketmap (socketmap_table(5)): each query and reply is a netstring,
    "LEN:DATA," with LEN in decimal.  Postfix never sends more than 10,000
