@@ -27,13 +27,12 @@
 #define CRED_FILE_MAX (CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + \
 		       CRED_MAX_PASSWORD)
 
-static const char *credential_path(const char *dir, const char *username)
+static const char *credential_name(const char *username)
 {
 	unsigned char digest[SHA256_RESULTLEN];
 
 	sha256_get_digest(username, strlen(username), digest);
-	return t_strconcat(dir, "/", binary_to_hex(digest, sizeof(digest)),
-			   NULL);
+	return binary_to_hex(digest, sizeof(digest));
 }
 
 static int credential_key_create(const char *key_path, const char **error_r)
@@ -159,15 +158,11 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	unsigned char *tag = nonce + CRED_NONCE_LEN;
 	unsigned char *ct = tag + CRED_TAG_LEN;
 	size_t pw_len = strlen(password), file_len;
-	const char *path, *error;
-	int ret;
+	const char *error;
+	int dir_fd, ret;
 
 	if (pw_len == 0 || pw_len > CRED_MAX_PASSWORD) {
 		*error_r = "password is empty or longer than 1024 bytes";
-		return -1;
-	}
-	if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
-		*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
 		return -1;
 	}
 	if (credential_key_read(key_path, TRUE, key, error_r) < 0)
@@ -185,9 +180,14 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	}
 	file_len = CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + pw_len;
 
-	path = credential_path(dir, username);
-	return mailshift_file_replace(path, file, file_len, NULL, TRUE,
-				      error_r);
+	dir_fd = mailshift_file_open_root_dir(dir, TRUE, error_r);
+	if (dir_fd == -1)
+		return -1;
+	ret = mailshift_file_replace_at(dir_fd, dir, credential_name(username),
+					file, file_len, NULL, TRUE, error_r);
+	safe_memset(file, 0, sizeof(file));
+	i_close_fd(&dir_fd);
+	return ret;
 }
 
 int mailshift_credential_load(const char *dir, const char *key_path,
@@ -196,14 +196,22 @@ int mailshift_credential_load(const char *dir, const char *key_path,
 {
 	unsigned char key[CRED_KEY_LEN], file[CRED_FILE_MAX + 1];
 	unsigned char plain[CRED_MAX_PASSWORD + 1];
-	const char *path = credential_path(dir, username), *error;
+	const char *path, *error;
 	ssize_t len;
-	int fd, ret;
+	int dir_fd, fd, ret;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	dir_fd = mailshift_file_open_root_dir(dir, FALSE, error_r);
+	if (dir_fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	path = t_strconcat(dir, "/", credential_name(username), NULL);
+	fd = openat(dir_fd, credential_name(username),
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		i_close_fd(&dir_fd);
+		return 0;
+	}
+	i_close_fd(&dir_fd);
 	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
 		*error_r = t_strdup_printf("open(%s) failed: %m", path);
 		return -1;
 	}
@@ -247,13 +255,20 @@ int mailshift_credential_load(const char *dir, const char *key_path,
 int mailshift_credential_wipe(const char *dir, const char *username,
 			      const char **error_r)
 {
-	const char *path = credential_path(dir, username);
+	const char *name = credential_name(username);
+	const char *path = t_strconcat(dir, "/", name, NULL);
 	unsigned char zeros[CRED_FILE_MAX];
-	int fd;
+	int dir_fd, fd;
 
-	fd = open(path, O_WRONLY | O_NOFOLLOW);
+	dir_fd = mailshift_file_open_root_dir(dir, FALSE, error_r);
+	if (dir_fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1) {
-		if (errno == ENOENT)
+		bool none = errno == ENOENT;
+
+		i_close_fd(&dir_fd);
+		if (none)
 			return 0;
 		*error_r = t_strdup_printf("open(%s) failed: %m", path);
 		return -1;
@@ -267,9 +282,11 @@ int mailshift_credential_wipe(const char *dir, const char *username,
 		return -1;
 	}
 	i_close_fd(&fd);
-	if (unlink(path) < 0 && errno != ENOENT) {
+	if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT) {
 		*error_r = t_strdup_printf("unlink(%s) failed: %m", path);
+		i_close_fd(&dir_fd);
 		return -1;
 	}
+	i_close_fd(&dir_fd);
 	return 0;
 }

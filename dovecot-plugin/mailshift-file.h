@@ -17,11 +17,28 @@ struct mailshift_file_owner {
 /* Write data to path.tmp and rename it over path.  owner: give the new
    file that owner and mode (NULL: the process's, mode 0600).  durable:
    fsync before the rename (secrets and configuration; not for what the
-   next pass would write again anyway).  Returns 0, or -1 with error_r
+   next pass would write again anyway).  Nothing is followed through a
+   symlink, and the temp file is created new, never opened as found.  As
+   root, path's directory must be root's and writable by nobody else
+   (mailshift_file_open_root_dir()).  Returns 0, or -1 with error_r
    naming the file; the temp file is then removed. */
 int mailshift_file_replace(const char *path, const void *data, size_t size,
 			   const struct mailshift_file_owner *owner,
 			   bool durable, const char **error_r);
+/* The same, for name in the directory dir_fd (dir names it in errors). */
+int mailshift_file_replace_at(int dir_fd, const char *dir, const char *name,
+			      const void *data, size_t size,
+			      const struct mailshift_file_owner *owner,
+			      bool durable, const char **error_r);
+
+/* Open a directory where root keeps files of its own (not through a
+   symlink), creating it mode 0700 if create is set and it is missing.
+   It must be owned by root and writable by no one else: files in a
+   directory others can write could be swapped for links to anything
+   root may write.  Returns the directory's fd, or -1 with error_r saying
+   how to fix it (or with errno ENOENT, unless create). */
+int mailshift_file_open_root_dir(const char *dir, bool create,
+				 const char **error_r);
 
 /* Read the first line of a small file (up to 1023 bytes), without its
    line end.  secret: do not follow a symlink, refuse a file group or

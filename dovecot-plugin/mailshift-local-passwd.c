@@ -121,8 +121,8 @@ int mailshift_local_passwd_set(const char *path, const char *username,
 		return -1;
 	}
 	/* the lock file, not the passwd-file: that one is replaced */
-	lock_fd = open(t_strconcat(path, ".lock", NULL), O_RDWR | O_CREAT,
-		       0600);
+	lock_fd = open(t_strconcat(path, ".lock", NULL),
+		       O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lock_fd == -1 || flock(lock_fd, LOCK_EX) < 0) {
 		*error_r = t_strdup_printf("lock %s.lock failed: %m", path);
 		if (lock_fd != -1)
@@ -132,7 +132,7 @@ int mailshift_local_passwd_set(const char *path, const char *username,
 
 	t_array_init(&lines, 64);
 	matches = FALSE;
-	fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT) {
 		*error_r = t_strdup_printf("open(%s) failed: %m", path);
 		ret = -1;
@@ -148,6 +148,15 @@ int mailshift_local_passwd_set(const char *path, const char *username,
 		if (fstat(fd, &st) < 0) {
 			*error_r = t_strdup_printf("fstat(%s) failed: %m",
 						   path);
+			ret = -1;
+		} else if ((st.st_mode & 0007) != 0) {
+			/* password hashes others can read are a leak, and
+			   carrying on would make it look intended */
+			*error_r = t_strdup_printf("%s is readable by others "
+				"(mode %04o): not writing password hashes into "
+				"it; run chmod o-rwx %s (auth needs only its "
+				"group, e.g. root:dovecot 0640)", path,
+				(unsigned int)(st.st_mode & 07777), path);
 			ret = -1;
 		} else {
 			ret = local_passwd_read(fd, path, username, password,
