@@ -299,6 +299,7 @@ int policyd_config_read(const char *path, struct policyd_config *cfg,
 void policyd_config_print(const struct policyd_config *cfg)
 {
 	static const char *const overflow[] = { "relay", "defer" };
+	char masked[sizeof(cfg->store)];
 	const void *src;
 	unsigned int i, j;
 
@@ -310,6 +311,14 @@ void policyd_config_print(const struct policyd_config *cfg)
 		switch (s->type) {
 		case SET_STR:
 		case SET_DAY:
+			/* -n output lands in terminals, tickets and mail to
+			   colleagues: the store's password stays out of it */
+			if (s->offset == offsetof(struct policyd_config,
+						  store)) {
+				ms_store_mask_secrets(src, masked,
+						      sizeof(masked));
+				src = masked;
+			}
 			printf("%s", (const char *)src);
 			break;
 		case SET_UINT:

@@ -76,8 +76,5 @@ int ms_store_fail(struct ms_store *store, const char *what,
 void *ms_store_xcalloc(size_t size);
 char *ms_store_xstrdup(const char *str);
 
-/* Copies str to dest[size] with secrets replaced by "********":
-   password=... (bare or quoted) and the password of scheme://user:pw@. */
-void ms_store_mask_secrets(const char *str, char *dest, size_t size);
 
 #endif

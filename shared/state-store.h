@@ -8,6 +8,7 @@
    One thread at a time per store. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -67,6 +68,12 @@ int ms_store_open(const char *uri, struct ms_store **store_r,
    session.  Returns 0 or -1 with *error_r. */
 int ms_store_set_durable(struct ms_store *store, bool durable,
 			 const char **error_r);
+
+/* Copies str (a store URI, a conninfo or a message quoting one) to
+   dest[size] with its secrets replaced by "********": password=... (bare
+   or quoted) and the password of scheme://user:pw@.  For whatever shows
+   a store's URI to a user, a log or a terminal. */
+void ms_store_mask_secrets(const char *str, char *dest, size_t size);
 
 /* Closes the store and sets *store to NULL; NULL-tolerant. */
 void ms_store_close(struct ms_store **store);
