@@ -44,6 +44,7 @@
 #include "mailshift-slots.h"
 #include "mailshift-credentials.h"
 #include "mailshift-local-passwd.h"
+#include "mailshift-login-verify.h"
 #include "mailshift-login-stamp.h"
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-pass.h"
@@ -64,6 +65,7 @@
 /* the login service's client writes the password at once and closes */
 #define MAILSHIFT_LOGIN_STDIN_TIMEOUT_MSECS 5000
 #define MAILSHIFT_LOGIN_MAX_PASSWORD 1024
+#define MAILSHIFT_LOGIN_VERIFY_TIMEOUT_MSECS 10000
 
 struct mailshift_sync_user {
 	struct mailshift_sync_cmd_context *cmd;
@@ -565,6 +567,42 @@ static void mailshift_as_root_end(uid_t saved_euid)
 /* The old server accepted the password the user logged in with: keep it
    for the delta passes, and as a local hash for the day the old server
    is gone. */
+/* A login request's password is believed only if this Dovecot's own
+   authentication accepts it for the user (mailshift-login-verify.h).
+   Returns FALSE (logged) if it does not, or cannot be asked: the request
+   did not come from the user's login, and starts nothing. */
+static bool mailshift_sync_verify_login_password(struct mailshift_sync_user *su)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	struct mail_user *user = su->user;
+	const char *path, *error = NULL;
+	uid_t euid;
+	int ret = -1;
+
+	path = t_strconcat(user->set->base_dir, "/auth-client", NULL);
+	if (mailshift_as_root_begin(&euid, &error) == 0) {
+		ret = mailshift_login_verify(path, "imap", user->username,
+					     ctx->login_password,
+					     MAILSHIFT_LOGIN_VERIFY_TIMEOUT_MSECS,
+					     &error);
+		mailshift_as_root_end(euid);
+	}
+	if (ret > 0)
+		return TRUE;
+	if (ret == 0) {
+		e_warning(user->event, "mailshift: login: the password sent "
+			  "for user %s is not the user's (the request did not "
+			  "come from their login); no pass started",
+			  user->username);
+	} else {
+		e_warning(user->event, "mailshift: login: cannot check the "
+			  "password sent for user %s, no pass started: %s",
+			  user->username, error);
+	}
+	mailshift_wipe_string(&ctx->login_password);
+	return FALSE;
+}
+
 static void mailshift_sync_keep_login_password(struct mailshift_sync_user *su)
 {
 	struct mailshift_sync_cmd_context *ctx = su->cmd;
@@ -853,6 +891,9 @@ int mailshift_pass_run(struct doveadm_mail_cmd_context *_ctx,
 		_ctx->exit_code = EX_CONFIG;
 		return -1;
 	}
+	if (ctx->mode == MAILSHIFT_PASS_LOGIN && ctx->login_password != NULL &&
+	    !mailshift_sync_verify_login_password(&su))
+		return 0;
 	mailshift_sync_open_early(&su);
 	ret = mailshift_sync_take_user(&su, &state);
 	if (ret <= 0) {
