@@ -53,6 +53,7 @@ import email.parser
 import email.utils
 import os
 import re
+import signal
 import smtplib
 import subprocess
 import threading
@@ -64,6 +65,7 @@ import milterrig
 import mstest
 import postfixrig
 from mstest import check
+from rig import MAIL_UID
 
 DOMAIN = "example.test"
 USERS = ("u1", "u2", "u3")
@@ -79,33 +81,38 @@ GROUP = {"gmail.test": "google", "corp.test": "google",
 RECIPIENT = "rcpt"
 # the OLD Dovecot (mstest.run(..., old_options=OLD_OPTIONS))
 OLD_OPTIONS = {"users": {u: "pw-" + u for u in USERS}, "lmtp": True}
-# Shortened from Postfix's defaults (1000s, 300s, 4000s) so that deferred
+# Shortened from Postfix's defaults (300s, 300s, 4000s) so that deferred
 # mail is retried within a test; everything else is Postfix's own.
 QUEUE_TIMINGS = {"queue_run_delay": "10s", "minimal_backoff_time": "10s",
                  "maximal_backoff_time": "20s"}
-# conf.d/postfix-milter.cf
-MILTER_MAIN = {"milter_default_action": "tempfail", "milter_protocol": "6",
-               "milter_mail_macros":
-                   "i {auth_type} {auth_authen} {auth_author} {mail_addr}",
-               "disable_mime_output_conversion": "yes"}
 HOLD_TEXT = "final sync"          # in hold_nexthop's deferral reason
+CONF_D = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "conf.d")
+# postfix-old-host.cf's relay port for the new host's overflow, as an admin
+# uncomments it (here on a free port, the cidr file in the rig's tmp)
+OVERFLOW_PORT_LINES = """\
+#587       inet  n       -       y       -       -       smtpd
+#  -o syslog_name=postfix/mailshift_overflow
+#  -o smtpd_relay_restrictions=check_client_access,cidr:/etc/postfix/new-host.cidr,reject
+#  -o smtpd_milters="""
 
 _parser = email.parser.BytesHeaderParser()
 
 
-def _milter_main(milter):
-    spec = "inet:127.0.0.1:%d" % milter.port
-    return dict(MILTER_MAIN, smtpd_milters=spec, non_smtpd_milters=spec)
-
-
 class System:
     """Old host, new host, DNS and the receiver around an mstest.Migration
-    whose OLD Dovecot was made with OLD_OPTIONS."""
+    whose OLD Dovecot was made with OLD_OPTIONS.  Both hosts' Postfix is
+    Debian's stock configuration (chrooted services) with the conf.d
+    snippets applied as they say; both policy daemons run from
+    conf.d/mailshift-policyd.conf with paths, domain and hops changed."""
 
     def __init__(self, m, *, pg=None, warmup_cap=4, settle="35s",
                  sweep="1h", stall_users=("u2",), plugin=None):
         self.m, self.tmp = m, m.tmp
         os.chmod(self.tmp, 0o755)    # Postfix and nobody reach their dirs
+        # the store's directory is the mail user's (mailshift-policyd.conf)
+        os.chown(m.state_dir, MAIL_UID, MAIL_UID)
+        os.chmod(m.state_dir, 0o750)
         self.store = pg.uri if pg else "sqlite:%s/state.db" % m.state_dir
         self.warmup_cap = warmup_cap
         # DKIM keys, DNS
@@ -117,33 +124,46 @@ class System:
         self.dns = milterrig.Unbound(self.tmp, self.records, mx=MX)
         for milter in (self.old_milter, self.new_milter):
             milter.settings.update(dns_check="log", resolver=self.dns.resolver)
-        # the outside world's MX
+        # the outside world's MX (not a host under test: postfixrig's own)
         self.ext = postfixrig.Postfix(self.tmp, "ext", domains=sorted(MX),
                                       users=[RECIPIENT],
                                       main=dict(QUEUE_TIMINGS))
-        # Postfix of both hosts (ports are known before they start)
-        self.old_pf = postfixrig.Postfix(self.tmp, "old", domains=[DOMAIN],
-                                         users=list(USERS))
-        self.new_pf = postfixrig.Postfix(self.tmp, "new", domains=[DOMAIN],
-                                         users=list(USERS))
+        # both hosts
         self.overflow_port = imapwire.free_port()
-        self.old_policyd = postfixrig.Policyd(self.tmp, "old-policyd", {
-            "store": self.store, "local_domains": DOMAIN,
+        cidr = os.path.join(self.tmp, "new-host.cidr")
+        with open(cidr, "w") as f:
+            f.write("127.0.0.1/32 OK\n")        # the new host's address
+        self.old_pf = self._postfix(
+            "old", self.old_milter, "postfix-old-host.cf",
+            {"smtp_tls_security_level=verify": "smtp_tls_security_level=may",
+             OVERFLOW_PORT_LINES: OVERFLOW_PORT_LINES
+             .replace("#587", "127.0.0.1:%d" % self.overflow_port)
+             .replace("#  -o", "  -o")
+             .replace("/etc/postfix/new-host.cidr", cidr)},
+            # the inbound sender on 127.0.0.1 is a stranger: no relaying
+            mynetworks="192.0.2.1/32",
+            virtual_transport="lmtp:inet:127.0.0.1:%d" % m.old.lmtp_port,
+            relayhost="[127.0.0.1]:%d" % self.ext.port)
+        self.new_pf = self._postfix(
+            "new", self.new_milter, "postfix-new-host.cf",
+            {"smtp_tls_security_level=encrypt":
+             "smtp_tls_security_level=may"},
+            # the old host forwards and relays from 127.0.0.1
+            mynetworks="127.0.0.0/8")   # virtual_transport: start()
+        self.old_policyd = self._policyd("old-policyd", self.old_pf, pg, {
             "forward_nexthop": "mailshift_fwd:[127.0.0.1]:%d"
-                               % self.new_pf.port,
-            "postfix_config_dir": self.old_pf.dir + "/etc"})
-        self.new_policyd = postfixrig.Policyd(self.tmp, "new-policyd", {
-            "store": self.store, "local_domains": DOMAIN,
-            "postfix_config_dir": self.new_pf.dir + "/etc",
+                               % self.new_pf.port})
+        self.new_policyd = self._policyd("new-policyd", self.new_pf, pg, {
             "warmup": "yes",
             "warmup_start": datetime.datetime.utcnow().date().isoformat(),
             "warmup_schedule": "1:%d" % warmup_cap,
             "warmup_direct": "smtp:[127.0.0.1]:%d" % self.ext.port,
-            "warmup_overflow": "relay",
             "warmup_overflow_nexthop": "mailshift_overflow:[127.0.0.1]:%d"
                                        % self.overflow_port,
             "warmup_resolver": self.dns.resolver})
-        self._configure_old_postfix()
+        self.feeds = [LogFeed(pf, pd) for pf, pd in
+                      ((self.old_pf, self.old_policyd),
+                       (self.new_pf, self.new_policyd))]
         # users whose passes reach the old server through the fault proxy
         self.proxy = faultproxy.FaultProxy(m.old.port)
         self.stall_users = tuple(stall_users)
@@ -154,51 +174,31 @@ class System:
         self.cron = Cron(m)
         mstest.on_cleanup(self._cleanup)
 
-    def _configure_old_postfix(self):
-        """conf.d/postfix-old-host.cf and postfix-milter.cf, for loopback."""
-        pf, pd = self.old_pf, self.old_policyd
-        cidr = os.path.join(pf.dir, "etc", "new-host.cidr")
-        with open(cidr, "w") as f:
-            f.write("127.0.0.1/32 OK\n")       # the new host's address
-        pf.main.update(QUEUE_TIMINGS, **_milter_main(self.old_milter))
-        pf.main.update({
-            "transport_maps": pd.map_spec("accept"),
-            "maximal_queue_lifetime": "10d",
-            # the inbound sender on 127.0.0.1 is a stranger: no relaying
-            "mynetworks": "192.0.2.1/32",
-            "virtual_transport": "lmtp:inet:127.0.0.1:%d"
-                                 % self.m.old.lmtp_port,
-            "relayhost": "[127.0.0.1]:%d" % self.ext.port})
-        pf.qmgr_opts = " -o rewrite_service_name=rewrite_q"
-        pf.master += [
-            "lmtp unix - - n - - lmtp",
-            "rewrite_q unix - - n - - trivial-rewrite"
-            " -o transport_maps=" + pd.map_spec("route"),
-            "mailshift_fwd unix - - n - - smtp"
-            " -o syslog_name=postfix/mailshift_fwd",
-            "127.0.0.1:%d inet n - n - - smtpd"
-            " -o syslog_name=postfix/mailshift_overflow"
-            " -o smtpd_relay_restrictions=check_client_access,cidr:%s,reject"
-            " -o smtpd_milters=" % (self.overflow_port, cidr)]
-        pf.write_config()
+    def _postfix(self, name, milter, snippet, substitutions, **main):
+        """A host's Postfix: Debian's stock main.cf and master.cf, the
+        host's snippet and postfix-milter.cf applied, main settings and
+        shortened queue timings on top."""
+        pf = postfixrig.Postfix(self.tmp, name, domains=[DOMAIN],
+                                users=list(USERS), stock=True,
+                                main=dict(QUEUE_TIMINGS, **main))
+        pf.apply_snippet(os.path.join(CONF_D, snippet), substitutions)
+        pf.apply_snippet(os.path.join(CONF_D, "postfix-milter.cf"),
+                         {"inet:127.0.0.1:8891":
+                          "inet:127.0.0.1:%d" % milter.port})
+        return pf
 
-    def _configure_new_postfix(self):
-        """conf.d/postfix-new-host.cf and postfix-milter.cf, for loopback."""
-        pf, pd = self.new_pf, self.new_policyd
-        pf.main.update(QUEUE_TIMINGS, **_milter_main(self.new_milter))
-        pf.main.update({
-            # the old host forwards from 127.0.0.1
-            "mynetworks": "127.0.0.0/8",
-            "virtual_transport": "lmtp:inet:127.0.0.1:%d"
-                                 % self.m.new.lmtp_port})
-        pf.qmgr_opts = " -o rewrite_service_name=rewrite_q"
-        pf.master += [
-            "lmtp unix - - n - - lmtp",
-            "rewrite_q unix - - n - - trivial-rewrite"
-            " -o transport_maps=" + pd.map_spec("warmup"),
-            "mailshift_overflow unix - - n - - smtp"
-            " -o syslog_name=postfix/mailshift_overflow"]
-        pf.write_config()
+    def _policyd(self, name, pf, pg, settings):
+        """mailshift-policyd from conf.d/mailshift-policyd.conf, its socket
+        in pf's queue directory, the store shared with the plugin."""
+        settings = dict(settings, local_domains=DOMAIN,
+                        postfix_config_dir=pf.dir + "/etc")
+        if pg is not None:
+            settings["store"] = pg.uri
+        return postfixrig.Policyd(
+            self.tmp, name, settings,
+            template=os.path.join(CONF_D, "mailshift-policyd.conf"),
+            substitutions={"/var/spool/postfix/": pf.queue_path(""),
+                           "/var/lib/mailshift/": self.m.state_dir + "/"})
 
     # ------------------------------------------------------------ running
     def start(self):
@@ -215,11 +215,14 @@ class System:
         self.m.start_new_login(
             rig_options={"users": dict(OLD_OPTIONS["users"]), "lmtp": True,
                          "userdb_fields": fields}, **self.plugin)
-        self._configure_new_postfix()      # needs the LMTP port
+        self.new_pf.postconf("-e", "virtual_transport = lmtp:inet:"
+                             "127.0.0.1:%d" % self.m.new.lmtp_port)
         self.new_pf.start()
         self.old_pf.start()
         self.old_policyd.start()
         self.new_policyd.start()
+        for feed in self.feeds:
+            feed.start()
         return self
 
     @contextlib.contextmanager
@@ -300,6 +303,8 @@ class System:
                                ("old policyd", self.old_policyd.log_text()),
                                ("new policyd", self.new_policyd.log_text())):
                 print("--- %s tail ---\n%s" % (what, text[-2500:]))
+        for feed in self.feeds:
+            feed.stop()
         postfixrig.stop_all()
         for thing in list(milterrig._live):
             if isinstance(thing, milterrig.Milter):
@@ -312,6 +317,8 @@ class System:
         """Stops the daemons built here and returns their ASan/UBSan/LSan
         reports (empty: none)."""
         reports = []
+        for feed in self.feeds:
+            reports += feed.stop()
         for pd in (self.old_policyd, self.new_policyd):
             pd.stop()
             reports += pd.sanitizer_reports()
@@ -467,6 +474,40 @@ def held_in_maillog(log):
                 "%d %s" % (year, stamp), "%Y %b %d %H:%M:%S").timestamp()
         out[m.group(2)].setdefault(msgids[m.group(1)], when)
     return out
+
+
+class LogFeed:
+    """The service each host runs for count_from_log (mailshift-policyd.conf):
+    `tail -F -n 0 MAILLOG | mailshift-policyd -c CONF scan-log`, its
+    errors in the policy daemon's directory (scan-log.log)."""
+
+    def __init__(self, pf, policyd):
+        self.pf, self.policyd = pf, policyd
+        self.log = os.path.join(policyd.dir, "scan-log.log")
+        self.proc = None
+
+    def start(self):
+        maillog = os.path.join(self.pf.dir, "maillog")
+        open(maillog, "a").close()
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(
+                "tail -F -n 0 %s | %s -c %s scan-log" % (
+                    maillog, postfixrig.POLICYD, self.policyd.conf),
+                shell=True, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=logf)
+
+    def stop(self):
+        """Ends the pipeline; returns sanitizer reports from its log."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(10)
+            self.proc = None
+        with open(self.log, errors="replace") as f:
+            return [ln for ln in f if "Sanitizer" in ln
+                    or "runtime error:" in ln]
 
 
 # -- mail ---------------------------------------------------------------------
