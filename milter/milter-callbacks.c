@@ -3,9 +3,11 @@
    Which mail is signed: the client is in internal_networks (local
    submission through sendmail(1) comes as 127.0.0.1), or the MAIL
    command came with {auth_authen}; and the From: domain is a configured
-   domain.  Any
-   other mail is accepted untouched at MAIL time, so inbound mail costs
-   one callback.
+   domain.  Any other mail is accepted untouched at MAIL time, so inbound
+   mail costs one callback.  Both come from whoever connects to our
+   socket: they are only as true as the socket is reserved for Postfix
+   (milter.c, the socket_* settings).  An MTA that gives no client
+   address does not make mail internal.
 
    Enforcement: on mail this host originates, a DKIM-Signature whose d= is
    a configured domain and whose s= is not one of this host's selectors
@@ -13,9 +15,13 @@
    with 550 (wrong_selector = reject).
 
    Uncertain means tempfail: a message that must be signed but cannot be
-   (no usable key, header limits exceeded, several From: fields, a DNS
-   key mismatch with dns_check = tempfail, a signing error) gets 451 and
-   stays with the client; it is never sent unsigned.
+   (no usable key, header limits exceeded, a DNS key mismatch with
+   dns_check = tempfail, a signing error) gets 451 and stays with the
+   client; it is never sent unsigned.  So does every message this host
+   originates whose From: cannot be attributed to one domain (none or
+   several From: fields, one that mail-address.c cannot read, mailboxes
+   of different domains), whatever the domains: a receiver may read such
+   a From: as one of ours.
 
    libmilter runs one connection's callbacks in order but possibly on
    different threads; everything per connection lives in smfi_setpriv()
@@ -41,6 +47,8 @@ static const struct milter_config *config;
 struct message {
 	struct dkim_msg *dkim;
 	char *from_domain;		/* of the first From: field */
+	const char *from_error;		/* why it has none (static text) */
+	char *from_shown;		/* then: the field, log-safe */
 	unsigned int from_count;
 	unsigned int dkim_sig_count;	/* DKIM-Signature fields seen */
 	/* 1-based indexes (among DKIM-Signature fields) of the foreign ones */
@@ -65,6 +73,7 @@ static void message_free(struct message **msgp)
 		return;
 	dkim_msg_free(&msg->dkim);
 	free(msg->from_domain);
+	free(msg->from_shown);
 	free(msg->foreign_desc);
 	free(msg);
 	*msgp = NULL;
@@ -84,8 +93,8 @@ static sfsistat tempfail(SMFICTX *ctx, const char *reason)
 }
 
 /* Appends at most max bytes of untrusted text for a log line or an SMTP
-   reply: printable ASCII only, '%' (special to libmilter's reply text)
-   and everything else shown as '?'. */
+   reply: printable ASCII and space only, '%' (special to libmilter's
+   reply text) and everything else shown as '?'. */
 static void append_sanitized(struct strbuf *out, const char *text,
 			     size_t len, size_t max)
 {
@@ -94,7 +103,7 @@ static void append_sanitized(struct strbuf *out, const char *text,
 	for (i = 0; i < len && i < max; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		strbuf_append_c(out, c > 0x20 && c < 0x7f && c != '%' ?
+		strbuf_append_c(out, c >= 0x20 && c < 0x7f && c != '%' ?
 				(char)c : '?');
 	}
 	if (len > max)
@@ -146,9 +155,10 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 
 	/* Postfix's non_smtpd_milters (sendmail(1)) present local
 	   submission as client 127.0.0.1, inside the default
-	   internal_networks; an MTA that gives no address at all is
-	   treated the same: the mail was made on this host. */
-	conn->internal = hostaddr == NULL ||
+	   internal_networks.  No address (a client over a UNIX socket,
+	   or a milter client that does not say) is not internal: signing
+	   is what must be earned. */
+	conn->internal = hostaddr != NULL &&
 		milter_config_is_internal(config, hostaddr);
 	smfi_setpriv(ctx, conn);
 	return SMFIS_CONTINUE;
@@ -177,8 +187,16 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
 	if (strcasecmp(name, "From") == 0) {
-		if (msg->from_count++ == 0)
-			msg->from_domain = mail_from_domain(value);
+		if (msg->from_count++ == 0 &&
+		    mail_from_domain(value, &msg->from_domain,
+				     &msg->from_error) < 0) {
+			struct strbuf text = { 0 };
+
+			/* it goes into a log line: safe bytes only */
+			append_sanitized(&text, value, strlen(value), 200);
+			msg->from_shown = xstrdup(strbuf_str(&text));
+			strbuf_free(&text);
+		}
 	} else if (strcasecmp(name, "DKIM-Signature") == 0) {
 		check_signature(msg, value);
 	}
@@ -256,8 +274,23 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 			  MAX_FOREIGN_SIGNATURES);
 		return tempfail(ctx, "too many DKIM signatures");
 	}
-	domain = msg->from_domain == NULL ? NULL :
-		milter_config_domain(config, msg->from_domain);
+	/* Before the domain is looked at: a foreign first From: must not
+	   let a second one of ours through unsigned. */
+	if (msg->from_count != 1) {
+		log_error("queue_id=%s: message has %u From: fields; cannot "
+			  "tell which domain it speaks for: tempfailed",
+			  queue_id(ctx), msg->from_count);
+		return tempfail(ctx, msg->from_count == 0 ?
+				"message has no From: field" :
+				"message has more than one From: field");
+	}
+	if (msg->from_domain == NULL) {
+		log_error("queue_id=%s: From: %s: %s; cannot tell which "
+			  "domain it speaks for: tempfailed", queue_id(ctx),
+			  msg->from_shown, msg->from_error);
+		return tempfail(ctx, "the From: field cannot be read");
+	}
+	domain = milter_config_domain(config, msg->from_domain);
 	if (domain == NULL) {
 		/* Not ours to sign; only a foreign signature to remove. */
 		if (msg->foreign_count == 0) {
@@ -265,12 +298,6 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 			return SMFIS_ACCEPT;
 		}
 		return SMFIS_CONTINUE;
-	}
-	if (msg->from_count > 1) {
-		log_error("queue_id=%s domain=%s: message has %u From: fields; "
-			  "cannot sign it: tempfailed", queue_id(ctx),
-			  domain->name, msg->from_count);
-		return tempfail(ctx, "message has more than one From: field");
 	}
 	if (msg->header_error != NULL) {
 		log_error("queue_id=%s domain=%s: header too large to sign "

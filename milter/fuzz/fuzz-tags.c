@@ -39,19 +39,29 @@ static void check_tag(const char *text, size_t len, const char *tag)
 }
 
 /* A From: domain is non-empty, lower case, and has no byte that ends an
-   address. */
+   address (a domain literal: in brackets); a refusal always says why. */
 static void check_from(const char *text)
 {
-	char *domain = mail_from_domain(text);
-	const char *p;
+	const char *error = NULL, *p;
+	char *domain;
 
-	if (domain == NULL)
+	if (mail_from_domain(text, &domain, &error) < 0) {
+		if (domain != NULL || error == NULL)
+			abort();
 		return;
+	}
 	if (*domain == '\0' || domain[strlen(domain) - 1] == '.')
 		abort();
+	if (domain[0] == '[') {
+		/* a domain literal is kept as written, brackets and all */
+		if (domain[strlen(domain) - 1] != ']')
+			abort();
+		free(domain);
+		return;
+	}
 	for (p = domain; *p != '\0'; p++) {
 		if ((*p >= 'A' && *p <= 'Z') ||
-		    strchr("> \t\r\n,;()\"", *p) != NULL)
+		    strchr("<> \t\r\n,;()\"@", *p) != NULL)
 			abort();
 	}
 	free(domain);
