@@ -54,11 +54,14 @@ static const struct setting settings[] = {
 	STR(hold_nexthop, "retry:4.2.0 mailbox in final sync, held until "
 	    "the move is done"),
 	NUM(state_cache_seconds, "1", 0, 60),
+	NUM(state_cache_size, "20000", 0, 10000000),
 	NUM(max_line_length, "2048", 64, 100000),
 	NUM(max_attributes, "64", 4, 1000),
 	NUM(max_netstring_length, "10100", 64, 100000),
 	NUM(max_clients, "1000", 1, 100000),
 	NUM(idle_timeout, "300", 1, 86400),
+	NUM(request_timeout, "10", 1, 3600),
+	NUM(max_output_length, "65536", 4096, 16777216),
 	STR(postfix_config_dir, "/etc/postfix"),
 	/* Postfix's resolver clients cache the last answer for 30 s
 	   (research 2.6): releasing earlier would hold the mail again. */

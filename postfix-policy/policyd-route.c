@@ -44,6 +44,9 @@
 
 #include "policyd.h"
 
+/* Users with counters not yet written, at most (see count_deferred()). */
+#define COUNTERS_MAX 100000
+
 struct policyd_cached_state {
 	time_t fetched;
 	bool found;
@@ -162,11 +165,19 @@ void policyd_store_failed(struct policyd *pd)
 }
 
 /* The user's state, from the cache when it is fresh enough.  Returns 1,
-   0 (no such user), or -1 with *error_r. */
+   0 (no such user), or -1 with *error_r.  *state_r is valid until the
+   next call.
+
+   The cache holds state_cache_size users at most, each for
+   state_cache_seconds (policyd_route_tick() drops the stale ones): any
+   sender can make us look up as many unknown recipients as it likes, and
+   each answer is cached too.  A user that finds the cache full is looked
+   up without being cached. */
 static int user_state(struct policyd *pd, const char *user, bool fresh,
 		      struct policyd_cached_state **state_r,
 		      const char **error_r)
 {
+	static struct policyd_cached_state uncached;
 	struct policyd_cached_state *cached;
 	struct ms_user_record *rec;
 	struct ms_store *store;
@@ -189,7 +200,14 @@ static int user_state(struct policyd *pd, const char *user, bool fresh,
 		policyd_store_failed(pd);
 		return -1;
 	}
-	cached = policyd_table_get(pd->states, user);
+	cached = policyd_table_find(pd->states, user);
+	if (cached == NULL && pd->cfg->state_cache_seconds > 0 &&
+	    policyd_table_count(pd->states) < pd->cfg->state_cache_size)
+		cached = policyd_table_get(pd->states, user);
+	if (cached == NULL) {
+		memset(&uncached, 0, sizeof(uncached));
+		cached = &uncached;
+	}
 	cached->fetched = now;
 	cached->found = ret > 0;
 	if (rec != NULL) {
@@ -217,7 +235,20 @@ static struct ms_policy_counters *user_counters(struct policyd *pd,
 	return policyd_table_get(pd->counters, user);
 }
 
-void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
+/* Counts a lookup answered TEMP.  While the store is down nothing is
+   flushed, and the user may be anyone a sender makes up: past
+   COUNTERS_MAX users only those already counted are. */
+static void count_deferred(struct policyd *pd, const char *user)
+{
+	struct ms_policy_counters *c = policyd_table_find(pd->counters, user);
+
+	if (c == NULL && policyd_table_count(pd->counters) < COUNTERS_MAX)
+		c = user_counters(pd, user);
+	if (c != NULL)
+		c->deferred++;
+}
+
+bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			  const char *key, size_t key_len, char *reply,
 			  size_t size)
 {
@@ -229,7 +260,7 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 
 	if (!policyd_recipient_parse(pd->cfg, key, key_len, &rcpt)) {
 		reply_set(reply, size, "NOTFOUND ");
-		return;
+		return true;
 	}
 	if (map == POLICYD_MAP_ROUTE)
 		pd->route_lookups++;
@@ -238,16 +269,16 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		   what leaves the new IP. */
 		if (rcpt.local || !pd->cfg->warmup)
 			reply_set(reply, size, "NOTFOUND ");
-		else
-			(void)policyd_warmup_route(pd, pd->warmup,
-						   rcpt.domain, reply, size);
-		return;
+		else if (policyd_warmup_route(pd, pd->warmup, rcpt.domain,
+					      reply, size) > 0)
+			return false;
+		return true;
 	}
 	if (!rcpt.local) {
 		/* Not ours: Postfix's own rules decide, which never relay
 		   for a stranger. */
 		reply_set(reply, size, "NOTFOUND ");
-		return;
+		return true;
 	}
 	ret = user_state(pd, rcpt.user, false, &st, &error);
 	if (ret < 0) {
@@ -255,13 +286,13 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			      "unavailable: %s -- answering "
 			      "TEMP, Postfix defers", rcpt.address,
 			      rcpt.user, error);
-		user_counters(pd, rcpt.user)->deferred++;
+		count_deferred(pd, rcpt.user);
 		reply_set(reply, size, "TEMP state store unavailable");
-		return;
+		return true;
 	}
 	if (ret == 0) {
 		reply_set(reply, size, "NOTFOUND ");
-		return;
+		return true;
 	}
 	switch (st->state) {
 	case MS_USER_STATE_FINAL_SYNC:
@@ -298,6 +329,7 @@ void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		reply_set(reply, size, "NOTFOUND ");
 		break;
 	}
+	return true;
 }
 
 void policyd_policy_check(struct policyd *pd,
@@ -334,7 +366,7 @@ void policyd_policy_check(struct policyd *pd,
 		policyd_error("policy check recipient=%s user=%s: %s -- "
 			      "answering DEFER_IF_PERMIT", rcpt.address,
 			      rcpt.user, error);
-		user_counters(pd, rcpt.user)->deferred++;
+		count_deferred(pd, rcpt.user);
 		reply_set(reply, size, "action=DEFER_IF_PERMIT 4.3.0 "
 			  "mailshift: state store unavailable, try again "
 			  "later");
@@ -429,6 +461,15 @@ static void route_map_check(struct policyd *pd, time_t now)
 			"locally instead of held");
 }
 
+static bool state_stale(const char *user, void *value, void *context)
+{
+	const struct policyd_cached_state *st = value;
+	const struct policyd *pd = context;
+
+	return time(NULL) - st->fetched >=
+		(time_t)pd->cfg->state_cache_seconds;
+}
+
 void policyd_route_tick(struct policyd *pd, time_t now)
 {
 	struct flush_ctx fctx = { 0 };
@@ -436,6 +477,8 @@ void policyd_route_tick(struct policyd *pd, time_t now)
 	static time_t last_release_check;
 	const char *error;
 
+	/* a stale state is asked again anyway: it only takes room */
+	policyd_table_walk(pd->states, state_stale, pd);
 	route_map_check(pd, now);
 	if ((fctx.store = policyd_store(pd, &error)) == NULL)
 		return;

@@ -8,8 +8,20 @@
    exact, so one event-driven process fits better than Postfix's spawn(8)
    (a process per connection, private state, "noticeable overhead" by its
    own man page) or threads around a store connection that is not
-   thread-safe.  The price: a slow store lookup or DNS query stalls every
-   client for its duration; both have timeouts and caches.
+   thread-safe.  The price: a slow store lookup stalls every client for
+   its duration; it has a timeout and a cache.
+
+   Clients are trusted no further than the socket's mode: a client that
+   only writes (its answers pile up: we stop reading it once
+   max_output_length bytes wait, until it reads), one that sends a request
+   a byte at a time or never reads an answer (request_timeout from a
+   request's first byte to its answer read), and a crowd that fills
+   max_clients (the new connection takes the place of the one that has
+   stalled longest) each cost bounded memory and never keep Postfix out.
+   What clients cause as often as they like is logged a few times a
+   minute, not each time.  An MX lookup for the warm-up runs in a resolver
+   thread (policyd-warmup.c): the connection that asked waits for it, the
+   others are answered meanwhile.
 
    Each connection speaks one protocol, chosen by the socket it came in on:
    socketmap (netstrings) or policy delegation (attribute lists).  Bad
@@ -56,7 +68,11 @@ struct conn {
 	char *out;
 	size_t out_len, out_size;
 	bool close_after_write;
-	time_t last_active;
+	bool dns_wait;		/* its next request waits for an MX lookup */
+	uint32_t events;	/* what epoll watches for it */
+	time_t last_active;	/* accepted or last answered */
+	time_t in_since;	/* first byte of the request in "in" */
+	time_t out_since;	/* when "out" stopped being empty */
 };
 
 struct server {
@@ -64,9 +80,15 @@ struct server {
 	int epfd;
 	struct listener listeners[2];
 	unsigned int listener_count;
+	int dns_fd;		/* MX lookups done; -1 without warm-up */
 	struct conn *conns;
 	unsigned int conn_count;
 	struct policyd_attr *attrs;
+	struct policyd_log_limit log_bad, log_full, log_timeout;
+	/* epoll's events being handled: a connection closed meanwhile
+	   (evicted) must not be found there afterwards */
+	struct epoll_event *batch;
+	int batch_len;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -248,6 +270,10 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 
 static void conn_close(struct server *srv, struct conn *conn)
 {
+	for (int i = 0; i < srv->batch_len; i++) {
+		if (srv->batch[i].data.ptr == conn)
+			srv->batch[i].data.ptr = NULL;
+	}
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
 	else
@@ -262,15 +288,19 @@ static void conn_close(struct server *srv, struct conn *conn)
 }
 
 /* Ends a connection after its last answer.  Unread input is drained
-   first: closing a socket with unread data resets it, and the client
-   would see the reset instead of our answer. */
+   first (a bounded amount: the client may never stop sending): closing a
+   socket with unread data resets it, and the client would see the reset
+   instead of our answer. */
 static void conn_finish(struct server *srv, struct conn *conn)
 {
 	char discard[4096];
+	unsigned int i;
 
 	(void)shutdown(conn->fd, SHUT_WR);
-	while (read(conn->fd, discard, sizeof(discard)) > 0)
-		;
+	for (i = 0; i < 16; i++) {
+		if (read(conn->fd, discard, sizeof(discard)) <= 0)
+			break;
+	}
 	conn_close(srv, conn);
 }
 
@@ -280,6 +310,8 @@ static void conn_append(struct conn *conn, const char *data, size_t len)
 		conn->out_size = (conn->out_len + len) * 2;
 		conn->out = policyd_xrealloc(conn->out, conn->out_size);
 	}
+	if (conn->out_len == 0)
+		conn->out_since = time(NULL);
 	memcpy(conn->out + conn->out_len, data, len);
 	conn->out_len += len;
 }
@@ -294,8 +326,9 @@ static void socketmap_reply(struct conn *conn, const char *reply)
 	conn_append(conn, buf, len);
 }
 
-/* Handles one socketmap query "NAME KEY". */
-static void socketmap_query(struct server *srv, struct conn *conn,
+/* Handles one socketmap query "NAME KEY".  Returns false if the answer
+   waits for an MX lookup (nothing was answered: ask again later). */
+static bool socketmap_query(struct server *srv, struct conn *conn,
 			    const char *data, size_t len)
 {
 	const char *space = memchr(data, ' ', len);
@@ -303,47 +336,58 @@ static void socketmap_query(struct server *srv, struct conn *conn,
 	enum policyd_map map;
 
 	if (space == NULL) {
-		policyd_warning("socketmap fd=%d: query without a map name "
-				"and a key: answering TEMP", conn->fd);
+		policyd_log_limited(&srv->log_bad, "warning", "socketmap "
+				    "fd=%d: query without a map name and a "
+				    "key: answering TEMP", conn->fd);
 		socketmap_reply(conn, "TEMP malformed query");
-		return;
+		return true;
 	}
 	map = policyd_map_from_name(data, (size_t)(space - data));
 	if (map == POLICYD_MAP_UNKNOWN) {
-		policyd_warning("socketmap fd=%d: unknown map name '%.*s' "
-				"(use accept, route or warmup in "
-				"transport_maps): answering TEMP", conn->fd,
-				(int)(space - data > 64 ? 64 : space - data),
-				data);
+		policyd_log_limited(&srv->log_bad, "warning", "socketmap "
+				    "fd=%d: unknown map name '%.*s' (use "
+				    "accept, route or warmup in "
+				    "transport_maps): answering TEMP",
+				    conn->fd, (int)(space - data > 64 ? 64 :
+						    space - data), data);
 		socketmap_reply(conn, "TEMP unknown map name");
-		return;
+		return true;
 	}
-	policyd_route_lookup(srv->pd, map, space + 1,
-			     len - (size_t)(space + 1 - data), reply,
-			     sizeof(reply));
+	if (!policyd_route_lookup(srv->pd, map, space + 1,
+				  len - (size_t)(space + 1 - data), reply,
+				  sizeof(reply)))
+		return false;
 	socketmap_reply(conn, reply);
+	return true;
 }
 
-/* Answers every complete request in conn->in.  Returns false when the
-   input is bad (after queueing a safe answer). */
+/* Answers the complete requests in conn->in, in order, while fewer than
+   max_output_length bytes of answers wait to be read: a client that
+   sends without reading is read no further until it reads, so it costs
+   at most that much memory.  Stops at a request that waits for an MX
+   lookup (conn->dns_wait).  Returns false when the input is bad (after
+   queueing a safe answer). */
 static bool conn_process(struct server *srv, struct conn *conn)
 {
 	const struct policyd_config *cfg = srv->pd->cfg;
 	struct policyd_request req = { srv->attrs, 0, cfg->max_attributes };
 	char reply[REPLY_MAX + 2];
-	enum policyd_parse ret;
+	enum policyd_parse ret = POLICYD_PARSE_OK;
 	const char *data, *error = "";
 	size_t pos = 0, len, used;
 
-	for (;;) {
+	while (conn->out_len < cfg->max_output_length && !conn->dns_wait) {
 		if (conn->kind == CONN_SOCKETMAP) {
 			ret = policyd_netstring_parse(conn->in + pos,
 						      conn->in_len - pos,
 						      cfg->max_netstring_length,
 						      &data, &len, &used,
 						      &error);
-			if (ret == POLICYD_PARSE_OK)
-				socketmap_query(srv, conn, data, len);
+			if (ret == POLICYD_PARSE_OK &&
+			    !socketmap_query(srv, conn, data, len)) {
+				conn->dns_wait = true;
+				break;
+			}
 		} else {
 			ret = policyd_request_parse(conn->in + pos,
 						    conn->in_len - pos,
@@ -360,18 +404,25 @@ static bool conn_process(struct server *srv, struct conn *conn)
 			break;
 		pos += used;
 	}
-	memmove(conn->in, conn->in + pos, conn->in_len - pos);
-	conn->in_len -= pos;
+	if (pos > 0) {
+		memmove(conn->in, conn->in + pos, conn->in_len - pos);
+		conn->in_len -= pos;
+		conn->last_active = time(NULL);
+		/* what is left came with the request just answered */
+		conn->in_since = conn->last_active;
+	}
 	if (ret == POLICYD_PARSE_MORE && conn->in_len == conn->in_max) {
 		ret = POLICYD_PARSE_BAD;
 		error = "request larger than the input limit";
 	}
 	if (ret != POLICYD_PARSE_BAD)
 		return true;
-	policyd_warning("%s client fd=%d: %s -- answering %s and closing",
-			conn->kind == CONN_SOCKETMAP ? "socketmap" : "policy",
-			conn->fd, error, conn->kind == CONN_SOCKETMAP ?
-			"TEMP" : "DEFER_IF_PERMIT");
+	policyd_log_limited(&srv->log_bad, "warning", "%s client fd=%d: %s "
+			    "-- answering %s and closing",
+			    conn->kind == CONN_SOCKETMAP ? "socketmap" :
+			    "policy", conn->fd, error,
+			    conn->kind == CONN_SOCKETMAP ? "TEMP" :
+			    "DEFER_IF_PERMIT");
 	if (conn->kind == CONN_SOCKETMAP)
 		socketmap_reply(conn, "TEMP malformed request");
 	else {
@@ -382,11 +433,22 @@ static bool conn_process(struct server *srv, struct conn *conn)
 	return false;
 }
 
-static void conn_want_write(struct server *srv, struct conn *conn, bool on)
+/* Watches conn for what it can do now: read while its answers do not
+   pile up, nothing waits for DNS and it is not being closed; write while
+   answers wait. */
+static void conn_watch(struct server *srv, struct conn *conn)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
-				  .data.ptr = conn };
+	const struct policyd_config *cfg = srv->pd->cfg;
+	struct epoll_event ev = { .events = 0, .data.ptr = conn };
 
+	if (conn->out_len < cfg->max_output_length && !conn->dns_wait &&
+	    !conn->close_after_write)
+		ev.events |= EPOLLIN;
+	if (conn->out_len > 0)
+		ev.events |= EPOLLOUT;
+	if (ev.events == conn->events)
+		return;
+	conn->events = ev.events;
 	(void)epoll_ctl(srv->epfd, EPOLL_CTL_MOD, conn->fd, &ev);
 }
 
@@ -399,17 +461,38 @@ static bool conn_flush(struct server *srv, struct conn *conn)
 		n = write(conn->fd, conn->out, conn->out_len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_want_write(srv, conn, true);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
-		}
 		if (n <= 0)
 			return false;
 		memmove(conn->out, conn->out + n, conn->out_len - (size_t)n);
 		conn->out_len -= (size_t)n;
 	}
-	conn_want_write(srv, conn, false);
 	return !conn->close_after_write;
+}
+
+/* Answers what conn has buffered, sends it, and watches it again.
+   Returns false if conn was closed. */
+static bool conn_run(struct server *srv, struct conn *conn)
+{
+	if (!conn->close_after_write && !conn_process(srv, conn))
+		conn->close_after_write = true;
+	if (!conn_flush(srv, conn)) {
+		conn_finish(srv, conn);
+		return false;
+	}
+	/* answers were read: requests buffered meanwhile are next */
+	if (!conn->close_after_write && conn->in_len > 0 &&
+	    conn->out_len == 0 && !conn->dns_wait) {
+		if (!conn_process(srv, conn))
+			conn->close_after_write = true;
+		if (!conn_flush(srv, conn)) {
+			conn_finish(srv, conn);
+			return false;
+		}
+	}
+	conn_watch(srv, conn);
+	return true;
 }
 
 static void conn_readable(struct server *srv, struct conn *conn)
@@ -439,16 +522,54 @@ static void conn_readable(struct server *srv, struct conn *conn)
 			conn_close(srv, conn);
 			return;
 		}
+		/* A request's deadline runs from its first byte, not its
+		   latest: a byte now and then does not keep it open. */
+		if (conn->in_len == 0)
+			conn->in_since = time(NULL);
 		conn->in_len += (size_t)n;
 		/* a short read: the kernel has nothing more now */
 		if ((size_t)n < room)
 			break;
 	}
-	conn->last_active = time(NULL);
-	if (!conn_process(srv, conn))
-		conn->close_after_write = true;
-	if (!conn_flush(srv, conn))
-		conn_finish(srv, conn);
+	(void)conn_run(srv, conn);
+}
+
+/* How long conn has kept us waiting: since the first byte of a request
+   not yet complete, or since answers wait unread; else how long it has
+   been idle. */
+static time_t conn_stalled_since(const struct conn *conn)
+{
+	time_t since = conn->last_active;
+
+	if (conn->in_len > 0 && conn->in_since < since)
+		since = conn->in_since;
+	if (conn->out_len > 0 && conn->out_since < since)
+		since = conn->out_since;
+	return since;
+}
+
+/* At max_clients, a new connection takes the place of the one stalled
+   longest: a crowd of clients that connect and dawdle cannot keep
+   Postfix out, and Postfix reconnects an idle connection we close. */
+static void evict_one(struct server *srv, const struct listener *l)
+{
+	struct conn *conn, *victim = NULL;
+
+	for (conn = srv->conns; conn != NULL; conn = conn->next) {
+		if (victim == NULL ||
+		    conn_stalled_since(conn) < conn_stalled_since(victim))
+			victim = conn;
+	}
+	if (victim == NULL)
+		return;
+	policyd_log_limited(&srv->log_full, "warning", "%s: max_clients=%u "
+			    "reached: closing client fd=%d, stalled or idle "
+			    "for %lld s, to take a new one (raise max_clients"
+			    " if Postfix alone fills it)", l->spec,
+			    srv->pd->cfg->max_clients, victim->fd,
+			    (long long)(time(NULL) -
+					conn_stalled_since(victim)));
+	conn_close(srv, victim);
 }
 
 static void accept_clients(struct server *srv, const struct listener *l)
@@ -460,14 +581,8 @@ static void accept_clients(struct server *srv, const struct listener *l)
 
 	while ((fd = accept4(l->fd, NULL, NULL,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (srv->conn_count >= cfg->max_clients) {
-			policyd_warning("%s: max_clients=%u reached: closing "
-					"a new connection (Postfix retries; "
-					"raise max_clients if this "
-					"persists)", l->spec, cfg->max_clients);
-			close(fd);
-			continue;
-		}
+		if (srv->conn_count >= cfg->max_clients)
+			evict_one(srv, l);
 		conn = policyd_xcalloc(sizeof(*conn));
 		conn->fd = fd;
 		conn->kind = l->kind;
@@ -484,21 +599,59 @@ static void accept_clients(struct server *srv, const struct listener *l)
 			srv->conns->prev = conn;
 		srv->conns = conn;
 		srv->conn_count++;
-		ev.events = EPOLLIN;
+		ev.events = conn->events = EPOLLIN;
 		ev.data.ptr = conn;
 		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_close(srv, conn);
 	}
 }
 
+/* Closes connections idle for idle_timeout, and those whose request or
+   unread answer is older than request_timeout: Postfix sends a request
+   in one write and reads the answer at once, so only a client that
+   dawdles on purpose (or hangs) is cut off. */
 static void close_idle(struct server *srv, time_t now)
 {
+	const struct policyd_config *cfg = srv->pd->cfg;
 	struct conn *conn, *next;
+	const char *what;
 
 	for (conn = srv->conns; conn != NULL; conn = next) {
 		next = conn->next;
-		if (now - conn->last_active > (time_t)srv->pd->cfg->idle_timeout)
-			conn_close(srv, conn);
+		if (conn->out_len > 0 &&
+		    now - conn->out_since >= (time_t)cfg->request_timeout)
+			what = "did not read its answers";
+		else if (conn->in_len > 0 &&
+			 now - conn->in_since >= (time_t)cfg->request_timeout)
+			what = conn->dns_wait ? "waited for an MX lookup" :
+				"did not complete its request";
+		else if (conn->in_len == 0 && conn->out_len == 0 &&
+			 now - conn->last_active > (time_t)cfg->idle_timeout)
+			what = NULL;
+		else
+			continue;
+		if (what != NULL)
+			policyd_log_limited(&srv->log_timeout, "warning",
+					    "client fd=%d %s within "
+					    "request_timeout=%u s -- closing",
+					    conn->fd, what,
+					    cfg->request_timeout);
+		conn_close(srv, conn);
+	}
+}
+
+/* MX lookups finished: the connections that waited for one go on. */
+static void dns_done(struct server *srv)
+{
+	struct conn *conn, *next;
+
+	policyd_warmup_collect(srv->pd->warmup);
+	for (conn = srv->conns; conn != NULL; conn = next) {
+		next = conn->next;
+		if (!conn->dns_wait)
+			continue;
+		conn->dns_wait = false;
+		(void)conn_run(srv, conn);
 	}
 }
 
@@ -529,6 +682,7 @@ int policyd_server_run(struct policyd *pd)
 	struct epoll_event events[64];
 	struct sigaction sa;
 	time_t now, last_tick = 0;
+	bool dns_pending = false;
 	int n, i;
 
 	memset(&sa, 0, sizeof(sa));
@@ -542,26 +696,44 @@ int policyd_server_run(struct policyd *pd)
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
 	srv.attrs = policyd_xcalloc(sizeof(*srv.attrs) *
 				    pd->cfg->max_attributes);
+	srv.dns_fd = pd->warmup == NULL ? -1 :
+		policyd_warmup_fd(pd->warmup);
+	if (srv.dns_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.ptr = &srv.dns_fd };
+
+		(void)epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.dns_fd, &ev);
+	}
 	add_listener(&srv, pd->cfg->socketmap_listen, CONN_SOCKETMAP);
 	if (pd->cfg->policy_listen[0] != '\0')
 		add_listener(&srv, pd->cfg->policy_listen, CONN_POLICY);
 	while (stop_signal == 0) {
 		n = epoll_wait(srv.epfd, events, 64, 1000);
+		srv.batch = events;
+		srv.batch_len = n < 0 ? 0 : n;
 		for (i = 0; i < n; i++) {
 			if (is_listener(&srv, events[i].data.ptr)) {
 				accept_clients(&srv, events[i].data.ptr);
 				continue;
 			}
-			struct conn *conn = events[i].data.ptr;
-
-			if ((events[i].events & EPOLLOUT) != 0 &&
-			    !conn_flush(&srv, conn)) {
-				conn_finish(&srv, conn);
+			if (events[i].data.ptr == &srv.dns_fd) {
+				dns_pending = true;
 				continue;
 			}
+			struct conn *conn = events[i].data.ptr;
+
+			if (conn == NULL)
+				continue;	/* closed earlier in the batch */
 			if ((events[i].events & (EPOLLIN | EPOLLHUP |
 						 EPOLLERR)) != 0)
 				conn_readable(&srv, conn);
+			else if ((events[i].events & EPOLLOUT) != 0)
+				(void)conn_run(&srv, conn);
+		}
+		srv.batch_len = 0;
+		if (dns_pending) {
+			dns_pending = false;
+			dns_done(&srv);
 		}
 		now = time(NULL);
 		if (now != last_tick) {

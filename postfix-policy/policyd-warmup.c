@@ -38,14 +38,21 @@
    deferred, or the log is not read) lapses after RESERVE_SECS.  Without
    count_from_log the lookups are counted, as the only count there is. */
 
+/* pipe2() */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <resolv.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "policyd.h"
 
@@ -57,6 +64,17 @@
 #define RESERVE_SECS (15 * 60)
 /* How often the store's count (the log's) is read again. */
 #define REFRESH_SECS 1
+/* How long a domain's group from DNS is kept: providers move a domain's
+   MX rarely, and a day's counts should not change group midway. */
+#define MX_CACHE_SECS (60 * 60)
+/* Domains learned from DNS kept at most: recipients' domains are chosen
+   by senders, so the cache must not grow with them. */
+#define MX_CACHE_MAX 10000
+/* MX lookups under way at once, and the threads that run them: a name
+   server that never answers holds a thread for the resolver's timeout,
+   and the others go on. */
+#define LOOKUP_MAX 256
+#define RESOLVER_THREADS 4
 
 const char *const policyd_group_names[POLICYD_GROUP_COUNT] = {
 	"google", "microsoft", "yahoo", "apple", "other"
@@ -86,12 +104,41 @@ struct group_day {
 	unsigned int reserved_count, reserved_alloc;
 };
 
+/* What the domain table knows of one domain. */
+struct domain_group {
+	unsigned int group;
+	time_t expires;		/* 0: from warmup_domain_groups, forever */
+	bool pending;		/* a resolver thread is looking it up */
+};
+
+struct lookup {
+	char domain[256];
+	unsigned int group;
+};
+
+/* The resolver threads and what they share with the event loop, all
+   under lock: domains to look up, lookups done (the loop hears of them
+   through the pipe). */
+struct resolver {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct lookup todo[LOOKUP_MAX], done[LOOKUP_MAX];
+	unsigned int todo_head, todo_count, running, done_count;
+	bool stop;
+	pthread_t threads[RESOLVER_THREADS];
+	unsigned int thread_count;
+	int pipe[2];
+};
+
 struct policyd_warmup {
 	const struct policyd_config *cfg;
-	struct policyd_table *domains;	/* domain -> unsigned int group */
+	struct policyd_table *domains;	/* domain -> struct domain_group */
+	unsigned int dns_domains;	/* of them learned from DNS */
 	struct group_day groups[POLICYD_GROUP_COUNT];
 	bool resolver_ready;
 	struct __res_state res;
+	struct resolver *resolver;	/* NULL until policyd_warmup_fd() */
+	struct policyd_log_limit log_busy;
 };
 
 static unsigned int group_from_name(const char *name)
@@ -156,7 +203,9 @@ static void load_domain_groups(struct policyd_warmup *wu, const char *path)
 			if (*c >= 'A' && *c <= 'Z')
 				*c += 'a' - 'A';
 		}
-		*(unsigned int *)policyd_table_get(wu->domains, domain) = group;
+		((struct domain_group *)policyd_table_get(wu->domains,
+							  domain))->group =
+			group;
 	}
 	fclose(file);
 }
@@ -179,36 +228,65 @@ static bool resolver_address(const char *spec, struct in_addr *addr_r,
 	return inet_pton(AF_INET, host, addr_r) == 1;
 }
 
-struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
+/* Sets up res for warmup_resolver.  Returns false for "none" or when
+   there is no resolver configuration. */
+static bool resolver_setup(const struct policyd_config *cfg,
+			   struct __res_state *res)
 {
-	struct policyd_warmup *wu = policyd_xcalloc(sizeof(*wu));
 	unsigned short port;
 	struct in_addr addr;
 
-	wu->cfg = cfg;
-	wu->domains = policyd_table_create(sizeof(unsigned int));
-	load_domain_groups(wu, cfg->warmup_domain_groups);
-	if (strcmp(cfg->warmup_resolver, "none") != 0 &&
-	    res_ninit(&wu->res) == 0) {
-		wu->resolver_ready = true;
-		/* A name server of its own: e.g. a resolver that sees the
-		   public MX records where the host's own one is split. */
-		if (resolver_address(cfg->warmup_resolver, &addr, &port)) {
-			wu->res.nscount = 1;
-			wu->res.nsaddr_list[0].sin_family = AF_INET;
-			wu->res.nsaddr_list[0].sin_addr = addr;
-			wu->res.nsaddr_list[0].sin_port = htons(port);
-		}
-		wu->res.retrans = 2;
-		wu->res.retry = 1;
+	memset(res, 0, sizeof(*res));
+	if (strcmp(cfg->warmup_resolver, "none") == 0 || res_ninit(res) != 0)
+		return false;
+	/* A name server of its own: e.g. a resolver that sees the public
+	   MX records where the host's own one is split. */
+	if (resolver_address(cfg->warmup_resolver, &addr, &port)) {
+		res->nscount = 1;
+		res->nsaddr_list[0].sin_family = AF_INET;
+		res->nsaddr_list[0].sin_addr = addr;
+		res->nsaddr_list[0].sin_port = htons(port);
 	}
+	res->retrans = 2;
+	res->retry = 1;
+	return true;
+}
+
+struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
+{
+	struct policyd_warmup *wu = policyd_xcalloc(sizeof(*wu));
+
+	wu->cfg = cfg;
+	wu->domains = policyd_table_create(sizeof(struct domain_group));
+	load_domain_groups(wu, cfg->warmup_domain_groups);
+	wu->resolver_ready = resolver_setup(cfg, &wu->res);
 	return wu;
+}
+
+static void resolver_stop(struct resolver *r)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_broadcast(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	/* a thread in a lookup ends with the resolver's timeout */
+	for (i = 0; i < r->thread_count; i++)
+		pthread_join(r->threads[i], NULL);
+	close(r->pipe[0]);
+	close(r->pipe[1]);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
 }
 
 void policyd_warmup_deinit(struct policyd_warmup **wu)
 {
 	if (*wu == NULL)
 		return;
+	if ((*wu)->resolver != NULL)
+		resolver_stop((*wu)->resolver);
 	if ((*wu)->resolver_ready)
 		res_nclose(&(*wu)->res);
 	for (unsigned int i = 0; i < POLICYD_GROUP_COUNT; i++)
@@ -219,9 +297,8 @@ void policyd_warmup_deinit(struct policyd_warmup **wu)
 }
 
 /* Classifies by the domain's MX hosts: the first that matches a group
-   decides.  No answer (or no resolver) is "other". */
-static unsigned int group_by_dns(struct policyd_warmup *wu,
-				 const char *domain)
+   decides.  No answer is "other". */
+static unsigned int group_by_dns(struct __res_state *res, const char *domain)
 {
 	unsigned char answer[4096];
 	char host[NS_MAXDNAME];
@@ -230,9 +307,7 @@ static unsigned int group_by_dns(struct policyd_warmup *wu,
 	int len, i, count;
 	unsigned int group;
 
-	if (!wu->resolver_ready)
-		return GROUP_OTHER;
-	len = res_nquery(&wu->res, domain, ns_c_in, ns_t_mx, answer,
+	len = res_nquery(res, domain, ns_c_in, ns_t_mx, answer,
 			 sizeof(answer));
 	if (len < 0 || ns_initparse(answer, len, &msg) < 0)
 		return GROUP_OTHER;
@@ -250,20 +325,237 @@ static unsigned int group_by_dns(struct policyd_warmup *wu,
 	return GROUP_OTHER;
 }
 
+/* Keeps what DNS said of domain for MX_CACHE_SECS, and at most
+   MX_CACHE_MAX such domains: when full, the expired go first, and if
+   none has, every domain learned from DNS (asked again when needed). */
+static bool domain_expired(const char *domain, void *value, void *context)
+{
+	const struct domain_group *dg = value;
+	const time_t *now = context;
+
+	return dg->expires != 0 && !dg->pending && dg->expires <= *now;
+}
+
+static bool domain_from_dns(const char *domain, void *value, void *context)
+{
+	const struct domain_group *dg = value;
+
+	return dg->expires != 0 && !dg->pending;
+}
+
+static struct domain_group *domain_learn(struct policyd_warmup *wu,
+					 const char *domain)
+{
+	struct domain_group *dg = policyd_table_find(wu->domains, domain);
+	time_t now = time(NULL);
+	unsigned int before;
+
+	if (dg != NULL) {
+		if (dg->expires != 0)
+			dg->expires = now + MX_CACHE_SECS;
+		return dg;
+	}
+	if (wu->dns_domains >= MX_CACHE_MAX) {
+		before = policyd_table_count(wu->domains);
+		policyd_table_walk(wu->domains, domain_expired, &now);
+		if (before - policyd_table_count(wu->domains) <
+		    MX_CACHE_MAX / 10)
+			policyd_table_walk(wu->domains, domain_from_dns,
+					   NULL);
+		wu->dns_domains -= before - policyd_table_count(wu->domains);
+	}
+	wu->dns_domains++;
+	dg = policyd_table_get(wu->domains, domain);
+	dg->expires = now + MX_CACHE_SECS;
+	return dg;
+}
+
+/* A known group of domain into *group_r; false if unknown or expired. */
+static bool domain_known(struct policyd_warmup *wu, const char *domain,
+			 struct domain_group **dg_r, unsigned int *group_r)
+{
+	struct domain_group *dg = policyd_table_find(wu->domains, domain);
+
+	*dg_r = dg;
+	if (dg == NULL || dg->pending ||
+	    (dg->expires != 0 && dg->expires <= time(NULL)))
+		return false;
+	*group_r = dg->group;
+	return true;
+}
+
 unsigned int policyd_warmup_group(struct policyd_warmup *wu,
 				  const char *domain)
 {
-	unsigned int *group = policyd_table_find(wu->domains, domain);
-	unsigned int found;
+	struct domain_group *dg;
+	unsigned int group;
 
-	if (group != NULL)
-		return *group;
-	/* XXX a DNS query blocks the event loop for up to a few seconds;
-	   answers are kept for the daemon's lifetime, so each domain costs
-	   this once. */
-	found = group_by_dns(wu, domain);
-	*(unsigned int *)policyd_table_get(wu->domains, domain) = found;
-	return found;
+	if (domain_known(wu, domain, &dg, &group))
+		return group;
+	/* Admin commands only: the daemon asks through resolver threads
+	   (group_start()), and this blocks for the lookup. */
+	group = wu->resolver_ready ? group_by_dns(&wu->res, domain) :
+		GROUP_OTHER;
+	dg = domain_learn(wu, domain);
+	dg->group = group;
+	dg->pending = false;
+	return group;
+}
+
+static void *resolver_thread(void *context)
+{
+	struct policyd_warmup *wu = context;
+	struct resolver *r = wu->resolver;
+	struct __res_state res;
+	struct lookup job;
+	bool ready = resolver_setup(wu->cfg, &res);
+
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (!r->stop && r->todo_count == 0)
+			pthread_cond_wait(&r->wake, &r->lock);
+		if (r->stop)
+			break;
+		job = r->todo[r->todo_head];
+		r->todo_head = (r->todo_head + 1) % LOOKUP_MAX;
+		r->todo_count--;
+		r->running++;
+		pthread_mutex_unlock(&r->lock);
+
+		job.group = ready ? group_by_dns(&res, job.domain) :
+			GROUP_OTHER;
+
+		pthread_mutex_lock(&r->lock);
+		r->running--;
+		/* todo + running + done never exceed LOOKUP_MAX */
+		r->done[r->done_count++] = job;
+		if (write(r->pipe[1], "", 1) < 0) {
+			/* full: it already says there is something to
+			   collect */
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (ready)
+		res_nclose(&res);
+	return NULL;
+}
+
+int policyd_warmup_fd(struct policyd_warmup *wu)
+{
+	struct resolver *r;
+
+	if (!wu->resolver_ready)
+		return -1;
+	if (wu->resolver != NULL)
+		return wu->resolver->pipe[0];
+	r = policyd_xcalloc(sizeof(*r));
+	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		policyd_warning("MX lookups: pipe: %m -- looking up in the "
+				"event loop (every client waits for DNS)");
+		free(r);
+		return -1;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	wu->resolver = r;
+	return r->pipe[0];
+}
+
+/* Starts the lookup of domain in a resolver thread (the first lookup
+   starts the threads).  Returns false if too many run already. */
+static bool group_start(struct policyd_warmup *wu, const char *domain)
+{
+	struct resolver *r = wu->resolver;
+	sigset_t all, old;
+	bool queued = false;
+	unsigned int slot;
+
+	if (strlen(domain) >= sizeof(r->todo[0].domain))
+		return false;
+	pthread_mutex_lock(&r->lock);
+	if (r->todo_count + r->running + r->done_count < LOOKUP_MAX) {
+		slot = (r->todo_head + r->todo_count) % LOOKUP_MAX;
+		snprintf(r->todo[slot].domain, sizeof(r->todo[slot].domain),
+			 "%s", domain);
+		r->todo_count++;
+		queued = true;
+		pthread_cond_signal(&r->wake);
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!queued || r->thread_count == RESOLVER_THREADS)
+		return queued;
+	/* signals are the event loop's, never a resolver thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (r->thread_count < RESOLVER_THREADS &&
+	       pthread_create(&r->threads[r->thread_count], NULL,
+			      resolver_thread, wu) == 0)
+		r->thread_count++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r->thread_count == 0) {
+		policyd_error("MX lookups: cannot start a resolver thread -- "
+			      "domains not in warmup_domain_groups count as "
+			      "\"other\"");
+		wu->resolver_ready = false;
+	}
+	return true;
+}
+
+void policyd_warmup_collect(struct policyd_warmup *wu)
+{
+	struct resolver *r = wu->resolver;
+	struct lookup done[LOOKUP_MAX];
+	struct domain_group *dg;
+	unsigned int i, count;
+	char drain[256];
+
+	if (r == NULL)
+		return;
+	while (read(r->pipe[0], drain, sizeof(drain)) > 0)
+		;
+	pthread_mutex_lock(&r->lock);
+	count = r->done_count;
+	memcpy(done, r->done, count * sizeof(done[0]));
+	r->done_count = 0;
+	pthread_mutex_unlock(&r->lock);
+	for (i = 0; i < count; i++) {
+		if ((dg = policyd_table_find(wu->domains,
+					     done[i].domain)) == NULL)
+			continue;
+		dg->group = done[i].group;
+		dg->pending = false;
+		dg->expires = time(NULL) + MX_CACHE_SECS;
+	}
+}
+
+/* The group of domain without waiting for DNS.  Returns false while its
+   MX lookup runs (the caller asks again after policyd_warmup_collect()).
+   Without resolver threads (admin commands, tests) it looks up here. */
+static bool group_nowait(struct policyd_warmup *wu, const char *domain,
+			 unsigned int *group_r)
+{
+	struct domain_group *dg;
+
+	if (domain_known(wu, domain, &dg, group_r))
+		return true;
+	if (wu->resolver == NULL || !wu->resolver_ready) {
+		*group_r = policyd_warmup_group(wu, domain);
+		return true;
+	}
+	if (dg != NULL && dg->pending)
+		return false;
+	if (!group_start(wu, domain)) {
+		policyd_log_limited(&wu->log_busy, "warning", "warm-up "
+				    "domain=%s: %u MX lookups already under "
+				    "way (is warmup_resolver answering?) -- "
+				    "counting it as \"other\" this time",
+				    domain, LOOKUP_MAX);
+		*group_r = GROUP_OTHER;
+		return true;
+	}
+	dg = domain_learn(wu, domain);
+	dg->pending = true;
+	return false;
 }
 
 void policyd_day_str(time_t t, char day[11])
@@ -476,9 +768,13 @@ static struct group_day *group_today(struct policyd *pd,
 int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
 			 const char *domain, char *reply, size_t size)
 {
-	unsigned int group = policyd_warmup_group(wu, domain);
-	const char *error, *name = policyd_group_names[group];
+	unsigned int group;
+	const char *error, *name;
 	struct group_day *gd;
+
+	if (!group_nowait(wu, domain, &group))
+		return 1;
+	name = policyd_group_names[group];
 
 	if ((gd = group_today(pd, wu, group, &error)) == NULL) {
 		policyd_error("warm-up domain=%s group=%s: %s -- answering "

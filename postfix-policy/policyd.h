@@ -44,6 +44,9 @@ struct policyd_config {
 	unsigned int max_netstring_length;
 	unsigned int max_clients;
 	unsigned int idle_timeout;
+	unsigned int request_timeout;	/* first byte to answer read */
+	unsigned int max_output_length;	/* unread answers per client */
+	unsigned int state_cache_size;	/* users' states kept at most */
 	char postfix_config_dir[512];
 	unsigned int release_delay;
 	unsigned int release_check_interval;
@@ -153,8 +156,10 @@ bool policyd_recipient_parse(const struct policyd_config *cfg,
 			     const char *key, size_t len,
 			     struct policyd_recipient *rcpt);
 /* Answers one socketmap query ("OK ...", "NOTFOUND ", "TEMP ...") into
-   reply[size]. */
-void policyd_route_lookup(struct policyd *pd, enum policyd_map map,
+   reply[size].  Returns false, with no answer, while the warm-up's MX
+   lookup for the recipient's domain runs: ask again after
+   policyd_warmup_collect(). */
+bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			  const char *key, size_t key_len, char *reply,
 			  size_t size);
 /* Answers one policy delegation request with "action=..." (no newline). */
@@ -181,12 +186,21 @@ struct policyd_warmup;
 struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg);
 void policyd_warmup_deinit(struct policyd_warmup **wu);
 /* The provider group of a recipient domain (index into
-   policyd_group_names). */
+   policyd_group_names), from warmup_domain_groups or DNS; waits for the
+   MX lookup (admin commands). */
 unsigned int policyd_warmup_group(struct policyd_warmup *wu,
 				  const char *domain);
+/* The daemon's MX lookups run in resolver threads; this descriptor turns
+   readable when some finished (call policyd_warmup_collect() then).
+   -1 without a resolver (warmup_resolver = none): nothing waits. */
+int policyd_warmup_fd(struct policyd_warmup *wu);
+/* Takes the finished MX lookups' groups into the domain cache. */
+void policyd_warmup_collect(struct policyd_warmup *wu);
 /* Answers a warmup-map lookup for a remote recipient domain: direct,
-   overflow relay or defer; counts it.  Returns 0, or -1 on store error
-   (reply is then TEMP). */
+   overflow relay or defer; counts it.  Returns 0, -1 on store error
+   (reply is then TEMP), or 1 without a reply while the domain's MX
+   lookup runs (after policyd_warmup_fd(): ask again after
+   policyd_warmup_collect()). */
 int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
 			 const char *domain, char *reply, size_t size);
 /* Writes counted deltas to the store.  Returns 0 or -1. */
@@ -261,6 +275,16 @@ void policyd_table_walk(struct policyd_table *table,
    allocation that never fails visibly (it aborts). */
 void policyd_log(const char *severity, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* For events a client can cause at will (bad requests, timeouts, a full
+   house): logs like policyd_log() at most a few lines a minute per limit,
+   and says how many it left out.  Zero-initialize the limit. */
+struct policyd_log_limit {
+	time_t window;
+	unsigned int logged, suppressed;
+};
+void policyd_log_limited(struct policyd_log_limit *limit,
+			 const char *severity, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 #define policyd_info(...) policyd_log("info", __VA_ARGS__)
 #define policyd_warning(...) policyd_log("warning", __VA_ARGS__)
 #define policyd_error(...) policyd_log("error", __VA_ARGS__)
