@@ -24,7 +24,9 @@ static const struct setting {
 	enum setting_type type;
 	const char *default_value;
 } settings[] = {
-	{ "socket", SET_STRING, "inet:8891@127.0.0.1" },
+	{ "socket", SET_STRING, MILTER_DEFAULT_SOCKET },
+	{ "socket_group", SET_STRING, "postfix" },
+	{ "socket_mode", SET_SPECIAL, "0660" },
 	{ "key_directory", SET_STRING, "/etc/mailshift/dkim" },
 	{ "user", SET_STRING, "" },
 	{ "resolver", SET_STRING, "" },
@@ -222,6 +224,22 @@ static int apply(struct milter_config *config, const struct setting *set,
 		return add_domain(config, value, error_r);
 	if (strcmp(set->name, "internal_networks") == 0)
 		return set_networks(config, value, error_r);
+	if (strcmp(set->name, "socket_mode") == 0) {
+		errno = 0;
+		seconds = strtoul(value, &end, 8);
+		if (errno != 0 || *end != '\0' || end == value)
+			goto bad_value;
+		/* Others on the socket could have any mail signed. */
+		if ((seconds & ~0660UL) != 0) {
+			strbuf_printf(error_r, "%s admits others than its "
+				      "owner and group, who could have any "
+				      "mail signed: use 0660 (or 0600) with "
+				      "socket_group", value);
+			return -1;
+		}
+		config->socket_mode = (unsigned int)seconds;
+		return 0;
+	}
 	if (strcmp(set->name, "wrong_selector") == 0) {
 		if (strcmp(value, "resign") == 0)
 			config->wrong_selector = WRONG_SELECTOR_RESIGN;
@@ -262,6 +280,8 @@ static int apply(struct milter_config *config, const struct setting *set,
 	}
 	if (strcmp(set->name, "socket") == 0)
 		target = &config->socket;
+	else if (strcmp(set->name, "socket_group") == 0)
+		target = &config->socket_group;
 	else if (strcmp(set->name, "key_directory") == 0)
 		target = &config->key_directory;
 	else if (strcmp(set->name, "user") == 0)
@@ -402,6 +422,7 @@ void milter_config_free(struct milter_config **configp)
 	free(config->domains);
 	free(config->networks);
 	free(config->socket);
+	free(config->socket_group);
 	free(config->key_directory);
 	free(config->user);
 	free(config->resolver);

@@ -49,8 +49,14 @@ struct milter_network {
 	unsigned int prefix;
 };
 
+/* Inside Postfix's queue directory, where Debian's chrooted smtpd and
+   cleanup reach it (main.cf: unix:mailshift/milter.sock). */
+#define MILTER_DEFAULT_SOCKET "unix:/var/spool/postfix/mailshift/milter.sock"
+
 struct milter_config {
 	char *socket;
+	char *socket_group;	/* NULL: the socket keeps root's group */
+	unsigned int socket_mode;	/* of a UNIX socket; never for others */
 	char *key_directory;
 	char *user;
 	char *resolver;		/* "addr[:port]"; NULL: resolv.conf */

@@ -23,9 +23,15 @@
  *	genkey creates KEYDIR/DOMAIN/SELECTOR.rsa.pem or .ed25519.pem
  *	(mode 0600; never replaces a key) and prints the TXT record.
  * SECURITY
- *	Key files are refused when group or others can read them.  Keys and
- *	the listening socket are opened as root (pre_drop_init), then the
- *	process runs as "user".  Key material never reaches a log line.
+ *	Whoever can connect to the socket can have mail signed: the client
+ *	address and SASL login that make mail "ours" are what the client
+ *	says.  The default socket is therefore a UNIX socket in Postfix's
+ *	queue directory, root's, group postfix, mode 0660, in a directory
+ *	only root may write (milter-socket.c); an inet socket admits every
+ *	local user and is warned about at start.  Key files are refused when
+ *	group or others can read them.  Keys and the listening socket are
+ *	opened as root (pre_drop_init), then the process runs as "user".
+ *	Key material never reaches a log line.
  * DIAGNOSTICS
  *	Every refusal or tempfail is logged with queue_id=, domain= and
  *	selector= and what to do about it.  Exit 75 when it cannot start.
@@ -34,9 +40,10 @@
  *	stale (at most once per selector per dns_check_interval); a slow
  *	resolver delays that message, and the first ones of a selector.
  * CONFIGURATION PARAMETERS
- *	See conf.d/mailshift-milter.conf (socket, key_directory, domain,
- *	internal_networks, wrong_selector, dns_check, dns_check_interval,
- *	resolver, user, syslog).
+ *	See conf.d/mailshift-milter.conf (socket, socket_group,
+ *	socket_mode, key_directory, domain, internal_networks,
+ *	wrong_selector, dns_check, dns_check_interval, resolver, user,
+ *	syslog).
  */
 
 #include <errno.h>
@@ -54,6 +61,7 @@
 #include "milter-config.h"
 #include "milter-keys.h"
 #include "milter-log.h"
+#include "milter-socket.h"
 
 #define DEFAULT_CONFIG "/etc/mailshift/mailshift-milter.conf"
 #define MILTER_MAX_PACKET (1024 * 1024 - 1)
@@ -72,7 +80,8 @@ static struct milter_config *read_config(const char *path)
 	struct milter_config *config;
 	struct strbuf error = { 0 };
 
-	if (milter_config_read(path, &config, &error) < 0) {
+	if (milter_config_read(path, &config, &error) < 0 ||
+	    milter_socket_check(config, &error) < 0) {
 		fprintf(stderr, "mailshift-milter: fatal: %s\n",
 			strbuf_str(&error));
 		exit(78);
@@ -131,24 +140,18 @@ static int cmd_genkey(int argc, char **argv)
 	return ret;
 }
 
-/* Privileged phase: keys and the socket, which root may own. */
+/* Privileged phase: keys and the socket, which root owns. */
 static unsigned int pre_drop_init(struct milter_config *config)
 {
 	unsigned int failed = milter_keys_load(config);
 
-	if (smfi_setconn(config->socket) != MI_SUCCESS)
-		log_fatal("socket = %s: not a valid milter socket "
-			  "(unix:/path or inet:port@address)", config->socket);
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		log_fatal("cannot listen on %s (in use? directory missing?)",
-			  config->socket);
+	milter_socket_open(config);
 	return failed;
 }
 
 static void drop_privileges(const struct milter_config *config)
 {
 	struct passwd *pw;
-	const char *path;
 
 	if (config->user == NULL)
 		return;
@@ -160,13 +163,8 @@ static void drop_privileges(const struct milter_config *config)
 	pw = getpwnam(config->user);
 	if (pw == NULL)
 		log_fatal("user = %s: no such user", config->user);
-	/* Postfix connects as its own user: the socket must be ours. */
-	if (strncmp(config->socket, "unix:", 5) == 0 ||
-	    strncmp(config->socket, "local:", 6) == 0) {
-		path = strchr(config->socket, ':') + 1;
-		if (chown(path, pw->pw_uid, pw->pw_gid) < 0)
-			log_fatal("chown %s: %s", path, strerror(errno));
-	}
+	/* The socket stays root's: the listening descriptor is all we
+	   need, and "user" must not be able to let others in. */
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
 		log_fatal("cannot drop privileges to %s: %s", config->user,

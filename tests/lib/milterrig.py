@@ -15,8 +15,11 @@
 Milter       mailshift-milter ($BUILD/milter/mailshift-milter, so that
              `make check-asan` runs the ASan build) with its own keys
              (made by `mailshift-milter genkey`) and configuration, on a
-             free loopback port; stop() fails the test on a sanitizer
-             report in its log.
+             free loopback port (an inet socket: any local user may
+             connect, fine for a test); socket_in(queue_dir) moves it to
+             the default UNIX socket inside a Postfix's queue directory,
+             as conf.d/postfix-milter.cf expects; stop() fails the test
+             on a sanitizer report in its log.
 Unbound      a real DNS server (Debian's unbound) on a free loopback port
              serving the keys' TXT records (the milter's dns_check).
 Postfix      a real Postfix started as `postfix -c DIR start`, smtpd on a
@@ -120,6 +123,15 @@ class Milter:
     def spec(self):
         return self.settings["socket"]
 
+    def socket_in(self, queue_dir):
+        """Listen where conf.d/postfix-milter.cf's unix:mailshift/
+        milter.sock points a Postfix whose queue_directory is queue_dir
+        (the milter's default socket, moved there).  Call before start();
+        returns the libmilter spec."""
+        self.settings["socket"] = "unix:" + os.path.join(
+            queue_dir, "mailshift", "milter.sock")
+        return self.spec
+
     def genkey(self, domain, selector, kind="rsa", keydir=None):
         r = subprocess.run([MILTER_BIN, "genkey", "-k", keydir or self.keydir,
                             "-d", domain, "-s", selector, "-t", kind],
@@ -149,7 +161,9 @@ class Milter:
         if self.spec.startswith("unix:"):
             wait_unix(self.spec[5:], self.proc, "mailshift-milter")
         else:
-            wait_port(self.port, self.proc, "mailshift-milter")
+            # socket= may name another port than the one picked for us
+            port = int(self.spec.split(":", 1)[1].split("@")[0])
+            wait_port(port, self.proc, "mailshift-milter")
 
     def client(self):
         """A new milter connection (closed by stop())."""
@@ -412,9 +426,13 @@ class Postfix:
         os.chown(os.path.join(self.dir, "mail"), 65534, 65534)
         with open(os.path.join(self.conf, "vmailbox"), "w") as f:
             f.write("bob@example.net example.net/bob/\n")
-        # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"
-        port = milter_spec.split("@")[0].split(":")[1]
-        self.milter = "inet:127.0.0.1:%s" % port
+        # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"; a UNIX
+        # socket by its absolute path (this Postfix is not chrooted)
+        if milter_spec.startswith("unix:"):
+            self.milter = milter_spec
+        else:
+            port = milter_spec.split("@")[0].split(":")[1]
+            self.milter = "inet:127.0.0.1:%s" % port
         settings = {
             "compatibility_level": "3.6",
             "queue_directory": os.path.join(self.dir, "queue"),

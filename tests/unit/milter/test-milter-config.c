@@ -59,6 +59,10 @@ static const struct error_case {
 	  "invalid value '5' for dns_check_interval" },
 	{ "selector with a slash", "domain = a.test ../x\n",
 	  "not a domain or selector name: '../x'" },
+	{ "socket others may use", "domain = a.test s1\nsocket_mode = 0666\n",
+	  "socket_mode: 0666 admits others than its owner and group" },
+	{ "socket mode not octal", "domain = a.test s1\nsocket_mode = 660x\n",
+	  "invalid value '660x' for socket_mode" },
 };
 
 int main(void)
@@ -73,7 +77,10 @@ int main(void)
 	error = read_text("# comment\n\ndomain = Example.TEST mx2026 mx2026e\n",
 			  &cfg);
 	ms_test_assert_str(error, "");
-	ms_test_assert_str(cfg->socket, "inet:8891@127.0.0.1");
+	ms_test_assert_str(cfg->socket,
+			   "unix:/var/spool/postfix/mailshift/milter.sock");
+	ms_test_assert_str(cfg->socket_group, "postfix");
+	ms_test_assert(cfg->socket_mode == 0660);
 	ms_test_assert(cfg->wrong_selector == WRONG_SELECTOR_RESIGN);
 	ms_test_assert(cfg->dns_check == DNS_CHECK_LOG);
 	ms_test_assert(cfg->dns_check_interval == 3600);
