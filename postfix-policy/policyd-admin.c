@@ -565,6 +565,30 @@ static int scan_log(const struct policyd_config *cfg, FILE *in)
 	return ret;
 }
 
+/* The one-time schema step, with the store's owner role: creates or
+   upgrades every table, so that the daemon can run as a role that only
+   reads users and writes its counters.  uri: the owner's store, else
+   the configured one. */
+static int init_store(const struct policyd_config *cfg, const char *uri)
+{
+	struct ms_store *store;
+	char masked[sizeof(cfg->store)];
+	const char *error;
+
+	if (uri == NULL)
+		uri = cfg->store;
+	ms_store_mask_secrets(uri, masked, sizeof(masked));
+	if (ms_store_open(uri, &store, &error) < 0 ||
+	    ms_store_policy_init(store, &error) < 0) {
+		fprintf(stderr, "mailshift-policyd: init-store: %s\n", error);
+		ms_store_close(&store);
+		return 75;
+	}
+	ms_store_close(&store);
+	printf("state store %s: schema and policy tables ready\n", masked);
+	return 0;
+}
+
 int policyd_admin_command(const struct policyd_config *cfg, int argc,
 			  char **argv)
 {
@@ -592,6 +616,8 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 	}
 	if (strcmp(cmd, "warmup-status") == 0)
 		return warmup_status(cfg);
+	if (strcmp(cmd, "init-store") == 0)
+		return init_store(cfg, arg);
 	if (strcmp(cmd, "scan-log") == 0 ||
 	    strcmp(cmd, "warmup-scan-log") == 0)
 		return scan_log(cfg, stdin);

@@ -7,7 +7,8 @@
 	mailshift-policyd [-c CONFIG] COMMAND ...  admin commands:
 	    held [USER] | release USER | counters [USER] |
 	    warmup-status | warmup-deferral GROUP [YYYY-MM-DD] |
-	    warmup-scan-log (delivery-log lines on stdin)
+	    warmup-scan-log (delivery-log lines on stdin) |
+	    init-store [STORE] (create the tables, as the store's owner)
    DESCRIPTION
 	On the OLD host, Postfix asks mailshift-policyd per recipient, through
 	transport_maps (socketmap), where the mail goes, from the user's
@@ -27,14 +28,18 @@
 	Talks only to Postfix over its sockets and to the state store.  Run
 	it as an unprivileged user that can write the socket directory and
 	read the store; admin commands that touch the queue (held, release)
-	run postqueue/postsuper and need a user Postfix allows to.
+	run postqueue/postsuper and need a user Postfix allows to.  With
+	PostgreSQL its role needs no right to create tables: "init-store
+	STORE" creates them once, with the owner role's STORE URI.  Clients
+	are whom socket_mode lets in; each costs bounded memory and time
+	(policyd-server.c).
    DIAGNOSTICS
 	Logs to stderr, one line per event: "mailshift-policyd: <severity>:
 	<what> <object>: <reason> -- <what we do>".  Store trouble answers
 	TEMP (Postfix defers), never local delivery.
    BUGS
-	A slow store or DNS query stalls all clients while it lasts (one
-	event loop; see policyd-server.c).  Held users are found in the
+	A slow store query stalls all clients while it lasts (one event
+	loop; see policyd-server.c).  Held users are found in the
 	queue at start; if postqueue fails then, their mail is released by
 	Postfix's own retry instead.
    CONFIGURATION
@@ -59,6 +64,7 @@ static void usage(void)
 		"       mailshift-policyd [-c CONFIG] warmup-status\n"
 		"       mailshift-policyd [-c CONFIG] warmup-deferral GROUP "
 		"[YYYY-MM-DD]\n"
+		"       mailshift-policyd [-c CONFIG] init-store [STORE]\n"
 		"       tail -F /var/log/mail.log | mailshift-policyd "
 		"[-c CONFIG] warmup-scan-log\n"
 		"(default CONFIG: " DEFAULT_CONFIG ")\n");

@@ -41,18 +41,38 @@ static const char *const policy_tables[] = {
 	NULL
 };
 
+/* Reads no row: fails unless every policy table exists and may be read. */
+static const char policy_tables_exist[] =
+	"SELECT 1 FROM policy_counters WHERE 1 = 0 UNION ALL"
+	" SELECT 1 FROM warmup_days WHERE 1 = 0 UNION ALL"
+	" SELECT 1 FROM policy_held WHERE 1 = 0";
+
 int ms_store_policy_init(struct ms_store *store, const char **error_r)
 {
 	const char *const *sql;
 
+	/* Nearly every open finds the tables: PostgreSQL checks the right
+	   to create before it looks whether a table exists, so "CREATE
+	   TABLE IF NOT EXISTS" alone would demand CREATE on the schema of
+	   a role that only reads and counts. */
+	if (ms_store_exec(store, policy_tables_exist, NULL, 0, NULL) == 0)
+		return 0;
 	for (sql = policy_tables; *sql != NULL; sql++) {
 		if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0) {
 			/* PostgreSQL: two processes creating the same table
 			   at once can collide on the catalog; the loser
 			   finds the table on a second try. */
-			if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0)
-				return ms_store_fail(store, "create policy "
-						     "tables", "*", error_r);
+			if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0) {
+				snprintf(store->error, sizeof(store->error),
+					 "%s: create policy tables: %s (if "
+					 "this role may not create tables, "
+					 "run \"mailshift-policyd init-store "
+					 "STORE\" once with the store's "
+					 "owner role)", store->v->name,
+					 store->reason);
+				*error_r = store->error;
+				return -1;
+			}
 		}
 	}
 	return 0;

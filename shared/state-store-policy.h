@@ -35,7 +35,9 @@ struct ms_warmup_day {
 };
 
 /* Creates the tables if they are missing (idempotent, also when several
-   processes start together).  Returns 0 or -1. */
+   processes start together).  Tables that exist are only read (a role
+   without the right to create tables can open a store set up before).
+   Returns 0 or -1. */
 int ms_store_policy_init(struct ms_store *store, const char **error_r);
 
 /* Adds delta to the user's counters (creating them).  Returns 0 or -1. */
