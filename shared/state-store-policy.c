@@ -64,12 +64,13 @@ int ms_store_policy_init(struct ms_store *store, const char **error_r)
 			   finds the table on a second try. */
 			if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0) {
 				snprintf(store->error, sizeof(store->error),
-					 "%s: create policy tables: %s (if "
-					 "this role may not create tables, "
-					 "run \"mailshift-policyd init-store "
-					 "STORE\" once with the store's "
-					 "owner role)", store->v->name,
-					 store->reason);
+					 "%s: create policy tables: %s%s",
+					 store->v->name, store->reason,
+					 strstr(store->reason, "permission "
+						"denied") == NULL ? "" :
+					 " (run \"mailshift-policyd "
+					 "init-store STORE\" once with the "
+					 "store's owner role)");
 				*error_r = store->error;
 				return -1;
 			}

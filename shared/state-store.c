@@ -348,12 +348,13 @@ int ms_store_open(const char *uri, struct ms_store **store_r,
 	}
 	store->v = v;
 	if (store_schema_upgrade(store) < 0) {
+		/* a role kept from changing the schema, by design */
 		snprintf(open_error, sizeof(open_error),
-			 "%s: create or upgrade schema in %s: %s (if this "
-			 "role may not change the schema, open the store "
-			 "once with the owner role, e.g. \"mailshift-policyd "
-			 "init-store STORE\")", v->name, masked,
-			 store->reason);
+			 "%s: create or upgrade schema in %s: %s%s", v->name,
+			 masked, store->reason,
+			 strstr(store->reason, "permission denied") == NULL ?
+			 "" : " (open the store once with the owner role, "
+			 "e.g. \"mailshift-policyd init-store STORE\")");
 		ms_store_close(&store);
 		return -1;
 	}
