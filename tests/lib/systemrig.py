@@ -4,35 +4,41 @@ Debian's python3-dkim/python3-dnspython).
     import mstest, systemrig
 
     def main(m):                          # mstest.Migration
-        s = systemrig.System(m).start()   # both hosts, DNS, receiver
-        with s.running():                 # inbound stream, outbound mail,
-            ...                           # the sync -A cron job
+        s = systemrig.System(m).start()   # both hosts, DNS, outside MX
+        with s.running():                 # inbound stream, outbound mail
+            s.cron.start()                # sync -A every 15 s
             s.cutover("u1")
-        s.drain()                         # queues empty, a last sweep
+        s.drain()                         # queues empty, one more sync -A
         s.inbound_table(migrated=["u1"])  # per user: sent / once / ...
 
     mstest.run("t-system-...", main, old_options=systemrig.OLD_OPTIONS)
 
 OLD host   m.old: Dovecot (Courier layout) with an LMTP listener;
-           Postfix ("old") delivering example.test to it by LMTP, routing
-           each recipient through mailshift-policyd's socketmaps "accept"
-           and "route" (conf.d/postfix-old-host.cf: final-sync -> held,
-           migrated -> mailshift_fwd to the new host's smtpd), a relay port
-           for the new host's warm-up overflow (no milter), outbound mail
-           via the receiver; mailshift-milter signing with OLD_SELECTOR.
+           Postfix ("old", Debian's stock main.cf/master.cf, chrooted
+           services) with conf.d/postfix-old-host.cf and postfix-milter.cf
+           applied as they say: delivers example.test by LMTP, routes each
+           recipient through mailshift-policyd's maps "accept" and "route"
+           (final-sync -> held in the queue, migrated -> mailshift_fwd to
+           the new host's smtpd), relays the new host's warm-up overflow
+           (its relay port uncommented, no milter) and outbound mail to the
+           outside MX; mailshift-milter signing with OLD_SELECTOR.
 NEW host   m.new: Dovecot with the mailshift plugin and login service
-           (mstest.start_new_login) and LMTP; Postfix ("new") delivering
-           by LMTP, its queue manager asking mailshift-policyd's map
-           "warmup" (conf.d/postfix-new-host.cf: over the day's cap ->
-           relayed via the old host); mailshift-milter with NEW_SELECTOR.
-Both       one state store (SQLite in m.state_dir, or a postfixrig.PgServer)
-           for the plugin and both policy daemons; unbound serving the
-           DKIM keys and the receiving domains' MX records (the new
-           policyd's warm-up groups); Postfix "ext", the outside world's
-           MX, delivering every receiving domain into one maildir.
+           (mstest.start_new_login) and LMTP; Postfix ("new", stock) with
+           postfix-new-host.cf: delivers by LMTP, its queue manager asks
+           the map "warmup" (over the day's cap -> via the old host);
+           mailshift-milter with NEW_SELECTOR.
+Both       mailshift-policyd from conf.d/mailshift-policyd.conf (socket in
+           its Postfix's queue directory), fed its host's maillog
+           (scan-log); one state store (SQLite in m.state_dir, or a
+           postfixrig.PgServer) for the plugin and both daemons; unbound
+           serving the DKIM keys and the receiving domains' MX (the warm-up
+           groups); Postfix "ext", the outside world's MX, delivering every
+           receiving domain into one maildir.
 Faults     users in stall_users reach the old IMAP server through a
            faultproxy.FaultProxy (their userdb's mailshift_source_port):
-           stalled(user, secs) stalls their old-server connections.
+           `with stalled(secs):` stalls their old-server connections;
+           deliver_in_flight(user) puts one message straight into the old
+           mailbox by LMTP, as a delivery in flight at cutover would.
 
 Mail:
   Stream      inbound mail with unique Message-IDs to the users at the old
@@ -41,7 +47,7 @@ Mail:
               MTA would; .sent {msgid: user} holds what was accepted.
   Submitter   outbound mail from both hosts (sendmail(1) as a local user:
               u3 on the old host, u1 on the new), to the receiving domains
-              in turn; .sent {msgid: host}.
+              in turn; .sent {msgid: (host, domain)}.
   Cron        `doveadm mailshift sync -A` every `period` seconds, as the
               cron job does; run_now() for one more.
 Counting reads the maildirs' message files (not index files).
@@ -177,14 +183,14 @@ class System:
     def _postfix(self, name, milter, snippet, substitutions, **main):
         """A host's Postfix: Debian's stock main.cf and master.cf, the
         host's snippet and postfix-milter.cf applied, main settings and
-        shortened queue timings on top."""
+        shortened queue timings on top; the milter's default socket moved
+        into its queue directory."""
         pf = postfixrig.Postfix(self.tmp, name, domains=[DOMAIN],
                                 users=list(USERS), stock=True,
                                 main=dict(QUEUE_TIMINGS, **main))
         pf.apply_snippet(os.path.join(CONF_D, snippet), substitutions)
-        pf.apply_snippet(os.path.join(CONF_D, "postfix-milter.cf"),
-                         {"inet:127.0.0.1:8891":
-                          "inet:127.0.0.1:%d" % milter.port})
+        pf.apply_snippet(os.path.join(CONF_D, "postfix-milter.cf"))
+        milter.socket_in(pf.queue_path(""))    # where the snippet says
         return pf
 
     def _policyd(self, name, pf, pg, settings):
@@ -258,6 +264,24 @@ class System:
             yield self.proxy
         finally:
             self.proxy.pass_through()
+
+    def deliver_in_flight(self, user):
+        """One message straight into user's OLD mailbox by LMTP, as an
+        LMTP delivery the old host had in flight at cutover (or an answer
+        from a cache nobody knew about) lands after the last pass; it
+        counts with the stream's.  Returns its Message-ID."""
+        msgid = "<in-flight.%s@stream.test>" % user
+        rcpt = "%s@%s" % (user, DOMAIN)
+        lmtp = smtplib.LMTP("127.0.0.1", self.m.old.lmtp_port)
+        try:
+            lmtp.sendmail("sender@outside.test", [rcpt],
+                          _message("sender@outside.test", rcpt, msgid,
+                                   "in flight " + msgid))
+        finally:
+            lmtp.quit()
+        self.stream.sent[msgid] = user
+        self.stream.sent_at[msgid] = time.time()
+        return msgid
 
     def restart_old_policyd(self):
         self.old_policyd.stop()
