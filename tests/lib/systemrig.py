@@ -438,17 +438,23 @@ class System:
         return rows
 
     def where(self, user, msgid):
-        """Where a message is: copies in each mailbox, and the old host's
-        log lines about it (for a lost message's report)."""
-        log = self.old_pf.log_text()
-        qids = set(re.findall(r"\b([0-9A-F]{6,}): message-id=%s"
-                              % re.escape(msgid), log))
-        lines = [ln for ln in log.splitlines()
-                 if any(q + ":" in ln for q in qids)]
+        """Where a message is: copies in each mailbox, and what each
+        host's Postfix and Dovecot logged about it (for a lost or
+        duplicated message's report)."""
+        lines = []
+        for pf in (self.old_pf, self.new_pf):
+            log = pf.log_text()
+            qids = set(re.findall(r"\b([0-9A-F]{6,}): message-id=%s"
+                                  % re.escape(msgid), log))
+            lines += [ln for ln in log.splitlines()
+                      if any(q + ":" in ln for q in qids)][-8:]
+        for server in (self.m.old, self.m.new):
+            lines += ["%s dovecot: %s" % (server.name, ln) for ln in
+                      server.log_text().splitlines() if msgid in ln]
         return "%s: old mailbox %d, new mailbox %d\n      %s" % (
             msgid, self.mailbox(self.m.old, user)[msgid],
             self.mailbox(self.m.new, user)[msgid],
-            "\n      ".join(ln[:220] for ln in lines[-6:]))
+            "\n      ".join(ln[:220] for ln in lines))
 
 
 # -- maildirs and logs ------------------------------------------------------
