@@ -136,7 +136,9 @@ mailshift_cutover_hold(struct mailshift_sync_cmd_context *ctx,
 		e_info(user->event, "mailshift: user %s is migrated already",
 		       user->username);
 	}
-	*settled_at_r = held_since + set->cutover_settle_secs;
+	/* the hold's time is kept in whole seconds: it may have begun up
+	   to a second after it says */
+	*settled_at_r = held_since + 1 + set->cutover_settle_secs;
 	return ret;
 }
 
