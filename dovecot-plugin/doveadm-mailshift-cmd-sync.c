@@ -564,9 +564,6 @@ static void mailshift_as_root_end(uid_t saved_euid)
 		i_fatal("seteuid(%s) failed: %m", dec2str(saved_euid));
 }
 
-/* The old server accepted the password the user logged in with: keep it
-   for the delta passes, and as a local hash for the day the old server
-   is gone. */
 /* A login request's password is believed only if this Dovecot's own
    authentication accepts it for the user (mailshift-login-verify.h).
    Returns FALSE (logged) if it does not, or cannot be asked: the request
@@ -603,6 +600,9 @@ static bool mailshift_sync_verify_login_password(struct mailshift_sync_user *su)
 	return FALSE;
 }
 
+/* The old server accepted the password the user logged in with: keep it
+   for the delta passes, and as a local hash for the day the old server
+   is gone. */
 static void mailshift_sync_keep_login_password(struct mailshift_sync_user *su)
 {
 	struct mailshift_sync_cmd_context *ctx = su->cmd;
