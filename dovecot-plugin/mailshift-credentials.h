@@ -7,8 +7,9 @@
    under the key in key_path (64 hex digits; created, mode 0600, when
    missing) and bound to the user name, so that a file copied to another
    user's name does not decrypt.  Only root (doveadm) reads them: the
-   user's imap process never sees the key.  Wiped when the user reaches
-   migrated. */
+   user's imap process never sees the key.  Wiped when the sweeps after
+   cutover are over.  dir must be root's and writable by root only: it is
+   refused otherwise, as someone else could plant links there. */
 
 /* Store (or replace) the user's password.  Returns 0 or -1 with
    error_r, which never contains the password. */
