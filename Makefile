@@ -46,6 +46,7 @@ check-asan:
 check-fuzz:
 	$(MAKE) -C postfix-policy fuzz
 	$(MAKE) -C milter fuzz
+	$(MAKE) -C dovecot-plugin fuzz
 
 # Builds from the source tree inside the image, so it needs no local build.
 check-docker:

@@ -97,10 +97,14 @@ mailshift_folder_map_lookup(const char *const *folder_map, const char *vname)
 
 	if (folder_map == NULL)
 		return NULL;
+	/* "old=new" splits at the first '=', as the settings reader reads
+	   it: a folder whose name has a '=' cannot be renamed this way */
 	for (; *folder_map != NULL; folder_map++) {
-		if (strncmp(*folder_map, vname, len) == 0 &&
-		    (*folder_map)[len] == '=')
-			return *folder_map + len + 1;
+		const char *eq = strchr(*folder_map, '=');
+
+		if (eq != NULL && (size_t)(eq - *folder_map) == len &&
+		    strncmp(*folder_map, vname, len) == 0)
+			return eq + 1;
 	}
 	return NULL;
 }
@@ -115,6 +119,21 @@ mailshift_folder_name_taken(const struct mailshift_folder *folders,
 			return TRUE;
 	}
 	return FALSE;
+}
+
+/* wanted, or else the first of "wanted~2", "wanted~3", ... that no folder
+   lands in yet: two old folders never share a new one, whatever the
+   admin's renames and the roles say. */
+static const char *
+mailshift_folder_free_name(const struct mailshift_folder *folders,
+			   unsigned int count, const char *wanted)
+{
+	const char *name = wanted;
+
+	for (unsigned int n = 2;
+	     mailshift_folder_name_taken(folders, count, name); n++)
+		name = t_strdup_printf("%s~%u", wanted, n);
+	return name;
 }
 
 static bool
@@ -164,13 +183,18 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 {
 	unsigned int i;
 
+	for (i = 0; i < count; i++)
+		folders[i].dest_vname = NULL;
 	/* 1. what the admin said */
 	for (i = 0; i < count; i++) {
 		struct mailshift_folder *folder = &folders[i];
+		const char *wanted = mailshift_folder_map_lookup(
+			folder_map, folder->src_vname);
 
-		folder->dest_vname =
-			mailshift_folder_map_lookup(folder_map,
-						    folder->src_vname);
+		if (wanted != NULL) {
+			folder->dest_vname = mailshift_folder_free_name(
+				folders, count, wanted);
+		}
 		folder->role = mailshift_role_from_special_use(
 			folder->src_special_use);
 		folder->role_guessed = FALSE;
@@ -190,9 +214,11 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 		mailshift_folder_map_roles(folders, count, dest_role_vnames,
 					   TRUE);
 	}
-	/* 3. everything else keeps its name */
+	/* 3. everything else keeps its name, unless a rename above took it */
 	for (i = 0; i < count; i++) {
-		if (folders[i].dest_vname == NULL)
-			folders[i].dest_vname = folders[i].src_vname;
+		if (folders[i].dest_vname == NULL) {
+			folders[i].dest_vname = mailshift_folder_free_name(
+				folders, count, folders[i].src_vname);
+		}
 	}
 }

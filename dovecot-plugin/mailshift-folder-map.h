@@ -47,7 +47,9 @@ mailshift_role_from_name(const char *vname, char sep);
 /* Fill dest_vname and role for each of folders[0..count).
    dest_role_vnames[role] is the new server's folder for that role, or
    NULL; folder_map holds admin "old=new" overrides (NULL-terminated, may
-   be NULL).  Without special_use_mapping only folder_map renames.
+   be NULL).  Without special_use_mapping only folder_map renames.  A
+   folder whose new name another has taken (an admin rename onto an old
+   folder's name, two renames onto one) lands in "name~2" ("~3", ...).
    Strings are allocated from the data stack. */
 void mailshift_folder_map_assign(struct mailshift_folder *folders,
 				 unsigned int count,

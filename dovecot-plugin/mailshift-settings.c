@@ -187,7 +187,9 @@ mailshift_settings_check(const struct mailshift_settings *set,
 		return -1;
 	}
 	for (unsigned int i = 0; set->folder_map[i] != NULL; i++) {
-		if (strchr(set->folder_map[i], '=') == NULL) {
+		const char *eq = strchr(set->folder_map[i], '=');
+
+		if (eq == NULL || eq == set->folder_map[i] || eq[1] == '\0') {
 			*error_r = t_strdup_printf(
 				"mailshift_folder_map = %s: "
 				"must be <old folder>=<new folder>",

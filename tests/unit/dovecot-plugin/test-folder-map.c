@@ -128,6 +128,22 @@ static void test_admin_map(void)
 		 cases, N_ELEMENTS(cases), std_roles, folder_map, FALSE);
 }
 
+static void test_admin_map_collisions(void)
+{
+	static const char *const folder_map[] = {
+		"Gesendete Objekte=Sent", "A=X", "B=X", NULL
+	};
+	static const struct folder_case cases[] = {
+		{ "Gesendete Objekte", NO_ROLE, "Sent" },
+		{ "Sent", "\\Sent", "Sent~2" },
+		{ "A", NO_ROLE, "X" },
+		{ "B", NO_ROLE, "X~2" },
+		{ "X", NO_ROLE, "X~3" },
+	};
+	run_case("a rename onto a name already taken moves one aside (~2)",
+		 cases, N_ELEMENTS(cases), std_roles, folder_map, TRUE);
+}
+
 static void test_role_parsing(void)
 {
 	test_begin("SPECIAL-USE flag lists parse to one role");
@@ -155,6 +171,7 @@ int main(void)
 		test_no_merge,
 		test_no_role_folder_here,
 		test_admin_map,
+		test_admin_map_collisions,
 		test_role_parsing,
 		NULL
 	};
