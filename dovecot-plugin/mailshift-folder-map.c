@@ -136,6 +136,13 @@ mailshift_folder_free_name(const struct mailshift_folder *folders,
 	return name;
 }
 
+static int mailshift_folder_cmp_src(const void *a, const void *b)
+{
+	const struct mailshift_folder *const *fa = a, *const *fb = b;
+
+	return strcmp((*fa)->src_vname, (*fb)->src_vname);
+}
+
 static bool
 mailshift_folder_src_exists(const struct mailshift_folder *folders,
 			    unsigned int count, const char *vname)
@@ -149,11 +156,12 @@ mailshift_folder_src_exists(const struct mailshift_folder *folders,
 
 static void
 mailshift_folder_map_roles(struct mailshift_folder *folders,
+			   struct mailshift_folder *const *order,
 			   unsigned int count,
 			   const char *const *dest_role_vnames, bool guessed)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		struct mailshift_folder *folder = &folders[i];
+		struct mailshift_folder *folder = order[i];
 		const char *target;
 
 		if (folder->dest_vname != NULL ||
@@ -181,13 +189,23 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 				 const char *const *folder_map,
 				 bool special_use_mapping, char sep)
 {
+	struct mailshift_folder **order;
 	unsigned int i;
 
-	for (i = 0; i < count; i++)
+	/* Taken in name order, not in the order the old server listed
+	   them: which of two folders gets "~2" must not change between
+	   passes, or its copies would be made again in the other folder. */
+	if (count == 0)
+		return;
+	order = t_new(struct mailshift_folder *, count);
+	for (i = 0; i < count; i++) {
 		folders[i].dest_vname = NULL;
+		order[i] = &folders[i];
+	}
+	qsort(order, count, sizeof(*order), mailshift_folder_cmp_src);
 	/* 1. what the admin said */
 	for (i = 0; i < count; i++) {
-		struct mailshift_folder *folder = &folders[i];
+		struct mailshift_folder *folder = order[i];
 		const char *wanted = mailshift_folder_map_lookup(
 			folder_map, folder->src_vname);
 
@@ -209,16 +227,16 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 	/* 2. roles the old server announced win over roles guessed from
 	   names, so "Sent Items" flagged \Sent beats an unflagged "Sent" */
 	if (special_use_mapping) {
-		mailshift_folder_map_roles(folders, count, dest_role_vnames,
-					   FALSE);
-		mailshift_folder_map_roles(folders, count, dest_role_vnames,
-					   TRUE);
+		mailshift_folder_map_roles(folders, order, count,
+					   dest_role_vnames, FALSE);
+		mailshift_folder_map_roles(folders, order, count,
+					   dest_role_vnames, TRUE);
 	}
 	/* 3. everything else keeps its name, unless a rename above took it */
 	for (i = 0; i < count; i++) {
-		if (folders[i].dest_vname == NULL) {
-			folders[i].dest_vname = mailshift_folder_free_name(
-				folders, count, folders[i].src_vname);
+		if (order[i]->dest_vname == NULL) {
+			order[i]->dest_vname = mailshift_folder_free_name(
+				folders, count, order[i]->src_vname);
 		}
 	}
 }
