@@ -81,13 +81,8 @@ mailshift_cutover_hold(struct mailshift_sync_cmd_context *ctx,
 	time_t held_since = 0;
 	int ret;
 
-	if (mailshift_settings_read(user, &set, &error) < 0) {
-		e_error(user->event, "mailshift: %s", error);
-		_ctx->exit_code = EX_CONFIG;
-		return -1;
-	}
-	if (doveadm_mailshift_store_get(_ctx, user, set->store_uri,
-					&ctx->store, &ctx->store_uri) < 0)
+	if (doveadm_mailshift_user_store(_ctx, user, &set, &ctx->store,
+					 &ctx->store_uri) < 0)
 		return -1;
 	ret = mailshift_pass_lock(ctx, user, set->lease_secs,
 				  MAILSHIFT_CUTOVER_LOCK_WAIT_SECS, &holder,

@@ -64,13 +64,8 @@ cmd_mailshift_status_run(struct doveadm_mail_cmd_context *_ctx,
 	const char *error;
 	int ret;
 
-	if (mailshift_settings_read(user, &set, &error) < 0) {
-		e_error(user->event, "mailshift: %s", error);
-		_ctx->exit_code = EX_CONFIG;
-		return -1;
-	}
-	if (doveadm_mailshift_store_get(_ctx, user, set->store_uri,
-					&ctx->store, &ctx->store_uri) < 0)
+	if (doveadm_mailshift_user_store(_ctx, user, &set, &ctx->store,
+					 &ctx->store_uri) < 0)
 		return -1;
 	ret = ms_store_user_get(ctx->store, user->username, &rec, &error);
 	if (ret < 0) {

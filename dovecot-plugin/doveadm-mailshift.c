@@ -8,6 +8,7 @@
 #include "module-dir.h"
 #include "mail-user.h"
 #include "doveadm-mail.h"
+#include "mailshift-settings.h"
 #include "doveadm-mailshift.h"
 #include "state-store.h"
 
@@ -73,6 +74,22 @@ int doveadm_mailshift_store_get(struct doveadm_mail_cmd_context *ctx,
 	}
 	*store_uri = p_strdup(ctx->pool, uri);
 	return 0;
+}
+
+int doveadm_mailshift_user_store(struct doveadm_mail_cmd_context *ctx,
+				 struct mail_user *user,
+				 const struct mailshift_settings **set_r,
+				 struct ms_store **store, const char **store_uri)
+{
+	const char *error;
+
+	if (mailshift_settings_read(user, set_r, &error) < 0) {
+		e_error(user->event, "mailshift: %s", error);
+		ctx->exit_code = EX_CONFIG;
+		return -1;
+	}
+	return doveadm_mailshift_store_get(ctx, user, (*set_r)->store_uri,
+					   store, store_uri);
 }
 
 void doveadm_mailshift_plugin_init(struct module *module ATTR_UNUSED)
