@@ -108,12 +108,6 @@ static void mailshift_wipe_string(char **str)
 }
 
 static const char *
-mailshift_credentials_dir(const char *state_dir)
-{
-	return t_strconcat(state_dir, "/credentials", NULL);
-}
-
-static const char *
 mailshift_plugin_env(struct mail_storage_service_user *service_user,
 		     const char *name)
 {
@@ -160,8 +154,8 @@ mailshift_sync_load_kept_password(struct mailshift_sync_cmd_context *ctx,
 	    *mailshift_plugin_env_or_default(service_user,
 			"mailshift_source_master_user") != '\0')
 		return;
-	dir = mailshift_credentials_dir(mailshift_plugin_env_or_default(
-		service_user, "mailshift_state_dir"));
+	dir = mailshift_plugin_env_or_default(service_user,
+					      "mailshift_credentials_dir");
 	ret = mailshift_credential_load(dir, key, username, &password, &error);
 	if (ret < 0) {
 		i_error("mailshift: user %s: kept password: %s", username,
@@ -617,9 +611,9 @@ static void mailshift_sync_keep_login_password(struct mailshift_sync_user *su)
 	if (*su->set->credentials_key != '\0' &&
 	    null_strcmp(ctx->kept_password, ctx->login_password) != 0) {
 		if (mailshift_credential_store(
-			mailshift_credentials_dir(su->set->state_dir),
-			su->set->credentials_key, su->user->username,
-			ctx->login_password, &error) < 0) {
+			su->set->credentials_dir, su->set->credentials_key,
+			su->user->username, ctx->login_password,
+			&error) < 0) {
 			e_error(su->user->event, "mailshift: cannot keep the "
 				"password for delta passes: %s", error);
 		}
@@ -646,9 +640,8 @@ static void mailshift_sync_wipe_kept_password(struct mailshift_sync_user *su)
 	uid_t euid;
 
 	if (mailshift_as_root_begin(&euid, &error) < 0 ||
-	    mailshift_credential_wipe(
-		mailshift_credentials_dir(su->set->state_dir),
-		su->user->username, &error) < 0) {
+	    mailshift_credential_wipe(su->set->credentials_dir,
+				      su->user->username, &error) < 0) {
 		e_error(su->user->event, "mailshift: cannot wipe the kept "
 			"password: %s", error);
 	}

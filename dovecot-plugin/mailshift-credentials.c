@@ -35,6 +35,23 @@ static const char *credential_name(const char *username)
 	return binary_to_hex(digest, sizeof(digest));
 }
 
+/* mailshift_file_open_root_dir(), its errors naming the setting */
+static int credential_dir_open(const char *dir, bool create,
+			       const char **error_r)
+{
+	const char *error;
+	int fd, saved_errno;
+
+	fd = mailshift_file_open_root_dir(dir, create, &error);
+	if (fd == -1) {
+		saved_errno = errno;
+		*error_r = t_strdup_printf("mailshift_credentials_dir: %s",
+					   error);
+		errno = saved_errno;
+	}
+	return fd;
+}
+
 static int credential_key_create(const char *key_path, const char **error_r)
 {
 	unsigned char key[CRED_KEY_LEN];
@@ -180,7 +197,7 @@ int mailshift_credential_store(const char *dir, const char *key_path,
 	}
 	file_len = CRED_MAGIC_LEN + CRED_NONCE_LEN + CRED_TAG_LEN + pw_len;
 
-	dir_fd = mailshift_file_open_root_dir(dir, TRUE, error_r);
+	dir_fd = credential_dir_open(dir, TRUE, error_r);
 	if (dir_fd == -1)
 		return -1;
 	ret = mailshift_file_replace_at(dir_fd, dir, credential_name(username),
@@ -200,7 +217,7 @@ int mailshift_credential_load(const char *dir, const char *key_path,
 	ssize_t len;
 	int dir_fd, fd, ret;
 
-	dir_fd = mailshift_file_open_root_dir(dir, FALSE, error_r);
+	dir_fd = credential_dir_open(dir, FALSE, error_r);
 	if (dir_fd == -1)
 		return errno == ENOENT ? 0 : -1;
 	path = t_strconcat(dir, "/", credential_name(username), NULL);
@@ -260,7 +277,7 @@ int mailshift_credential_wipe(const char *dir, const char *username,
 	unsigned char zeros[CRED_FILE_MAX];
 	int dir_fd, fd;
 
-	dir_fd = mailshift_file_open_root_dir(dir, FALSE, error_r);
+	dir_fd = credential_dir_open(dir, FALSE, error_r);
 	if (dir_fd == -1)
 		return errno == ENOENT ? 0 : -1;
 	fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);

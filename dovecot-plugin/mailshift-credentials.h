@@ -8,8 +8,10 @@
    missing) and bound to the user name, so that a file copied to another
    user's name does not decrypt.  Only root (doveadm) reads them: the
    user's imap process never sees the key.  Wiped when the sweeps after
-   cutover are over.  dir must be root's and writable by root only: it is
-   refused otherwise, as someone else could plant links there. */
+   cutover are over.  dir (mailshift_credentials_dir) must be root's and
+   writable by root only, and so must every directory above it: it is
+   refused otherwise, as someone else could plant links there or move it
+   away (mailshift_file_open_root_dir()). */
 
 /* Store (or replace) the user's password.  Returns 0 or -1 with
    error_r, which never contains the password. */

@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "safe-memset.h"
 #include "write-full.h"
+#include "path-util.h"
 #include "mailshift-file.h"
 
 #include <fcntl.h>
@@ -10,42 +11,120 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int mailshift_file_open_root_dir(const char *dir, bool create,
-				 const char **error_r)
+/* Opens name in dir_fd as a directory, never through a symlink (path
+   names it in errors), and checks that root may keep files there: it is
+   root's and no one else may write it.  A directory above the one root
+   keeps files in (above) may instead be sticky, as /tmp is: others cannot
+   move root's entries out of it.  Returns the fd, or -1 with error_r and
+   errno (ENOENT when it is missing). */
+static int root_dir_open_at(int dir_fd, const char *path, const char *name,
+			    const char *below, bool create,
+			    const char **error_r)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT && create) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+		if (mkdirat(dir_fd, name, 0700) < 0 && errno != EEXIST) {
+			*error_r = t_strdup_printf("mkdir(%s) failed: %m",
+						   path);
 			return -1;
 		}
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-			  O_CLOEXEC);
+		fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd == -1) {
 		*error_r = errno == ELOOP || errno == ENOTDIR ?
 			t_strdup_printf("%s is not a directory (a symlink?): "
-					"remove it", dir) :
-			t_strdup_printf("open(%s) failed: %m", dir);
+					"remove it", path) :
+			t_strdup_printf("open(%s) failed: %m", path);
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
-		*error_r = t_strdup_printf("fstat(%s) failed: %m", dir);
+		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
 		i_close_fd(&fd);
 		return -1;
 	}
-	if (st.st_uid != 0 || (st.st_mode & 0022) != 0) {
+	if (st.st_uid == 0 && ((st.st_mode & 0022) == 0 ||
+			       (below != NULL && (st.st_mode & S_ISVTX) != 0)))
+		return fd;
+	if (below != NULL) {
+		/* the fix is elsewhere: such a directory (the mail
+		   user's state dir) is meant to be writable */
+		*error_r = t_strdup_printf("%s must not lie below %s, which "
+			"uid %ld or others may change (mode %04o) and so move "
+			"%s away: choose a directory whose every parent is "
+			"root's and writable by root only", below, path,
+			(long)st.st_uid, (unsigned int)(st.st_mode & 07777),
+			below);
+	} else {
 		*error_r = t_strdup_printf("%s must be root's and writable by "
 			"root only (it is uid %ld, mode %04o): run chown root "
-			"%s; chmod go-w %s", dir, (long)st.st_uid,
-			(unsigned int)(st.st_mode & 07777), dir, dir);
-		i_close_fd(&fd);
-		errno = EPERM;
+			"%s; chmod go-w %s", path, (long)st.st_uid,
+			(unsigned int)(st.st_mode & 07777), path, path);
+	}
+	i_close_fd(&fd);
+	errno = EPERM;
+	return -1;
+}
+
+int mailshift_file_open_root_dir(const char *dir, bool create,
+				 const char **error_r)
+{
+	const char *const *parts, *real_parent, *path, *name, *error;
+	const char *slash;
+	int fd, next_fd, saved_errno;
+
+	if (dir[0] != '/') {
+		*error_r = t_strdup_printf("%s must be an absolute path", dir);
+		errno = EINVAL;
 		return -1;
 	}
+	slash = strrchr(dir, '/');
+	name = slash + 1;
+	if (*name == '\0') {
+		*error_r = t_strdup_printf("%s: give the directory without "
+					   "a trailing /", dir);
+		errno = EINVAL;
+		return -1;
+	}
+	/* Whoever may write a directory above could move this one away and
+	   put one of their own in its place, so every directory up to / is
+	   checked too.  An admin's symlink on the way (/var -> /srv/var)
+	   is resolved once, here; the walk below follows none. */
+	if (t_realpath(slash == dir ? "/" : t_strdup_until(dir, slash),
+		       &real_parent, &error) < 0) {
+		saved_errno = errno;
+		*error_r = error;
+		errno = saved_errno;
+		return -1;
+	}
+	fd = root_dir_open_at(AT_FDCWD, "/", "/", dir, FALSE, &error);
+	path = "";
+	parts = t_strsplit(real_parent, "/");
+	for (unsigned int i = 0; fd != -1 && parts[i] != NULL; i++) {
+		if (*parts[i] == '\0')
+			continue;
+		path = t_strconcat(path, "/", parts[i], NULL);
+		next_fd = root_dir_open_at(fd, path, parts[i], dir, FALSE,
+					   &error);
+		saved_errno = errno;
+		i_close_fd(&fd);
+		fd = next_fd;
+		errno = saved_errno;
+	}
+	if (fd != -1) {
+		next_fd = root_dir_open_at(fd, dir, name, NULL, create,
+					   &error);
+		saved_errno = errno;
+		i_close_fd(&fd);
+		fd = next_fd;
+		errno = saved_errno;
+	}
+	if (fd == -1)
+		*error_r = error;
 	return fd;
 }
 

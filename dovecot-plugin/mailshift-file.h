@@ -31,12 +31,14 @@ int mailshift_file_replace_at(int dir_fd, const char *dir, const char *name,
 			      const struct mailshift_file_owner *owner,
 			      bool durable, const char **error_r);
 
-/* Open a directory where root keeps files of its own (not through a
-   symlink), creating it mode 0700 if create is set and it is missing.
-   It must be owned by root and writable by no one else: files in a
-   directory others can write could be swapped for links to anything
-   root may write.  Returns the directory's fd, or -1 with error_r saying
-   how to fix it (or with errno ENOENT, unless create). */
+/* Open a directory where root keeps files of its own (dir: an absolute
+   path; not through a symlink), creating it mode 0700 if create is set
+   and it is missing.  It must be owned by root and writable by no one
+   else: files in a directory others can write could be swapped for links
+   to anything root may write.  Every directory above it must be root's
+   too (or sticky, as /tmp): whoever may write one could move it away and
+   put their own in its place.  Returns the directory's fd, or -1 with
+   error_r saying how to fix it (or with errno ENOENT, unless create). */
 int mailshift_file_open_root_dir(const char *dir, bool create,
 				 const char **error_r);
 

@@ -69,6 +69,8 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	DEF(MS_SET_TIME, login_wait_secs, "mailshift_login_wait", "0", 0, 300),
 	DEF(MS_SET_STR, credentials_key, "mailshift_credentials_key",
 	    "/etc/dovecot/mailshift-credentials.key", 0, 0),
+	DEF(MS_SET_STR, credentials_dir, "mailshift_credentials_dir",
+	    "/var/lib/mailshift-credentials", 0, 0),
 	DEF(MS_SET_STR, local_passwd_file, "mailshift_local_passwd_file",
 	    "", 0, 0),
 	DEF(MS_SET_TIME, cutover_settle_secs, "mailshift_cutover_settle",

@@ -46,6 +46,8 @@ struct mailshift_settings {
 	unsigned int login_wait_secs;
 	/* captured passwords, encrypted at rest; "" = never kept */
 	const char *credentials_key;
+	/* where they are kept: root's, outside the mail user's reach */
+	const char *credentials_dir;
 	/* carry a verified password over as a local hash; "" = off */
 	const char *local_passwd_file;
 

@@ -146,6 +146,9 @@ class Migration:
         self.state_dir = os.path.join(tmp, "mailshift-state")
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o777)  # doveadm runs as the mail uid
+        # captured passwords: root's, outside the state dir (made by the
+        # first pass that keeps one, as on a real host)
+        self.credentials_dir = os.path.join(tmp, "credentials")
         self.password_file = self.write_password_file(MASTER_PASSWORD)
         self.new = None
         self.manifest = None
@@ -170,7 +173,8 @@ class Migration:
              "source_password_file": self.password_file,
              "source_prefix": self.old.prefix,
              "store": "sqlite:%s/state.db" % self.state_dir,
-             "state_dir": self.state_dir}
+             "state_dir": self.state_dir,
+             "credentials_dir": self.credentials_dir}
         s.update(overrides)
         return {k: v for k, v in s.items() if v is not None}
 

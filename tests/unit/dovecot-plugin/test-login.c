@@ -1,12 +1,14 @@
 /* What a login decides and what it keeps: mailshift-login-stamp.c (is a
-   pass due?), mailshift-credentials.c (captured passwords at rest) and
-   mailshift-local-passwd.c (the carried-over hash). */
+   pass due?), mailshift-credentials.c (captured passwords at rest, in a
+   directory of root's: mailshift-file.c) and mailshift-local-passwd.c
+   (the carried-over hash). */
 
 #include "lib.h"
 #include "unlink-directory.h"
 #include "test-common.h"
 #include "mailshift-login-stamp.h"
 #include "mailshift-credentials.h"
+#include "mailshift-file.h"
 #include "mailshift-local-passwd.h"
 
 #include <crypt.h>
@@ -165,6 +167,85 @@ static void test_credentials(void)
 	test_end();
 }
 
+/* Where root may keep passwords: a directory only root can change, below
+   directories only root can change (as root; others own nothing root's). */
+static void test_credentials_dir(void)
+{
+	static const struct {
+		const char *name;
+		const char *dir;	/* below tmpdir */
+		mode_t parent_mode;	/* of tmpdir/p, 0: none */
+		uid_t parent_uid;
+		bool create;
+		int want_errno;		/* 0: opened */
+		const char *want_error;
+	} cases[] = {
+		{ "missing, create -> made 0700", "/made", 0, 0, TRUE, 0, NULL },
+		{ "missing, no create -> ENOENT", "/none", 0, 0, FALSE,
+		  ENOENT, "open(" },
+		{ "parent missing -> ENOENT", "/p/none/c", 0, 0, FALSE,
+		  ENOENT, "" },
+		{ "below a root 0755 dir -> opened", "/p/c", 0755, 0, TRUE, 0,
+		  NULL },
+		{ "below a sticky 1777 dir (/tmp) -> opened", "/p/c", 01777, 0,
+		  TRUE, 0, NULL },
+		{ "below a 0777 dir (a state dir) -> refused, says so",
+		  "/p/c", 0777, 0, TRUE, EPERM, "must not lie below" },
+		{ "below the mail user's 0755 dir -> refused", "/p/c", 0755,
+		  65534, TRUE, EPERM, "must not lie below" },
+		{ "relative -> refused", NULL, 0, 0, TRUE, EINVAL,
+		  "absolute path" },
+	};
+	const char *parent = t_strconcat(tmpdir, "/p", NULL);
+	const char *dir, *error;
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0) {
+		test_begin("credentials dir: (not root: cases skipped)");
+		test_end();
+		return;
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
+		test_begin(t_strdup_printf("credentials dir: %s",
+					   cases[i].name));
+		/* Setup */
+		if (cases[i].parent_mode != 0) {
+			test_assert_idx(mkdir(parent, 0700) == 0 &&
+					chmod(parent,
+					      cases[i].parent_mode) == 0 &&
+					chown(parent, cases[i].parent_uid,
+					      0) == 0, i);
+		}
+		dir = cases[i].dir == NULL ? "relative/c" :
+			t_strconcat(tmpdir, cases[i].dir, NULL);
+		/* Run */
+		error = "";
+		errno = 0;
+		fd = mailshift_file_open_root_dir(dir, cases[i].create,
+						  &error);
+		/* Verify */
+		if (cases[i].want_errno == 0) {
+			test_assert_idx(fd != -1 && fstat(fd, &st) == 0 &&
+					st.st_uid == 0 &&
+					(st.st_mode & 07777) == 0700, i);
+		} else {
+			test_assert_idx(fd == -1 &&
+					errno == cases[i].want_errno &&
+					strstr(error,
+					       cases[i].want_error) != NULL,
+					i);
+		}
+		if (fd != -1)
+			i_close_fd(&fd);
+		if (cases[i].want_errno == 0)
+			test_assert_idx(rmdir(dir) == 0, i);
+		if (cases[i].parent_mode != 0)
+			test_assert_idx(rmdir(parent) == 0, i);
+		test_end();
+	}
+}
+
 static void test_local_passwd(void)
 {
 	const char *path = t_strconcat(tmpdir, "/passwd", NULL);
@@ -207,6 +288,7 @@ int main(void)
 		test_stamp_round_trip,
 		test_stamp_written_in_place,
 		test_credentials,
+		test_credentials_dir,
 		test_local_passwd,
 		NULL
 	};
