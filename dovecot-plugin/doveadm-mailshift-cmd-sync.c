@@ -87,6 +87,8 @@ struct mailshift_sync_user {
 	   is copied */
 	bool sweep;
 	bool pass_begun;
+	/* when a migrated user was cut over, from the store (0: not yet) */
+	time_t migrated_at;
 
 	/* the connection slot held for the pass, or -1 */
 	int slot_fd;
@@ -215,7 +217,10 @@ static void mailshift_sync_stamp(struct mailshift_sync_user *su,
 		(void)mail_user_home_mkdir(su->user);
 	}
 	su->stamp.state = state;
-	su->stamp.changed = time(NULL);
+	/* a migrated user's stamp keeps the cutover's time: deliveries
+	   look at it (mailshift-delivered.h) */
+	su->stamp.changed = state == MS_USER_STATE_MIGRATED &&
+		su->migrated_at != 0 ? su->migrated_at : time(NULL);
 	su->stamp.inbox_done = inbox_done;
 	if (mailshift_login_stamp_write(su->home, &su->stamp, &error) < 0)
 		e_warning(su->user->event, "mailshift: %s", error);
@@ -672,6 +677,8 @@ mailshift_sync_decide(struct mailshift_sync_user *su,
 	}
 	*state_r = ret > 0 ? rec->state : MS_USER_STATE_PENDING;
 	migrated_at = ret > 0 ? rec->state_changed : 0;
+	if (*state_r == MS_USER_STATE_MIGRATED)
+		su->migrated_at = migrated_at;
 	i_zero(&as_stamp);
 	as_stamp.state = *state_r;
 	if (ret > 0) {

@@ -58,6 +58,8 @@
 #include "mailshift-source-status.h"
 #include "mailshift-source-list.h"
 #include "mailshift-source-body.h"
+#include "mail-duplicate.h"
+#include "mailshift-delivered.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -84,6 +86,9 @@ struct mailshift_copy {
 	ARRAY(const struct mailshift_source_folder *) suspects;
 	/* new folders filled by mailshift (mailshift-folder-list.h) */
 	struct mailshift_folder_list *filled_folders;
+	/* a sweep's record of what reached the new mailbox during the
+	   cutover (mailshift-delivered.h) */
+	struct mail_duplicate_db *delivered_db;
 	/* their states, read while the old server greets us
 	   (mailshift_copy_read_dest_states()); an entry is used once */
 	HASH_TABLE(const char *, struct mailshift_dest_state *) dest_states;
@@ -138,6 +143,9 @@ struct mailshift_folder_copy {
 	uint32_t recovery_src_last_uid;
 	/* GUIDs of copies from this old folder start with it */
 	const char *guid_prefix;
+	/* a sweep's keys (mailshift-delivered.h) of the messages saved in
+	   this transaction, recorded once it is committed */
+	ARRAY_TYPE(const_string) delivered_keys;
 	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
 	   the old server: the new UIDVALIDITY, recorded when it is done */
 	uint32_t rematch_uidvalidity;
@@ -699,6 +707,60 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 	}
 }
 
+/* Record what this sweep's commit brought into the new mailbox, so that
+   a copy of the same message arriving by delivery is not kept too. */
+static void mailshift_folder_record_delivered(struct mailshift_folder_copy *fc)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mail_user *user = copy->params->dest_user;
+	struct mail_duplicate_transaction *trans;
+	const char *key;
+
+	if (!array_is_created(&fc->delivered_keys) ||
+	    array_count(&fc->delivered_keys) == 0)
+		return;
+	trans = mail_duplicate_transaction_begin(copy->delivered_db);
+	array_foreach_elem(&fc->delivered_keys, key) {
+		if (mailshift_delivered_check(trans, user, key) != 0)
+			continue;
+		mailshift_delivered_mark(trans, user, key,
+					 copy->params->set->cutover_sweep_secs);
+	}
+	mail_duplicate_transaction_commit(&trans);
+	array_clear(&fc->delivered_keys);
+}
+
+/* A sweep brings mail the old host delivered into the old mailbox late;
+   Postfix may have delivered the same message here as well (a retry).
+   Returns TRUE when it did: this copy is not made.  Otherwise *key_r is
+   the message's key (or NULL), for mailshift_folder_record_delivered()
+   once the copy is saved. */
+static bool mailshift_folder_sweep_delivered(struct mailshift_folder_copy *fc,
+					     struct mail *mail,
+					     const char **key_r)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mail_user *user = copy->params->dest_user;
+	struct mail_duplicate_transaction *trans;
+	const char *key;
+	int seen;
+
+	*key_r = key = mailshift_delivered_key(mail);
+	if (key == NULL)
+		return FALSE;
+	trans = mail_duplicate_transaction_begin(copy->delivered_db);
+	seen = mailshift_delivered_check(trans, user, key);
+	mail_duplicate_transaction_rollback(&trans);
+	if (seen > 0) {
+		e_info(user->event, "mailshift: sweep: folder=%s uid=%u was "
+		       "delivered here already (Message-ID <%s>): not copied "
+		       "again", mailbox_get_vname(fc->src_box), mail->uid,
+		       key);
+		return TRUE;
+	}
+	return FALSE;
+}
+
 static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
@@ -713,6 +775,7 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 	}
 	mailshift_folder_check_uids(fc, &changes);
 	pool_unref(&changes.pool);
+	mailshift_folder_record_delivered(fc);
 
 	if (copy->params->progress != NULL &&
 	    copy->params->progress(&copy->progress,
@@ -785,12 +848,18 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 	struct mail_save_context *save;
 	struct mail_keywords *keywords = NULL;
 	const char *const *keyword_names;
+	const char *delivered_key = NULL;
 	struct istream *input = body;
 	enum mail_error mail_error;
 	const char *error;
 	time_t received_date;
 	ssize_t ret;
 
+	/* first: reading the header moves the stream mail_get_stream()
+	   would return */
+	if (copy->delivered_db != NULL &&
+	    mailshift_folder_sweep_delivered(fc, mail, &delivered_key))
+		return 0;
 	if (mail_get_received_date(mail, &received_date) < 0 ||
 	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
 		(void)mailbox_get_last_error(fc->src_box, &mail_error);
@@ -843,6 +912,12 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 		copy->pass_bytes += input->v_offset;
 		copy->progress.bytes_done += input->v_offset;
 		fc->uncommitted_bytes += input->v_offset;
+		if (delivered_key != NULL) {
+			if (!array_is_created(&fc->delivered_keys))
+				p_array_init(&fc->delivered_keys, copy->pool, 8);
+			delivered_key = p_strdup(copy->pool, delivered_key);
+			array_push_back(&fc->delivered_keys, &delivered_key);
+		}
 		return 1;
 	}
 	if (save != NULL)
@@ -1516,6 +1591,10 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		return -1;
 	}
 
+	if (params->add_only) {
+		copy.delivered_db = mail_duplicate_db_init(params->dest_user,
+					MAILSHIFT_DELIVERED_DB_NAME);
+	}
 	array_foreach(&copy.folders, folder) {
 		int folder_ret;
 
@@ -1571,6 +1650,8 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	*class_r = first_class;
 	*source_failed_r = first_on_source;
 	*error_r = t_strdup(first_error);
+	if (copy.delivered_db != NULL)
+		mail_duplicate_db_deinit(&copy.delivered_db);
 	hash_table_destroy(&copy.dest_states);
 	pool_unref(&copy.pool);
 	return ret;

@@ -15,7 +15,9 @@
 
 struct mailshift_login_stamp {
 	enum ms_user_state state;
-	time_t changed;		/* when this state was written */
+	/* when this state was written; for migrated, when the user was
+	   cut over */
+	time_t changed;
 	bool inbox_done;	/* the running pass has committed INBOX */
 };
 

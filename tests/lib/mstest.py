@@ -228,7 +228,8 @@ class Migration:
     def start_new_login(self, name="new", *, passdbs=None, extra_conf="",
                         rig_options=None, **overrides):
         """Start a NEW Dovecot where IMAP/POP3 logins start passes: the
-        mail plugin loaded for imap and pop3, and the mailshift-login
+        mail plugin loaded for imap and pop3, the delivery plugin for
+        lmtp, and the mailshift-login
         script service of conf.d/90-mailshift.conf running doveadm with
         this server's config (through a wrapper that also carries the
         ASan preload, which the script service would otherwise strip).
@@ -244,6 +245,9 @@ protocol imap {
 }
 protocol pop3 {
   mail_plugins = $mail_plugins mailshift
+}
+protocol lmtp {
+  mail_plugins = $mail_plugins mailshift_deliver
 }
 service mailshift-login {
   executable = script %s
