@@ -1,5 +1,6 @@
 /* What a login decides and what it keeps: mailshift-login-stamp.c (is a
-   pass due?), mailshift-credentials.c (captured passwords at rest, in a
+   pass due?), mailshift-delivered.c (is a delivery within a cutover?),
+   mailshift-credentials.c (captured passwords at rest, in a
    directory of root's: mailshift-file.c) and mailshift-local-passwd.c
    (the carried-over hash). */
 
@@ -7,6 +8,7 @@
 #include "unlink-directory.h"
 #include "test-common.h"
 #include "mailshift-login-stamp.h"
+#include "mailshift-delivered.h"
 #include "mailshift-credentials.h"
 #include "mailshift-file.h"
 #include "mailshift-local-passwd.h"
@@ -22,6 +24,7 @@
 #define NOW 1800000000
 #define INTERVAL 900
 #define LEASE 300
+#define SWEEP_PERIOD 7200
 
 static const char *tmpdir;
 
@@ -50,6 +53,39 @@ static void test_pass_due(void)
 	/* the cutover owns these */
 	test_assert(!due(MS_USER_STATE_FINAL_SYNC, 100000));
 	test_assert(!due(MS_USER_STATE_MIGRATED, 100000));
+	test_end();
+}
+
+static bool in_cutover(enum ms_user_state state, time_t age)
+{
+	struct mailshift_login_stamp stamp = {
+		.state = state, .changed = NOW - age,
+	};
+	return mailshift_delivered_window(&stamp, NOW, SWEEP_PERIOD);
+}
+
+static void test_delivered_window(void)
+{
+	struct mailshift_login_stamp migrated = {
+		.state = MS_USER_STATE_MIGRATED, .changed = NOW,
+	};
+	enum ms_user_state state;
+
+	test_begin("deliveries keep one copy from the hold to the sweeps' end");
+	test_assert(!mailshift_delivered_window(NULL, NOW, SWEEP_PERIOD));
+	for (state = MS_USER_STATE_PENDING; state <= MS_USER_STATE_FAILED;
+	     state++) {
+		if (state != MS_USER_STATE_FINAL_SYNC &&
+		    state != MS_USER_STATE_MIGRATED)
+			test_assert(!in_cutover(state, 0));
+	}
+	test_assert(in_cutover(MS_USER_STATE_FINAL_SYNC, 100000));
+	/* migrated: the stamp's time is the cutover's */
+	test_assert(in_cutover(MS_USER_STATE_MIGRATED, 0));
+	test_assert(in_cutover(MS_USER_STATE_MIGRATED, SWEEP_PERIOD - 1));
+	test_assert(!in_cutover(MS_USER_STATE_MIGRATED, SWEEP_PERIOD));
+	/* no sweeps, no window */
+	test_assert(!mailshift_delivered_window(&migrated, NOW, 0));
 	test_end();
 }
 
@@ -285,6 +321,7 @@ int main(void)
 {
 	static void (*const tests[])(void) = {
 		test_pass_due,
+		test_delivered_window,
 		test_stamp_round_trip,
 		test_stamp_written_in_place,
 		test_credentials,
