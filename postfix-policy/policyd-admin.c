@@ -565,10 +565,10 @@ static int scan_log(const struct policyd_config *cfg, FILE *in)
 	return ret;
 }
 
-/* The one-time schema step, with the store's owner role: creates or
-   upgrades every table, so that the daemon can run as a role that only
-   reads users and writes its counters.  uri: the owner's store, else
-   the configured one. */
+/* The one-time schema step, with the store's owner role (again after
+   an upgrade of mailshift): creates or upgrades every table, so that the
+   plugin and the daemon can run as roles that only read and write rows.
+   uri: the owner's store, else the configured one. */
 static int init_store(const struct policyd_config *cfg, const char *uri)
 {
 	struct ms_store *store;
@@ -578,7 +578,7 @@ static int init_store(const struct policyd_config *cfg, const char *uri)
 	if (uri == NULL)
 		uri = cfg->store;
 	ms_store_mask_secrets(uri, masked, sizeof(masked));
-	if (ms_store_open(uri, &store, &error) < 0 ||
+	if (ms_store_open_init(uri, &store, &error) < 0 ||
 	    ms_store_policy_init(store, &error) < 0) {
 		fprintf(stderr, "mailshift-policyd: init-store: %s\n", error);
 		ms_store_close(&store);

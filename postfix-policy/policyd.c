@@ -8,7 +8,8 @@
 	    held [USER] | release USER | counters [USER] |
 	    warmup-status | warmup-deferral GROUP [YYYY-MM-DD] |
 	    warmup-scan-log (delivery-log lines on stdin) |
-	    init-store [STORE] (create the tables, as the store's owner)
+	    init-store [STORE] (create or upgrade the tables, as the
+	    store's owner)
    DESCRIPTION
 	On the OLD host, Postfix asks mailshift-policyd per recipient, through
 	transport_maps (socketmap), where the mail goes, from the user's
@@ -29,8 +30,10 @@
 	it as an unprivileged user that can write the socket directory and
 	read the store; admin commands that touch the queue (held, release)
 	run postqueue/postsuper and need a user Postfix allows to.  With
-	PostgreSQL its role needs no right to create tables: "init-store
-	STORE" creates them once, with the owner role's STORE URI.  Clients
+	PostgreSQL its role needs no right to create tables, nor does the
+	plugin's: "init-store STORE" creates or upgrades them once (and
+	after each upgrade of mailshift), with the owner role's STORE URI.
+	Clients
 	are whom socket_mode lets in; each costs bounded memory and time
 	(policyd-server.c).
    DIAGNOSTICS

@@ -283,8 +283,9 @@ static int pgsql_store_set_durable(struct ms_store *store, bool durable)
 
 static const char *const pgsql_begin_schema[] = {
 	/* CREATE TABLE IF NOT EXISTS is not safe against a concurrent
-	   CREATE: serialize opening processes on an advisory lock
-	   (0x6d73 = "ms"), released at COMMIT or ROLLBACK. */
+	   CREATE: serialize schema changes (two init-store runs at once) on
+	   an advisory lock (0x6d73 = "ms"), released at COMMIT or
+	   ROLLBACK. */
 	"BEGIN", "SELECT pg_advisory_xact_lock(28019)", NULL
 };
 
@@ -294,6 +295,10 @@ const struct ms_store_vfuncs ms_store_pgsql = {
 	/* the database's default collation may ignore case and
 	   punctuation: status -A lists in the same order everywhere */
 	.collate_bytes = " COLLATE \"C\"",
+	/* the roles of the plugin and of mailshift-policyd need not
+	   create or alter tables: "mailshift-policyd init-store" does,
+	   once, with the owner role */
+	.schema_at_open = false,
 	.open = pgsql_store_open,
 	.close = pgsql_store_close,
 	.set_durable = pgsql_store_set_durable,

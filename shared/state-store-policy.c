@@ -57,26 +57,23 @@ int ms_store_policy_init(struct ms_store *store, const char **error_r)
 	   a role that only reads and counts. */
 	if (ms_store_exec(store, policy_tables_exist, NULL, 0, NULL) == 0)
 		return 0;
-	for (sql = policy_tables; *sql != NULL; sql++) {
-		if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0) {
-			/* PostgreSQL: two processes creating the same table
-			   at once can collide on the catalog; the loser
-			   finds the table on a second try. */
-			if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0) {
-				snprintf(store->error, sizeof(store->error),
-					 "%s: create policy tables: %s%s",
-					 store->v->name, store->reason,
-					 strstr(store->reason, "permission "
-						"denied") == NULL ? "" :
-					 " (run \"mailshift-policyd "
-					 "init-store STORE\" once with the "
-					 "store's owner role)");
-				*error_r = store->error;
-				return -1;
-			}
-		}
+	for (sql = policy_tables; store->schema_writer && *sql != NULL;
+	     sql++) {
+		/* PostgreSQL: two processes creating the same table at once
+		   can collide on the catalog; the loser finds the table on a
+		   second try. */
+		if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0 &&
+		    ms_store_exec(store, *sql, NULL, 0, NULL) < 0)
+			break;
 	}
-	return 0;
+	if (store->schema_writer && *sql == NULL)
+		return 0;
+	/* as ms_store_open() says of the users table */
+	snprintf(store->error, sizeof(store->error), "%s: %s policy tables: "
+		 "%s%s", store->v->name, store->schema_writer ? "create" :
+		 "check", store->reason, ms_store_schema_hint(store));
+	*error_r = store->error;
+	return -1;
 }
 
 int ms_store_policy_add(struct ms_store *store, const char *user,

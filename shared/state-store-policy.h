@@ -34,10 +34,11 @@ struct ms_warmup_day {
 	uint64_t deferred;	/* held back (4xx) or deferrals reported */
 };
 
-/* Creates the tables if they are missing (idempotent, also when several
-   processes start together).  Tables that exist are only read (a role
-   without the right to create tables can open a store set up before).
-   Returns 0 or -1. */
+/* Checks that the tables are there and may be read.  A store whose
+   opening may change its schema (SQLite; ms_store_open_init()) creates
+   those missing (idempotent, also when several processes start
+   together); on PostgreSQL otherwise a missing table fails, naming
+   "mailshift-policyd init-store".  Returns 0 or -1. */
 int ms_store_policy_init(struct ms_store *store, const char **error_r);
 
 /* Adds delta to the user's counters (creating them).  Returns 0 or -1. */

@@ -31,6 +31,11 @@ struct ms_store_vfuncs {
 	const char *const *begin_schema;
 	/* Appended to ORDER BY user_name: byte order in every database. */
 	const char *collate_bytes;
+	/* Every open may create or upgrade the schema: whoever may write
+	   the store may change its schema anyway (SQLite: the file's
+	   permissions).  Where roles keep the two apart (PostgreSQL), only
+	   ms_store_open_init() does. */
+	bool schema_at_open;
 
 	/* Connects to spec (the URI without "sqlite:" etc.).  Returns 0, or
 	   -1 with the reason in reason[reason_size]. */
@@ -53,6 +58,9 @@ struct ms_store {
 	char error[1024];	/* what error_r points to */
 	char *holder;		/* what ms_store_user_lock()'s holder_r
 				   points to */
+	/* this open may create and change tables (schema_at_open, or
+	   ms_store_open_init()) */
+	bool schema_writer;
 };
 
 /* A NULL string binds as SQL NULL. */
@@ -71,6 +79,10 @@ int ms_store_exec(struct ms_store *store, const char *sql,
    kept in store->error.  Returns -1. */
 int ms_store_fail(struct ms_store *store, const char *what,
 		  const char *user, const char **error_r);
+
+/* How an error about the schema ends, from store->reason (the database's
+   own words): what to run or what to grant, or "". */
+const char *ms_store_schema_hint(const struct ms_store *store);
 
 /* Allocation never fails visibly: these abort on out of memory. */
 void *ms_store_xcalloc(size_t size);

@@ -282,6 +282,7 @@ const struct ms_store_vfuncs ms_store_sqlite = {
 	.begin_schema = sqlite_begin_schema,
 	/* SQLite's default collation is already byte order */
 	.collate_bytes = "",
+	.schema_at_open = true,
 	.open = sqlite_store_open,
 	.close = sqlite_store_close,
 	.set_durable = sqlite_store_set_durable,

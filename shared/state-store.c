@@ -271,21 +271,12 @@ static int store_schema_upgrade_locked(struct ms_store *store)
 }
 
 /* Creates or upgrades the schema in one transaction that the backend
-   serializes, so that programs starting together do not race.  A store
-   already at this version (nearly every open: each copy pass opens it) is
-   seen with one query, without taking the lock: a round trip instead of
-   five to a PostgreSQL server on another host. */
+   serializes, so that programs starting together do not race. */
 static int store_schema_upgrade(struct ms_store *store)
 {
 	char reason[sizeof(store->reason)];
 	const char *const *sql;
-	long long version = -1;
 
-	/* fails on a new store (no table yet): then the long way */
-	if (store->v->query(store, schema_version_sql, NULL, 0,
-			    schema_version_row, &version, NULL) == 0 &&
-	    version == SCHEMA_VERSION)
-		return 0;
 	for (sql = store->v->begin_schema; *sql != NULL; sql++) {
 		if (ms_store_exec(store, *sql, NULL, 0, NULL) < 0)
 			goto rollback;
@@ -301,8 +292,57 @@ rollback:
 	return -1;
 }
 
-int ms_store_open(const char *uri, struct ms_store **store_r,
-		  const char **error_r)
+const char *ms_store_schema_hint(const struct ms_store *store)
+{
+	bool denied = strstr(store->reason, "permission denied") != NULL;
+
+	if (store->schema_writer) {
+		return !denied ? "" : " (run \"mailshift-policyd init-store"
+			" STORE\" with the store's owner role, which may"
+			" create tables)";
+	}
+	if (denied) {
+		return " (grant this role the rights README's Security"
+			" section lists for it)";
+	}
+	if (strstr(store->reason, "is newer than") != NULL)
+		return "";
+	return " (the schema is created and upgraded only by"
+		" \"mailshift-policyd init-store STORE\", run once with the"
+		" store's owner role)";
+}
+
+/* A store already at this version (nearly every open: each copy pass
+   opens it) is seen with one query, without taking the lock: a round trip
+   instead of five to a PostgreSQL server on another host.  Otherwise a
+   schema writer creates or upgrades it; any other open fails, saying
+   why. */
+static int store_schema_ready(struct ms_store *store)
+{
+	long long version = -1;
+
+	/* fails on a new store (no table yet) */
+	if (store->v->query(store, schema_version_sql, NULL, 0,
+			    schema_version_row, &version, NULL) == 0 &&
+	    version == SCHEMA_VERSION)
+		return 0;
+	if (store->schema_writer)
+		return store_schema_upgrade(store);
+	if (version > SCHEMA_VERSION) {
+		snprintf(store->reason, sizeof(store->reason),
+			 "schema version %lld is newer than this mailshift "
+			 "supports (%d): upgrade mailshift", version,
+			 SCHEMA_VERSION);
+	} else if (version >= 0) {
+		snprintf(store->reason, sizeof(store->reason),
+			 "schema version %lld is older than this mailshift's "
+			 "(%d)", version, SCHEMA_VERSION);
+	}
+	return -1;
+}
+
+static int store_open(const char *uri, bool init, struct ms_store **store_r,
+		      const char **error_r)
 {
 	/* postgresql:// URIs go to libpq as they are */
 	static const struct {
@@ -347,19 +387,29 @@ int ms_store_open(const char *uri, struct ms_store **store_r,
 		return -1;
 	}
 	store->v = v;
-	if (store_schema_upgrade(store) < 0) {
-		/* a role kept from changing the schema, by design */
-		snprintf(open_error, sizeof(open_error),
-			 "%s: create or upgrade schema in %s: %s%s", v->name,
-			 masked, store->reason,
-			 strstr(store->reason, "permission denied") == NULL ?
-			 "" : " (open the store once with the owner role, "
-			 "e.g. \"mailshift-policyd init-store STORE\")");
+	store->schema_writer = init || v->schema_at_open;
+	if (store_schema_ready(store) < 0) {
+		snprintf(open_error, sizeof(open_error), "%s: %s schema in "
+			 "%s: %s%s", v->name, store->schema_writer ?
+			 "create or upgrade" : "check", masked, store->reason,
+			 ms_store_schema_hint(store));
 		ms_store_close(&store);
 		return -1;
 	}
 	*store_r = store;
 	return 0;
+}
+
+int ms_store_open(const char *uri, struct ms_store **store_r,
+		  const char **error_r)
+{
+	return store_open(uri, false, store_r, error_r);
+}
+
+int ms_store_open_init(const char *uri, struct ms_store **store_r,
+		       const char **error_r)
+{
+	return store_open(uri, true, store_r, error_r);
 }
 
 int ms_store_set_durable(struct ms_store *store, bool durable,

@@ -41,9 +41,15 @@ struct ms_user_record {
 };
 
 /* Opens "sqlite:/path/state.db", "pgsql:<libpq conninfo>" or
-   "postgresql://...", creating or upgrading the schema.  Returns 0 and
-   *store_r, or -1 and *error_r (a thread-local buffer valid until the
-   next open).
+   "postgresql://...", and checks that its schema is this mailshift's.
+   Returns 0 and *store_r, or -1 and *error_r (a thread-local buffer valid
+   until the next open).
+
+   PostgreSQL: the schema is never changed here, so that the roles of the
+   plugin and of mailshift-policyd need no right to create or alter
+   tables.  A schema that is missing or older fails, naming "mailshift-
+   policyd init-store" (ms_store_open_init()), the one-time step with the
+   store's owner role.
 
    SQLite: root's daemons and the mail user's Dovecot processes share the
    file, whichever creates it.  The directory must exist; its owner and
@@ -56,9 +62,14 @@ struct ms_user_record {
    symbolic link (an error), nor created over an existing file, so root
    may open a store in a directory the mail user can write.  A file the
    caller may not read and write fails with "Permission denied" and what
-   to change. */
+   to change.  Its schema is created or upgraded here: SQLite has no
+   roles, whoever may write the file may change its schema anyway. */
 int ms_store_open(const char *uri, struct ms_store **store_r,
 		  const char **error_r);
+/* The same, creating or upgrading the schema in every backend: for
+   "mailshift-policyd init-store", with the store's owner role. */
+int ms_store_open_init(const char *uri, struct ms_store **store_r,
+		       const char **error_r);
 /* Whether a commit waits until it is on disk (the default).  A store that
    does not keeps its consistency, and keeps every commit across a killed
    process, but may lose its last commits to a power failure or an OS

@@ -568,6 +568,20 @@ class PgServer:
         if self in _running:
             _running.remove(self)
 
+    def init_store(self, uri=None):
+        """`mailshift-policyd init-store` with the owner role (uri; default
+        the superuser's), as an admin runs it once before the plugin and
+        the daemons use the store."""
+        conf = os.path.join(self.dir, "init-store.conf")
+        with open(conf, "w") as f:
+            f.write("local_domains = example.test\n")
+        r = subprocess.run([POLICYD, "-c", conf, "init-store",
+                            uri or self.uri],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("init-store: " + r.stderr)
+        return self
+
     def sql(self, statement, *params):
         """Runs one statement with psql (params as psql variables
         :'p1', :'p2', ...)."""
@@ -635,6 +649,8 @@ class MigrationRig:
                            qmgr_opts=" -o rewrite_service_name=rewrite_q")
 
     def start(self):
+        if self.pg is not None:
+            self.pg.init_store()
         # the daemon looks for held mail in the old host's queue at start
         self.new.start()
         self.old.start()

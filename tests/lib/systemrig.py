@@ -119,6 +119,7 @@ class System:
         # the store's directory is the mail user's (mailshift-policyd.conf)
         os.chown(m.state_dir, MAIL_UID, MAIL_UID)
         os.chmod(m.state_dir, 0o750)
+        self.pg = pg
         self.store = pg.uri if pg else "sqlite:%s/state.db" % m.state_dir
         self.warmup_cap = warmup_cap
         # DKIM keys, DNS
@@ -213,7 +214,10 @@ class System:
         """DNS, milters, receiver, the NEW Dovecot, both hosts' Postfix,
         then the policy daemons (which look for held mail in the queue at
         start; they open the state store before any doveadm command does,
-        as on hosts whose mail system is up before the migration)."""
+        as on hosts whose mail system is up before the migration).  A
+        PostgreSQL store gets its schema first, from init-store."""
+        if self.pg is not None:
+            self.pg.init_store()
         self.dns.start()
         self.old_milter.start()
         self.new_milter.start()

@@ -967,35 +967,36 @@ static void run_open_newer_schema(struct ms_store *store, char *got,
 /* A store as mailshift with schema version 1 left it: a synced user whose
    last pass copied 7 messages.  The DDL is a frozen copy of schema_v1 on
    purpose: it must not follow later edits of the code's schema. */
+static const char schema_v1_store[] =
+	"CREATE TABLE users (user_name TEXT NOT NULL PRIMARY KEY,"
+	" state TEXT NOT NULL, reason TEXT,"
+	" state_changed BIGINT NOT NULL DEFAULT 0,"
+	" last_pass_started BIGINT NOT NULL DEFAULT 0,"
+	" last_pass_finished BIGINT NOT NULL DEFAULT 0,"
+	" pass_running BIGINT NOT NULL DEFAULT 0,"
+	" folders_done BIGINT NOT NULL DEFAULT 0,"
+	" folders_total BIGINT NOT NULL DEFAULT 0,"
+	" msgs_done BIGINT NOT NULL DEFAULT 0,"
+	" msgs_total BIGINT NOT NULL DEFAULT 0,"
+	" bytes_done BIGINT NOT NULL DEFAULT 0,"
+	" bytes_total BIGINT NOT NULL DEFAULT 0,"
+	" rate_bytes_per_sec DOUBLE PRECISION NOT NULL DEFAULT 0,"
+	" msgs_copied_total BIGINT NOT NULL DEFAULT 0,"
+	" bytes_copied_total BIGINT NOT NULL DEFAULT 0,"
+	" failures BIGINT NOT NULL DEFAULT 0,"
+	" lock_owner TEXT, lock_expires BIGINT);"
+	"CREATE TABLE schema_version (version BIGINT NOT NULL);"
+	"INSERT INTO schema_version VALUES (1);"
+	"INSERT INTO users (user_name, state, state_changed,"
+	" last_pass_started, last_pass_finished, folders_done,"
+	" folders_total, msgs_done, msgs_total, bytes_done,"
+	" rate_bytes_per_sec, msgs_copied_total, bytes_copied_total)"
+	" VALUES ('alice', 'synced', 1000, 1000, 1001, 3, 3, 7, 40,"
+	" 700, 700, 40, 4000);";
+
 static void run_open_schema_v1(struct ms_store *store, char *got,
 			       size_t size)
 {
-	static const char v1[] =
-		"CREATE TABLE users (user_name TEXT NOT NULL PRIMARY KEY,"
-		" state TEXT NOT NULL, reason TEXT,"
-		" state_changed BIGINT NOT NULL DEFAULT 0,"
-		" last_pass_started BIGINT NOT NULL DEFAULT 0,"
-		" last_pass_finished BIGINT NOT NULL DEFAULT 0,"
-		" pass_running BIGINT NOT NULL DEFAULT 0,"
-		" folders_done BIGINT NOT NULL DEFAULT 0,"
-		" folders_total BIGINT NOT NULL DEFAULT 0,"
-		" msgs_done BIGINT NOT NULL DEFAULT 0,"
-		" msgs_total BIGINT NOT NULL DEFAULT 0,"
-		" bytes_done BIGINT NOT NULL DEFAULT 0,"
-		" bytes_total BIGINT NOT NULL DEFAULT 0,"
-		" rate_bytes_per_sec DOUBLE PRECISION NOT NULL DEFAULT 0,"
-		" msgs_copied_total BIGINT NOT NULL DEFAULT 0,"
-		" bytes_copied_total BIGINT NOT NULL DEFAULT 0,"
-		" failures BIGINT NOT NULL DEFAULT 0,"
-		" lock_owner TEXT, lock_expires BIGINT);"
-		"CREATE TABLE schema_version (version BIGINT NOT NULL);"
-		"INSERT INTO schema_version VALUES (1);"
-		"INSERT INTO users (user_name, state, state_changed,"
-		" last_pass_started, last_pass_finished, folders_done,"
-		" folders_total, msgs_done, msgs_total, bytes_done,"
-		" rate_bytes_per_sec, msgs_copied_total, bytes_copied_total)"
-		" VALUES ('alice', 'synced', 1000, 1000, 1001, 3, 3, 7, 40,"
-		" 700, 700, 40, 4000);";
 	char path[300], uri[310];
 	const char *error;
 	sqlite3 *db;
@@ -1003,7 +1004,8 @@ static void run_open_schema_v1(struct ms_store *store, char *got,
 	snprintf(path, sizeof(path), "%s/v1.db", tmpdir);
 	snprintf(uri, sizeof(uri), "sqlite:%s", path);
 	ms_test_assert(sqlite3_open(path, &db) == SQLITE_OK);
-	ms_test_assert(sqlite3_exec(db, v1, NULL, NULL, NULL) == SQLITE_OK);
+	ms_test_assert(sqlite3_exec(db, schema_v1_store, NULL, NULL,
+				    NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	gotf(got, size, "open=%d", ms_store_open(uri, &store, &error));
 	if (store != NULL)
@@ -1154,26 +1156,116 @@ static const struct store_case open_cases[] = {
 	  " connection info string'" },
 };
 
-/* Empties the PostgreSQL test database, so each case starts as new. */
-static int pgsql_reset(const char *uri)
+/* Runs sql (one or more statements) on the PostgreSQL test database as
+   its owner.  Returns 0 or -1 (printed). */
+static int pgsql_exec(const char *uri, const char *sql)
 {
 	PGconn *conn = PQconnectdb(uri);
 	PGresult *res;
 	int ret = -1;
 
 	if (PQstatus(conn) == CONNECTION_OK) {
-		res = PQexec(conn, "SET client_min_messages = warning;"
-			     "DROP TABLE IF EXISTS users, schema_version");
+		res = PQexec(conn, sql);
 		ret = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 		if (ret < 0)
-			printf("     reset: %s", PQerrorMessage(conn));
+			printf("     psql: %s", PQerrorMessage(conn));
 		PQclear(res);
 	} else {
-		printf("     reset: %s", PQerrorMessage(conn));
+		printf("     psql: %s", PQerrorMessage(conn));
 	}
 	PQfinish(conn);
 	return ret;
 }
+
+/* Empties the PostgreSQL test database, so each case starts as new. */
+static int pgsql_reset(const char *uri)
+{
+	return pgsql_exec(uri, "SET client_min_messages = warning;"
+			  "DROP TABLE IF EXISTS users, schema_version");
+}
+
+/* --- PostgreSQL: opens never change the schema; init-store does --- */
+
+/* MS_TEST_PGSQL_URI, or NULL */
+static const char *test_pgsql_uri;
+
+/* Opens the test database, as an open (init false) or as init-store, and
+   describes the outcome: "<label>=0", or "<label>=-1" and what its error
+   names. */
+static void got_pgsql_open(char *got, size_t size, const char *label,
+			   bool init, struct ms_store **store_r)
+{
+	const char *error = "";
+	int ret;
+
+	ret = init ? ms_store_open_init(test_pgsql_uri, store_r, &error) :
+		ms_store_open(test_pgsql_uri, store_r, &error);
+	gotf(got, size, "%s%s=%d", got[0] == '\0' ? "" : " ", label, ret);
+	if (ret == 0)
+		return;
+	printf("     error: %s\n", error);
+	if (strstr(error, "is older than this mailshift's (2)") != NULL)
+		gotf(got, size, " older");
+	if (strstr(error, "\"mailshift-policyd init-store STORE\", run once"
+		   " with the store's owner role") != NULL)
+		gotf(got, size, " names-init-store");
+}
+
+/* Whether the users table exists: "users=yes|no". */
+static void got_users_table(char *got, size_t size)
+{
+	PGconn *conn = PQconnectdb(test_pgsql_uri);
+	PGresult *res = PQexec(conn, "SELECT to_regclass('users') IS NULL");
+
+	gotf(got, size, " users=%s",
+	     PQresultStatus(res) != PGRES_TUPLES_OK ? "error" :
+	     strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "no" : "yes");
+	PQclear(res);
+	PQfinish(conn);
+}
+
+static void run_pgsql_open_no_schema(struct ms_store *store, char *got,
+				     size_t size)
+{
+	ms_test_assert(pgsql_reset(test_pgsql_uri) == 0);
+	got_pgsql_open(got, size, "open", false, &store);
+	got_users_table(got, size);
+	ms_store_close(&store);
+	got_pgsql_open(got, size, "init", true, &store);
+	ms_store_close(&store);
+	got_users_table(got, size);
+	got_pgsql_open(got, size, "open", false, &store);
+	ms_store_close(&store);
+}
+
+static void run_pgsql_open_schema_v1(struct ms_store *store, char *got,
+				     size_t size)
+{
+	ms_test_assert(pgsql_reset(test_pgsql_uri) == 0 &&
+		       pgsql_exec(test_pgsql_uri, schema_v1_store) == 0);
+	got_pgsql_open(got, size, "open", false, &store);
+	ms_store_close(&store);
+	got_pgsql_open(got, size, "init", true, &store);
+	ms_store_close(&store);
+	got_pgsql_open(got, size, "open", false, &store);
+	if (store != NULL)
+		got_user(store, "alice", D_STATE | D_PASS, got, size);
+	ms_store_close(&store);
+}
+
+static const struct store_case pgsql_open_cases[] = {
+	{ "pgsql: no schema -> open fails naming init-store, creates"
+	  " nothing; after init-store it opens", NULL,
+	  run_pgsql_open_no_schema, NULL, 0,
+	  "open=-1 names-init-store users=no init=0 users=yes open=0" },
+	{ "pgsql: schema 1 -> open fails (older, names init-store);"
+	  " init-store upgrades, users and totals kept", NULL,
+	  run_pgsql_open_schema_v1, NULL, 0,
+	  "open=-1 older names-init-store init=0 open=0 user=alice"
+	  " state=synced reason=NULL failures=0 changed=1000 folders=3/3"
+	  " msgs=7/40 new=0 bytes=700/0 rate=ok copied=40/4000 started=1000"
+	  " finished=1001" },
+};
 
 /* Runs one case; backend NULL for the open cases, which take no store. */
 static void test_store_case(const struct store_case *c, const char *backend,
@@ -1196,8 +1288,9 @@ static void test_store_case(const struct store_case *c, const char *backend,
 		snprintf(uri, sizeof(uri), "sqlite:%s/case-%u.db", tmpdir,
 			 ++case_counter);
 	}
+	/* as an admin leaves a store: made by init-store */
 	if (backend != NULL &&
-	    ms_store_open(uri, &store, &error) < 0) {
+	    ms_store_open_init(uri, &store, &error) < 0) {
 		ms_test_fail_at(__FILE__, __LINE__, error, "store opened");
 		ms_test_end();
 		return;
@@ -1263,6 +1356,10 @@ int main(void)
 	for (i = 0; pgsql_uri != NULL &&
 	     i < sizeof(store_cases) / sizeof(store_cases[0]); i++)
 		test_store_case(&store_cases[i], "pgsql", pgsql_uri);
+	test_pgsql_uri = pgsql_uri;
+	for (i = 0; pgsql_uri != NULL &&
+	     i < sizeof(pgsql_open_cases) / sizeof(pgsql_open_cases[0]); i++)
+		test_store_case(&pgsql_open_cases[i], NULL, NULL);
 	tmpdir_remove();
 	return ms_test_exit();
 }
