@@ -370,7 +370,11 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 		/* older servers: LIST and LSUB through imapc, STATUS after
 		   them */
 		hold = mailshift_copy_hold_listings(user, patterns);
-		ret = mailshift_copy_list_source_held(copy, patterns);
+		ret = mailshift_source_keep_levels(user);
+		if (ret < 0)
+			mailshift_copy_fail_list(copy, "folders");
+		else
+			ret = mailshift_copy_list_source_held(copy, patterns);
 		mailshift_copy_release_listings(hold);
 	}
 	if (ret < 0)
@@ -415,6 +419,46 @@ mailshift_copy_dest_roles(struct mailshift_copy *copy)
 	}
 }
 
+/* Would the new server create a folder of this name? */
+static bool
+mailshift_copy_dest_accepts(struct mailshift_copy *copy, const char *vname)
+{
+	struct mail_namespace *ns =
+		mail_namespace_find(copy->params->dest_user->namespaces, vname);
+	struct mailbox *box = mailbox_alloc(ns->list, vname, 0);
+	int ret = mailbox_verify_create_name(box);
+
+	mailbox_free(&box);
+	return ret == 0;
+}
+
+/* The old folder's name in the new server's hierarchy
+   (mailshift_folder_translate()); *replaced_r: a character had to be
+   replaced. */
+static const char *
+mailshift_copy_here_vname(struct mailshift_copy *copy, const char *src_vname,
+			  bool *replaced_r)
+{
+	struct mail_namespace *ns =
+		mail_namespace_find_inbox(copy->params->dest_user->namespaces);
+	const char *const *levels;
+	const char *vname;
+
+	*replaced_r = FALSE;
+	if (strcasecmp(src_vname, "INBOX") == 0)
+		return "INBOX";
+	levels = mailshift_source_name_levels(copy->params->source_user,
+					      src_vname);
+	vname = mailshift_folder_translate(ns->prefix, levels, copy->sep,
+					   FALSE, replaced_r);
+	if (!mailshift_copy_dest_accepts(copy, vname)) {
+		vname = mailshift_folder_translate(ns->prefix, levels,
+						   copy->sep, TRUE,
+						   replaced_r);
+	}
+	return vname;
+}
+
 static void mailshift_copy_map_folders(struct mailshift_copy *copy)
 {
 	struct mailshift_source_folder *folders;
@@ -423,8 +467,21 @@ static void mailshift_copy_map_folders(struct mailshift_copy *copy)
 
 	folders = array_get_modifiable(&copy->folders, &count);
 	maps = t_new(struct mailshift_folder, count);
-	for (i = 0; i < count; i++)
+	for (i = 0; i < count; i++) {
+		bool replaced;
+
 		maps[i] = folders[i].map;
+		maps[i].here_vname = mailshift_copy_here_vname(
+			copy, maps[i].src_vname, &replaced);
+		if (replaced) {
+			e_info(copy->params->dest_user->event,
+			       "mailshift: old folder '%s' is '%s' here: a "
+			       "character in its name would split it into "
+			       "levels or is refused by the new storage, so "
+			       "a lookalike stands for it",
+			       maps[i].src_vname, maps[i].here_vname);
+		}
+	}
 	mailshift_folder_map_assign(maps, count, copy->dest_roles,
 				    copy->params->set->folder_map,
 				    copy->params->set->special_use_mapping,
@@ -434,6 +491,7 @@ static void mailshift_copy_map_folders(struct mailshift_copy *copy)
 		folders[i].map.dest_vname =
 			p_strdup(copy->params->dest_user->pool,
 				 maps[i].dest_vname);
+		folders[i].map.here_vname = NULL;
 		if (strcmp(maps[i].dest_vname, maps[i].src_vname) != 0) {
 			e_debug(copy->params->dest_user->event,
 				"mailshift: folder %s -> %s (%s%s)",
@@ -451,11 +509,13 @@ mailshift_copy_dest_vname(struct mailshift_copy *copy, const char *src_vname)
 {
 	const struct mailshift_source_folder *folder;
 
+	bool replaced;
+
 	array_foreach(&copy->folders, folder) {
 		if (strcmp(folder->map.src_vname, src_vname) == 0)
 			return folder->map.dest_vname;
 	}
-	return src_vname;
+	return mailshift_copy_here_vname(copy, src_vname, &replaced);
 }
 
 /* The old folder name the copies in this folder carry in their GUIDs:
@@ -558,6 +618,18 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	if (existence != MAILBOX_EXISTENCE_SELECT &&
 	    mailbox_create(fc->dest_box, &update, FALSE) < 0) {
 		(void)mailbox_get_last_error(fc->dest_box, &mail_error);
+		if (mail_error == MAIL_ERROR_PARAMS) {
+			/* no retry makes the new server take the name */
+			mailshift_copy_fail_dest(copy, fc->dest_box,
+						 "creating folder");
+			copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
+			copy->error = p_strdup_printf(copy->pool,
+				"%s (the new server refuses the name: give the "
+				"old folder '%s' another with mailshift_folder_map "
+				"= \"OLD=NEW\")", copy->error,
+				fc->folder->map.src_vname);
+			return -1;
+		}
 		if (mail_error != MAIL_ERROR_EXISTS) {
 			mailshift_copy_fail_dest(copy, fc->dest_box,
 						 "creating folder");

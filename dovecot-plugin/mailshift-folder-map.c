@@ -1,6 +1,7 @@
 /* Copyright (c) mailshift authors */
 
 #include "lib.h"
+#include "str.h"
 #include "mailshift-folder-map.h"
 
 static const char *const mailshift_role_flags[MAILSHIFT_ROLE_COUNT] = {
@@ -51,6 +52,64 @@ static const struct {
 	{ "Archives", MAILSHIFT_ROLE_ARCHIVE },
 	{ "Archiv", MAILSHIFT_ROLE_ARCHIVE },
 };
+
+static const struct {
+	char c;
+	const char *lookalike;
+} mailshift_lookalikes[] = {
+	{ '.', "\xE2\x80\xA4" },
+	{ '/', "\xE2\x88\x95" },
+	{ '\\', "\xE2\x88\x96" },
+	{ '~', "\xEF\xBD\x9E" },
+};
+
+static const char *mailshift_lookalike(char c)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_lookalikes); i++) {
+		if (mailshift_lookalikes[i].c == c)
+			return mailshift_lookalikes[i].lookalike;
+	}
+	return "_";
+}
+
+static bool mailshift_level_must_replace(const char *level, size_t i,
+					 char dest_sep, bool strict)
+{
+	char c = level[i];
+
+	if (c == dest_sep)
+		return TRUE;
+	if (!strict)
+		return FALSE;
+	return c == '/' || c == '.' || (c == '~' && i == 0);
+}
+
+const char *mailshift_folder_translate(const char *prefix,
+				       const char *const *levels,
+				       char dest_sep, bool strict,
+				       bool *replaced_r)
+{
+	string_t *name = t_str_new(128);
+
+	*replaced_r = FALSE;
+	str_append(name, prefix);
+	for (unsigned int n = 0; levels[n] != NULL; n++) {
+		const char *level = levels[n];
+
+		if (n > 0)
+			str_append_c(name, dest_sep);
+		for (size_t i = 0; level[i] != '\0'; i++) {
+			if (!mailshift_level_must_replace(level, i, dest_sep,
+							  strict)) {
+				str_append_c(name, level[i]);
+				continue;
+			}
+			str_append(name, mailshift_lookalike(level[i]));
+			*replaced_r = TRUE;
+		}
+	}
+	return str_c(name);
+}
 
 enum mailshift_folder_role mailshift_role_from_special_use(const char *str)
 {
@@ -109,6 +168,12 @@ mailshift_folder_map_lookup(const char *const *folder_map, const char *vname)
 	return NULL;
 }
 
+static const char *mailshift_folder_here(const struct mailshift_folder *folder)
+{
+	return folder->here_vname != NULL ? folder->here_vname :
+		folder->src_vname;
+}
+
 static bool
 mailshift_folder_name_taken(const struct mailshift_folder *folders,
 			    unsigned int count, const char *dest_vname)
@@ -143,12 +208,13 @@ static int mailshift_folder_cmp_src(const void *a, const void *b)
 	return strcmp((*fa)->src_vname, (*fb)->src_vname);
 }
 
+/* Does an old folder keep this name here, unless renamed? */
 static bool
-mailshift_folder_src_exists(const struct mailshift_folder *folders,
-			    unsigned int count, const char *vname)
+mailshift_folder_here_exists(const struct mailshift_folder *folders,
+			     unsigned int count, const char *vname)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		if (strcmp(folders[i].src_vname, vname) == 0)
+		if (strcmp(mailshift_folder_here(&folders[i]), vname) == 0)
 			return TRUE;
 	}
 	return FALSE;
@@ -174,8 +240,8 @@ mailshift_folder_map_roles(struct mailshift_folder *folders,
 		/* An old folder that already has the target's name keeps it
 		   (and the role folder stays its own); otherwise two old
 		   folders would merge into one. */
-		if (strcmp(target, folder->src_vname) != 0 &&
-		    mailshift_folder_src_exists(folders, count, target))
+		if (strcmp(target, mailshift_folder_here(folder)) != 0 &&
+		    mailshift_folder_here_exists(folders, count, target))
 			continue;
 		if (mailshift_folder_name_taken(folders, count, target))
 			continue;
@@ -219,7 +285,7 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 		if (folder->role == MAILSHIFT_ROLE_NONE &&
 		    strcasecmp(folder->src_vname, "INBOX") != 0) {
 			folder->role = mailshift_role_from_name(
-				folder->src_vname, sep);
+				mailshift_folder_here(folder), sep);
 			folder->role_guessed =
 				folder->role != MAILSHIFT_ROLE_NONE;
 		}
@@ -236,7 +302,7 @@ void mailshift_folder_map_assign(struct mailshift_folder *folders,
 	for (i = 0; i < count; i++) {
 		if (order[i]->dest_vname == NULL) {
 			order[i]->dest_vname = mailshift_folder_free_name(
-				folders, count, order[i]->src_vname);
+				folders, count, mailshift_folder_here(order[i]));
 		}
 	}
 }

@@ -277,6 +277,50 @@ static void mailshift_list_end(struct mailshift_list_ctx *ctx)
 	pool_unref(&ctx->pool);
 }
 
+static void
+mailshift_list_keep_levels(struct imapc_mailbox_list *list, char root_sep)
+{
+	if (root_sep != mail_namespace_get_sep(list->list.ns) &&
+	    list->list.set.vname_escape_char == '\0')
+		list->list.set.vname_escape_char = '\\';
+}
+
+int mailshift_source_keep_levels(struct mail_user *source_user)
+{
+	struct mail_namespace *ns = source_user->namespaces;
+	char root_sep;
+
+	if (ns == NULL || strcmp(ns->list->name, MAILBOX_LIST_NAME_IMAPC) != 0)
+		return 0;
+	if (imapc_list_try_get_root_sep((struct imapc_mailbox_list *)ns->list,
+					&root_sep) < 0)
+		return -1;
+	mailshift_list_keep_levels((struct imapc_mailbox_list *)ns->list,
+				   root_sep);
+	return 0;
+}
+
+const char *const *
+mailshift_source_name_levels(struct mail_user *source_user,
+			     const char *vname)
+{
+	struct mail_namespace *ns =
+		mail_namespace_find(source_user->namespaces, vname);
+	const char sep[2] = { mail_namespace_get_sep(ns), '\0' };
+	char escape_char = ns->list->set.vname_escape_char;
+	const char **levels;
+
+	if (strncmp(vname, ns->prefix, ns->prefix_len) == 0 &&
+	    vname[ns->prefix_len] != '\0')
+		vname += ns->prefix_len;
+	levels = (const char **)t_strsplit(vname, sep);
+	if (escape_char != '\0') {
+		for (unsigned int i = 0; levels[i] != NULL; i++)
+			mailbox_list_name_unescape(&levels[i], escape_char);
+	}
+	return levels;
+}
+
 int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 			      ARRAY_TYPE(mailshift_source_entry) *entries)
 {
@@ -323,6 +367,7 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 		mailshift_list_end(&ctx);
 		return ret;
 	}
+	mailshift_list_keep_levels(ctx.list, sep);
 	array_foreach(&ctx.folders, folderp) {
 		const struct mailshift_remote_folder *folder = *folderp;
 		struct mailshift_source_entry *entry;

@@ -39,6 +39,20 @@ struct mailshift_source_entry {
 };
 ARRAY_DEFINE_TYPE(mailshift_source_entry, struct mailshift_source_entry);
 
+/* Make the source namespace's folder names split exactly into the old
+   server's hierarchy levels: where the namespace's separator is not the
+   old server's, a level holding the namespace's separator (a "v1.2"
+   under "/") is written with Dovecot's vname escape ('\\' and hex)
+   instead of turning into two levels.  Asks the old server for its
+   separator if it is not known yet.  Returns 0, or -1 when the listing
+   failed (the list error says why). */
+int mailshift_source_keep_levels(struct mail_user *source_user);
+/* The old name's levels, unescaped (UTF-8), without the namespace's
+   prefix; INBOX is one level. */
+const char *const *
+mailshift_source_name_levels(struct mail_user *source_user,
+			     const char *vname);
+
 /* Returns 1 with the entries (in no particular order, strings from pool);
    0 when the old server does not offer the extensions, or the source is
    not one imapc namespace: list the usual way, nothing is lost but the

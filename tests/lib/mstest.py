@@ -180,10 +180,11 @@ class Migration:
 
     def start_new(self, name="new", *, mail_location="maildir:~/Maildir",
                   extra_conf="", mail_plugins="", own_state=False,
-                  **overrides):
+                  rig_options=None, **overrides):
         """Start a NEW Dovecot whose plugin { } block holds
         settings(**overrides); it becomes self.new.  own_state: give it a
-        state store of its own (for a second NEW server in one test)."""
+        state store of its own (for a second NEW server in one test);
+        rig_options: more rig.Dovecot arguments (namespace, ...)."""
         if own_state:
             state = os.path.join(self.tmp, "state-" + name)
             os.makedirs(state, exist_ok=True)
@@ -197,7 +198,8 @@ class Migration:
                                mail_plugins=mail_plugins,
                                extra_conf="plugin {\n%s}\n%s%s"
                                % (plugin, extra_conf,
-                                  self._doveadm_service(name))).start()
+                                  self._doveadm_service(name)),
+                               **(rig_options or {})).start()
         return self.new
 
     def _asan_wrapper(self, filename, command):

@@ -88,13 +88,21 @@ class Dovecot:
                  master_user=("master", "master-pw"), tls=False,
                  extra_conf="", plugin_dir=None, special_use=None,
                  mail_plugins="", passdbs=None, lmtp=False,
-                 userdb_fields=None):
+                 userdb_fields=None, namespace=None):
         if layout not in ("plain", "courier"):
             raise ValueError("layout must be plain or courier")
         self.name = name
         self.layout = layout
         self.prefix, self.sep = (("INBOX.", ".") if layout == "courier"
                                  else ("", "/"))
+        # namespace=(prefix, separator) instead of the layout's; separator
+        # None: no separator setting, Dovecot's default ('.' for maildir,
+        # as Debian ships it)
+        self.sep_setting = True
+        if namespace is not None:
+            self.prefix, self.sep = namespace
+            if self.sep is None:
+                self.sep, self.sep_setting = ".", False
         self.dir = os.path.abspath(os.path.join(root_dir, name))
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.master_user = master_user
@@ -226,8 +234,7 @@ userdb {{
 namespace inbox {{
   inbox = yes
   prefix = {prefix}
-  separator = {sep}
-{boxes}}}
+{sep}{boxes}}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
@@ -259,7 +266,9 @@ service pop3-login {{
                        "MS_KILLPOINT_WHEN MS_KILLPOINT_TRACE\n"),
            passdbs=self.passdbs if self.passdbs is not None else
            self._default_passdbs(d),
-           prefix=self.prefix, sep=self.sep, boxes=boxes, port=self.port,
+           prefix=self.prefix,
+           sep=("  separator = %s\n" % self.sep if self.sep_setting else ""),
+           boxes=boxes, port=self.port,
            imaps_port=self.imaps_port or 0, pop3_port=self.pop3_port,
            extra=self.extra_conf,
            lmtp_protocol=" lmtp" if self.lmtp_port else "",

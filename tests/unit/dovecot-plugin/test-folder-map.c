@@ -162,6 +162,77 @@ static void test_role_parsing(void)
 	test_end();
 }
 
+static void test_translate(void)
+{
+	static const struct {
+		const char *name;
+		const char *prefix;
+		const char *levels[4];
+		char sep;
+		bool strict;
+		const char *want;
+		bool want_replaced;
+	} cases[] = {
+		{ "levels are joined with the new separator", "",
+		  { "Archive", "2019", NULL }, '.', FALSE, "Archive.2019", FALSE },
+		{ "the prefix comes first", "INBOX.",
+		  { "Archive", "2019", NULL }, '.', FALSE,
+		  "INBOX.Archive.2019", FALSE },
+		{ "a '.' inside a level under '.' is a lookalike", "",
+		  { "v1.2 Release Notes", NULL }, '.', FALSE,
+		  "v1\xE2\x80\xA4" "2 Release Notes", TRUE },
+		{ "a '/' inside a level under '/' is a lookalike", "",
+		  { "a/b", "c", NULL }, '/', FALSE,
+		  "a\xE2\x88\x95" "b/c", TRUE },
+		{ "a '.' under '/' stays, unless the storage refuses it", "",
+		  { "v1.2", NULL }, '/', FALSE, "v1.2", FALSE },
+		{ "strict: '.' and '/' inside levels are lookalikes", "",
+		  { "v1.2", "x/y", NULL }, '/', TRUE,
+		  "v1\xE2\x80\xA4" "2/x\xE2\x88\x95" "y", TRUE },
+		{ "strict: a leading '~' is a lookalike, a later one stays", "",
+		  { "~a~b", NULL }, '.', TRUE, "\xEF\xBD\x9E" "a~b", TRUE },
+		{ "another separator is replaced by '_'", "",
+		  { "a^b", "c", NULL }, '^', FALSE, "a_b^c", TRUE },
+		{ "a backslash separator has its own lookalike", "",
+		  { "a\\b", NULL }, '\\', FALSE, "a\xE2\x88\x96" "b", TRUE },
+	};
+
+	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
+		bool replaced;
+		const char *got;
+
+		test_begin(t_strdup_printf("translate: %s", cases[i].name));
+		got = mailshift_folder_translate(cases[i].prefix,
+						 cases[i].levels, cases[i].sep,
+						 cases[i].strict, &replaced);
+		test_assert_strcmp(got, cases[i].want);
+		test_assert(replaced == cases[i].want_replaced);
+		test_end();
+	}
+}
+
+static void test_here_names(void)
+{
+	struct mailshift_folder folders[3];
+
+	test_begin("folders keep their names in the new hierarchy, not the "
+		   "old one's");
+	i_zero(&folders);
+	folders[0].src_vname = "Archive/2019";
+	folders[0].here_vname = "Archive.2019";
+	folders[1].src_vname = "Sent Items";
+	folders[1].here_vname = "Sent Items";
+	folders[2].src_vname = "Sent";
+	folders[2].here_vname = "Sent";
+	mailshift_folder_map_assign(folders, 3, std_roles, NULL, TRUE, '.');
+	test_assert_strcmp(folders[0].dest_vname, "Archive.2019");
+	/* "Sent" exists on the old server: it keeps its name, and the
+	   guessed "Sent Items" does not merge into it */
+	test_assert_strcmp(folders[2].dest_vname, "Sent");
+	test_assert_strcmp(folders[1].dest_vname, "Sent Items");
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -173,6 +244,8 @@ int main(void)
 		test_admin_map,
 		test_admin_map_collisions,
 		test_role_parsing,
+		test_translate,
+		test_here_names,
 		NULL
 	};
 	return test_run(test_functions);
