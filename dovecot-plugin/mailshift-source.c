@@ -335,46 +335,78 @@ void mailshift_source_capture_errors(bool enable)
 	}
 }
 
+/* What the old server's (or imapc's) error texts mean, and for those no
+   retry can fix, which setting fixes them */
+static const struct {
+	const char *needle;
+	enum mailshift_source_error class;
+	const char *fix;
+} mailshift_source_errors[] = {
+	{ "AUTHENTICATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH, NULL },
+	{ "Authentication failed", MAILSHIFT_SOURCE_ERR_AUTH, NULL },
+	{ "AUTHORIZATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH, NULL },
+	{ "SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "give mailshift_source_ca_file the CA that signed the old "
+	  "server's certificate" },
+	{ "certificate verify", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "give mailshift_source_ca_file the CA that signed the old "
+	  "server's certificate" },
+	{ "Received invalid SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "give mailshift_source_ca_file the CA that signed the old "
+	  "server's certificate" },
+	{ "SSL handshake", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "check mailshift_source_tls against what the old server's port "
+	  "speaks" },
+	/* TLS to a port that speaks plain IMAP ("SSL_connect() failed:
+	   ...", which "connect(" below would take for an unreachable server
+	   and retry) */
+	{ "wrong version number", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "this port speaks plain IMAP: set mailshift_source_tls = starttls "
+	  "(or no), or mailshift_source_port to the old server's imaps "
+	  "port" },
+	{ "Requested STARTTLS, but server doesn't support it",
+	  MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "the old server offers no STARTTLS here: set mailshift_source_tls "
+	  "= imaps with its imaps port, or = no on a trusted network" },
+	{ "Connection refused", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "timed out", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "Disconnected", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "No route to host", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "Connection reset", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "connect(", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+	{ "lookup(", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
+};
+
+static int mailshift_source_error_find(const char *error)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_source_errors); i++) {
+		if (strstr(error, mailshift_source_errors[i].needle) != NULL)
+			return (int)i;
+	}
+	return -1;
+}
+
 const char *mailshift_source_explain_error(const char *error)
 {
-	if (mailshift_last_logged_error[0] == '\0' ||
-	    strstr(error, "Internal error occurred") == NULL)
+	int i;
+
+	if (mailshift_last_logged_error[0] != '\0' &&
+	    strstr(error, "Internal error occurred") != NULL)
+		error = t_strdup(mailshift_last_logged_error);
+	i = mailshift_source_error_find(error);
+	if (i < 0 || mailshift_source_errors[i].fix == NULL)
 		return error;
-	return t_strdup(mailshift_last_logged_error);
+	return t_strdup_printf("%s (to fix: %s)", error,
+			       mailshift_source_errors[i].fix);
 }
 
 enum mailshift_source_error
 mailshift_source_classify_error(const char *error)
 {
-	static const struct {
-		const char *needle;
-		enum mailshift_source_error class;
-	} patterns[] = {
-		{ "AUTHENTICATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH },
-		{ "Authentication failed", MAILSHIFT_SOURCE_ERR_AUTH },
-		{ "AUTHORIZATIONFAILED", MAILSHIFT_SOURCE_ERR_AUTH },
-		{ "SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG },
-		{ "certificate verify", MAILSHIFT_SOURCE_ERR_CONFIG },
-		{ "Received invalid SSL certificate", MAILSHIFT_SOURCE_ERR_CONFIG },
-		{ "SSL handshake", MAILSHIFT_SOURCE_ERR_CONFIG },
-		/* TLS to a port that speaks plain IMAP ("SSL_connect()
-		   failed: ...", which "connect(" below would take for an
-		   unreachable server and retry) */
-		{ "wrong version number", MAILSHIFT_SOURCE_ERR_CONFIG },
-		{ "Connection refused", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "timed out", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "Disconnected", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "No route to host", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "Connection reset", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "connect(", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-		{ "lookup(", MAILSHIFT_SOURCE_ERR_UNREACHABLE },
-	};
+	int i = mailshift_source_error_find(error);
 
-	for (unsigned int i = 0; i < N_ELEMENTS(patterns); i++) {
-		if (strstr(error, patterns[i].needle) != NULL)
-			return patterns[i].class;
-	}
-	return MAILSHIFT_SOURCE_ERR_TEMP;
+	return i < 0 ? MAILSHIFT_SOURCE_ERR_TEMP :
+		mailshift_source_errors[i].class;
 }
 
 int mailshift_source_error_exit_code(enum mailshift_source_error class)

@@ -77,7 +77,8 @@ void mailshift_source_hang_up(struct mail_user *source_user);
    logged is remembered so that the pass can say what really went wrong. */
 void mailshift_source_capture_errors(bool enable);
 /* Replace Dovecot's generic "Internal error occurred" text with the last
-   error logged while capturing, if any; other texts are returned as is. */
+   error logged while capturing, if any; an error no retry fixes gets the
+   setting that does appended ("... (to fix: ...)"). */
 const char *mailshift_source_explain_error(const char *error);
 
 /* Classify an error text coming from imapc (login or later failures). */

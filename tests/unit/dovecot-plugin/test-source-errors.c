@@ -38,6 +38,10 @@ static void test_classify(void)
 		  "SSL_connect() failed: error:0A00010B:SSL routines::"
 		  "wrong version number - disconnecting",
 		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
+		{ "STARTTLS the old server does not offer -> config, EX_CONFIG",
+		  "imapc(old:143): Requested STARTTLS, but server doesn't "
+		  "support it",
+		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
 		{ "anything else -> temporary, EX_TEMPFAIL",
 		  "Mailbox INBOX: something odd",
 		  MAILSHIFT_SOURCE_ERR_TEMP, EX_TEMPFAIL },
@@ -68,6 +72,20 @@ static void test_explain(void)
 	test_assert_strcmp(mailshift_source_explain_error("Mailbox gone"),
 			   "Mailbox gone");
 	mailshift_source_capture_errors(FALSE);
+	test_end();
+
+	test_begin("an error no retry fixes names the setting that does");
+	test_assert(strstr(mailshift_source_explain_error(
+		"imapc(old:143): Requested STARTTLS, but server doesn't "
+		"support it"), "(to fix: the old server offers no STARTTLS "
+		"here: set mailshift_source_tls = imaps") != NULL);
+	test_assert(strstr(mailshift_source_explain_error(
+		"imapc(old:993): Received invalid SSL certificate: x"),
+		"mailshift_source_ca_file") != NULL);
+	/* a retry may help: nothing to change */
+	test_assert_strcmp(mailshift_source_explain_error(
+		"imapc(old:143): connect(old, 143) failed: Connection refused"),
+		"imapc(old:143): connect(old, 143) failed: Connection refused");
 	test_end();
 }
 
