@@ -1,17 +1,15 @@
 /* Copyright (c) mailshift authors */
 
-/* The replies are collected by their remote names while they arrive and
-   turned into the source namespace's names only when both commands are
-   done: imapc learns the hierarchy separator from the answer to its own
-   LIST "" "", which the server answers first.  Which command a LIST reply
-   answers does not matter (a server may interleave them): a reply without
-   \NonExistent is a folder, and \Subscribed, from either command, is a
-   subscription. */
+/* The replies are collected by their remote names while they arrive
+   (mailshift-source-list-reply.h) and turned into the source namespace's
+   names only when both commands are done: imapc learns the hierarchy
+   separator from the answer to its own LIST "" "", which the server
+   answers first. */
 
 #include "lib.h"
 #include "array.h"
 #include "str.h"
-#include "hash.h"
+#include "str-sanitize.h"
 #include "imap-arg.h"
 #include "imap-quote.h"
 #include "mail-namespace.h"
@@ -22,21 +20,13 @@
 #include "imapc-client.h"
 #include "mailshift-source.h"
 #include "mailshift-source-status.h"
+#include "mailshift-source-list-reply.h"
 #include "mailshift-source-list.h"
-
-struct mailshift_remote_folder {
-	const char *remote_name;
-	const char *special_use;
-	bool listed, noselect, subscribed, have_status;
-	struct mailbox_status status;
-};
 
 struct mailshift_list_ctx {
 	struct mail_user *source_user;
 	struct imapc_mailbox_list *list;
-	pool_t pool;
-	ARRAY(struct mailshift_remote_folder *) folders;
-	HASH_TABLE(const char *, struct mailshift_remote_folder *) by_name;
+	struct mailshift_list_replies *replies;
 	unsigned int pending;
 	bool modseqs;
 	/* the two LIST commands went out */
@@ -55,74 +45,16 @@ static struct mailshift_list_ctx *mailshift_list_current;
    this doveadm process lists the older way from then on. */
 static bool mailshift_list_refused_here;
 
-static const char *const mailshift_special_use_flags[] = {
-	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent",
-	"\\Trash", "\\Important",
-};
-
-static struct mailshift_remote_folder *
-mailshift_list_folder(struct mailshift_list_ctx *ctx, const char *remote_name)
-{
-	struct mailshift_remote_folder *folder;
-
-	/* INBOX is case-insensitive (RFC 3501) */
-	if (strcasecmp(remote_name, "INBOX") == 0)
-		remote_name = "INBOX";
-	folder = hash_table_lookup(ctx->by_name, remote_name);
-	if (folder == NULL) {
-		folder = p_new(ctx->pool, struct mailshift_remote_folder, 1);
-		folder->remote_name = p_strdup(ctx->pool, remote_name);
-		hash_table_insert(ctx->by_name, folder->remote_name, folder);
-		array_push_back(&ctx->folders, &folder);
-	}
-	return folder;
-}
-
 static void
 mailshift_list_untagged_list(const struct imapc_untagged_reply *reply,
 			     struct imapc_storage_client *client ATTR_UNUSED)
 {
 	struct mailshift_list_ctx *ctx = mailshift_list_current;
-	struct mailshift_remote_folder *folder;
-	const struct imap_arg *flags;
-	const char *remote_name, *flag;
-	bool nonexistent = FALSE, noselect = FALSE, subscribed = FALSE;
-	string_t *special_use = t_str_new(32);
 
-	if (ctx == NULL || !imap_arg_get_list(&reply->args[0], &flags) ||
-	    reply->args[1].type == IMAP_ARG_EOL ||
-	    !imap_arg_get_astring(&reply->args[2], &remote_name) ||
-	    remote_name[0] == '\0') {
-		/* not ours, or the answer to imapc's LIST "" "" */
-		return;
-	}
-	for (; imap_arg_get_atom(flags, &flag); flags++) {
-		if (strcasecmp(flag, "\\NonExistent") == 0)
-			nonexistent = TRUE;
-		else if (strcasecmp(flag, "\\Noselect") == 0)
-			noselect = TRUE;
-		else if (strcasecmp(flag, "\\Subscribed") == 0)
-			subscribed = TRUE;
-		for (unsigned int i = 0;
-		     i < N_ELEMENTS(mailshift_special_use_flags); i++) {
-			if (strcasecmp(flag, mailshift_special_use_flags[i]) != 0)
-				continue;
-			if (str_len(special_use) > 0)
-				str_append_c(special_use, ' ');
-			str_append(special_use, mailshift_special_use_flags[i]);
-		}
-	}
-
-	folder = mailshift_list_folder(ctx, remote_name);
-	if (subscribed)
-		folder->subscribed = TRUE;
-	if (nonexistent)
-		return;
-	folder->listed = TRUE;
-	if (noselect)
-		folder->noselect = TRUE;
-	if (str_len(special_use) > 0 && folder->special_use == NULL)
-		folder->special_use = p_strdup(ctx->pool, str_c(special_use));
+	/* not ours, or the answer to imapc's LIST "" "" */
+	if (ctx != NULL)
+		(void)mailshift_list_replies_add_list(ctx->replies,
+						      reply->args);
 }
 
 static void
@@ -130,21 +62,11 @@ mailshift_list_untagged_status(const struct imapc_untagged_reply *reply,
 			       struct imapc_storage_client *client ATTR_UNUSED)
 {
 	struct mailshift_list_ctx *ctx = mailshift_list_current;
-	struct mailshift_remote_folder *folder;
-	struct mailbox_status status;
-	const struct imap_arg *list;
-	const char *remote_name;
 
-	if (ctx == NULL ||
-	    !imap_arg_get_astring(&reply->args[0], &remote_name) ||
-	    !imap_arg_get_list(&reply->args[1], &list))
-		return;
-	i_zero(&status);
-	if (!mailshift_source_parse_status(list, ctx->modseqs, &status))
-		return;
-	folder = mailshift_list_folder(ctx, remote_name);
-	folder->status = status;
-	folder->have_status = TRUE;
+	if (ctx != NULL)
+		(void)mailshift_list_replies_add_status(ctx->replies,
+							reply->args,
+							ctx->modseqs);
 }
 
 static void mailshift_list_reply(const struct imapc_command_reply *reply,
@@ -192,27 +114,6 @@ mailshift_list_send(struct mailshift_list_ctx *ctx, const char *cmd_str)
 	imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_RETRIABLE);
 	imapc_command_send(cmd, cmd_str);
 	ctx->pending++;
-}
-
-/* The source namespace's name of a remote folder, as imapc's own listing
-   would give it; NULL for what imapc would not list (outside
-   imapc_list_prefix, or the prefix itself). */
-static const char *
-mailshift_list_vname(struct imapc_mailbox_list *list, const char *remote_name)
-{
-	const char *prefix = list->set->imapc_list_prefix;
-	size_t prefix_len = strlen(prefix);
-	const char *storage_name;
-
-	if (prefix_len > 0 && strcmp(remote_name, "INBOX") != 0 &&
-	    (strncmp(remote_name, prefix, prefix_len) != 0 ||
-	     remote_name[prefix_len] != list->root_sep ||
-	     remote_name[prefix_len + 1] == '\0'))
-		return NULL;
-	storage_name = mailbox_list_escape_name_params(remote_name, "",
-		list->root_sep, mailbox_list_get_hierarchy_sep(&list->list),
-		list->list.set.storage_name_escape_char, "");
-	return mailbox_list_get_vname(&list->list, storage_name);
 }
 
 static const char *mailshift_list_pattern(struct imapc_mailbox_list *list)
@@ -273,8 +174,7 @@ static void mailshift_list_end(struct mailshift_list_ctx *ctx)
 	mailshift_source_unregister_untagged(ctx->list->client,
 					     mailshift_list_untagged_list);
 	mailshift_list_current = NULL;
-	hash_table_destroy(&ctx->by_name);
-	pool_unref(&ctx->pool);
+	mailshift_list_replies_deinit(&ctx->replies);
 }
 
 static void
@@ -325,8 +225,9 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 			      ARRAY_TYPE(mailshift_source_entry) *entries)
 {
 	struct mailshift_list_ctx ctx;
-	struct mailshift_remote_folder *const *folderp;
 	struct mail_namespace *ns = source_user->namespaces;
+	ARRAY_TYPE(const_string) unreachable;
+	const char *remote_name;
 	enum imapc_capability capabilities;
 	char sep;
 	int ret;
@@ -337,9 +238,7 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 	i_zero(&ctx);
 	ctx.source_user = source_user;
 	ctx.list = (struct imapc_mailbox_list *)ns->list;
-	ctx.pool = pool_alloconly_create("mailshift source list", 4096);
-	p_array_init(&ctx.folders, ctx.pool, 64);
-	hash_table_create(&ctx.by_name, ctx.pool, 0, str_hash, strcmp);
+	ctx.replies = mailshift_list_replies_init();
 	mailshift_list_current = &ctx;
 	imapc_storage_client_register_untagged(ctx.list->client, "LIST",
 					       mailshift_list_untagged_list);
@@ -368,22 +267,15 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 		return ret;
 	}
 	mailshift_list_keep_levels(ctx.list, sep);
-	array_foreach(&ctx.folders, folderp) {
-		const struct mailshift_remote_folder *folder = *folderp;
-		struct mailshift_source_entry *entry;
-		const char *vname;
-
-		vname = mailshift_list_vname(ctx.list, folder->remote_name);
-		if (vname == NULL || *vname == '\0')
-			continue;
-		entry = array_append_space(entries);
-		entry->vname = p_strdup(pool, vname);
-		entry->special_use = p_strdup(pool, folder->special_use);
-		entry->listed = folder->listed;
-		entry->noselect = folder->noselect;
-		entry->subscribed = folder->subscribed;
-		entry->have_status = folder->have_status && !folder->noselect;
-		entry->status = folder->status;
+	t_array_init(&unreachable, 4);
+	mailshift_list_replies_get(ctx.replies, ctx.list, pool, entries,
+				   &unreachable);
+	array_foreach_elem(&unreachable, remote_name) {
+		/* imapc itself cannot reach it: only a new name helps */
+		e_warning(source_user->event, "mailshift: old folder %s is "
+			  "not copied: the name it gets here would open "
+			  "another folder; rename it on the old server",
+			  str_sanitize(remote_name, 128));
 	}
 	mailshift_list_end(&ctx);
 	return 1;

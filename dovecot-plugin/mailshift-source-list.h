@@ -24,7 +24,9 @@
 struct mail_user;
 
 struct mailshift_source_entry {
-	/* the folder's name in the source user's namespace */
+	/* the folder's name on the old server */
+	const char *remote_name;
+	/* its name in the source user's namespace */
 	const char *vname;
 	/* its SPECIAL-USE attributes ("\\Sent"), or NULL */
 	const char *special_use;
@@ -53,7 +55,8 @@ const char *const *
 mailshift_source_name_levels(struct mail_user *source_user,
 			     const char *vname);
 
-/* Returns 1 with the entries (in no particular order, strings from pool);
+/* Returns 1 with the entries (in no particular order, strings from pool;
+   a folder no name here would open is left out, with a warning);
    0 when the old server does not offer the extensions, or the source is
    not one imapc namespace: list the usual way, nothing is lost but the
    round trip; -1 when the listing failed: the source namespace's list
