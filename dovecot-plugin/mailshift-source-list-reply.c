@@ -185,14 +185,23 @@ mailshift_list_vname_opens(struct imapc_mailbox_list *list, const char *vname,
 		      remote_name) == 0;
 }
 
-void mailshift_list_replies_get(struct mailshift_list_replies *replies,
-				struct imapc_mailbox_list *list, pool_t pool,
-				ARRAY_TYPE(mailshift_source_entry) *entries,
-				ARRAY_TYPE(const_string) *unreachable)
+int mailshift_list_replies_get(struct mailshift_list_replies *replies,
+			       struct imapc_mailbox_list *list, pool_t pool,
+			       ARRAY_TYPE(mailshift_source_entry) *entries,
+			       ARRAY_TYPE(const_string) *unreachable,
+			       const char **error_r)
 {
 	struct mailshift_remote_folder *const *folderp;
+	unsigned char sep = list->root_sep;
 
-	i_assert(list->root_sep != '\0');
+	i_assert(sep != '\0');
+	/* RFC 3501's QUOTED-CHAR; imapc takes any byte */
+	if (sep >= 0x80 || sep == '\r' || sep == '\n') {
+		*error_r = t_strdup_printf("the old server's hierarchy "
+			"separator is byte 0x%02x, which IMAP does not allow: "
+			"its folders cannot be named here", sep);
+		return -1;
+	}
 	array_foreach(&replies->folders, folderp) {
 		const struct mailshift_remote_folder *folder = *folderp;
 		struct mailshift_source_entry *entry;
@@ -217,4 +226,5 @@ void mailshift_list_replies_get(struct mailshift_list_replies *replies,
 		entry->have_status = folder->have_status && !folder->noselect;
 		entry->status = folder->status;
 	}
+	return 0;
 }

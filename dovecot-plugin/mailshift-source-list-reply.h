@@ -36,10 +36,14 @@ bool mailshift_list_replies_add_status(struct mailshift_list_replies *replies,
    out: folders outside imapc_list_prefix, which imapc lists neither, and
    folders no name here would open: imapc opens another folder by the
    name it gives them ("INBOX.inbox" below the prefix INBOX reads as
-   INBOX).  Their names on the old server are appended to unreachable. */
-void mailshift_list_replies_get(struct mailshift_list_replies *replies,
-				struct imapc_mailbox_list *list, pool_t pool,
-				ARRAY_TYPE(mailshift_source_entry) *entries,
-				ARRAY_TYPE(const_string) *unreachable);
+   INBOX).  Their names on the old server are appended to unreachable.
+   Returns 0, or -1 with error_r when the old server's separator is no
+   character IMAP allows (8-bit, CR, LF): names split at it would not be
+   UTF-8 here. */
+int mailshift_list_replies_get(struct mailshift_list_replies *replies,
+			       struct imapc_mailbox_list *list, pool_t pool,
+			       ARRAY_TYPE(mailshift_source_entry) *entries,
+			       ARRAY_TYPE(const_string) *unreachable,
+			       const char **error_r);
 
 #endif

@@ -227,7 +227,7 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 	struct mailshift_list_ctx ctx;
 	struct mail_namespace *ns = source_user->namespaces;
 	ARRAY_TYPE(const_string) unreachable;
-	const char *remote_name;
+	const char *remote_name, *error;
 	enum imapc_capability capabilities;
 	char sep;
 	int ret;
@@ -268,8 +268,13 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 	}
 	mailshift_list_keep_levels(ctx.list, sep);
 	t_array_init(&unreachable, 4);
-	mailshift_list_replies_get(ctx.replies, ctx.list, pool, entries,
-				   &unreachable);
+	if (mailshift_list_replies_get(ctx.replies, ctx.list, pool, entries,
+				       &unreachable, &error) < 0) {
+		mailbox_list_set_critical(&ctx.list->list, "mailshift: %s",
+					  error);
+		mailshift_list_end(&ctx);
+		return -1;
+	}
 	array_foreach_elem(&unreachable, remote_name) {
 		/* imapc itself cannot reach it: only a new name helps */
 		e_warning(source_user->event, "mailshift: old folder %s is "

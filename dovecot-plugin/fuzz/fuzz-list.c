@@ -65,13 +65,20 @@ static void fuzz_check(struct list_replay *replay)
 	ARRAY_TYPE(const_string) unreachable;
 	HASH_TABLE(const char *, const char *) vnames;
 	const struct mailshift_source_entry *entry;
-	const char *storage_name, *opens;
+	const char *storage_name, *opens, *error;
 
 	t_array_init(&entries, 16);
 	t_array_init(&unreachable, 4);
-	mailshift_list_replies_get(replay->replies, replay->list,
-				   pool_datastack_create(), &entries,
-				   &unreachable);
+	if (mailshift_list_replies_get(replay->replies, replay->list,
+				       pool_datastack_create(), &entries,
+				       &unreachable, &error) < 0) {
+		/* the pass fails, saying why */
+		if ((unsigned char)replay->list->root_sep < 0x80 &&
+		    replay->list->root_sep != '\r' &&
+		    replay->list->root_sep != '\n')
+			fuzz_fail("refused: %s", error);
+		return;
+	}
 	hash_table_create(&vnames, default_pool, 0, str_hash, strcmp);
 	array_foreach(&entries, entry) {
 		/* a STATUS reply alone names no folder the pass takes */

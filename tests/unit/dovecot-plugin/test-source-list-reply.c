@@ -28,7 +28,7 @@ list_describe(const char *prefix, char ns_sep, const char *lines,
 	ARRAY_TYPE(const_string) unreachable;
 	const struct mailshift_source_entry *entry;
 	struct list_replay replay;
-	const char *remote_name;
+	const char *remote_name, *error;
 	string_t *got = t_str_new(256);
 
 	list_replay_init(&replay, prefix, ns_sep);
@@ -38,9 +38,12 @@ list_describe(const char *prefix, char ns_sep, const char *lines,
 	}
 	t_array_init(&entries, 8);
 	t_array_init(&unreachable, 4);
-	mailshift_list_replies_get(replay.replies, replay.list,
-				   pool_datastack_create(), &entries,
-				   &unreachable);
+	if (mailshift_list_replies_get(replay.replies, replay.list,
+				       pool_datastack_create(), &entries,
+				       &unreachable, &error) < 0) {
+		list_replay_deinit(&replay);
+		return t_strconcat("refused: ", error, NULL);
+	}
 	array_sort(&entries, entry_cmp);
 	array_foreach(&entries, entry) {
 		if (str_len(got) > 0)
@@ -123,6 +126,13 @@ static void test_list_replies(void)
 		  "* LIST () \".\" \"a.b\"\r\n"
 		  "* LIST () \".\" \"caf\xc3\xa9\"\r\n"),
 		  "a/b<-a.b; a~2fb<-a/b; caf~c3~a9<-caf\xc3\xa9" },
+		{ "an 8-bit separator -> refused: its names would not be"
+		  " UTF-8 here", "", '\0', LINES(
+		  "* LIST (\\Noselect) \"\xff\" \"\"\r\n"
+		  "* LIST () \"\xff\" \"a\xff" "b\"\r\n"),
+		  "refused: the old server's hierarchy separator is byte"
+		  " 0xff, which IMAP does not allow: its folders cannot be"
+		  " named here" },
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) T_BEGIN {
