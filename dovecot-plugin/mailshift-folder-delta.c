@@ -8,7 +8,37 @@
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
+#include "mailshift-flag-baseline.h"
+#include "mailshift-source-status.h"
 #include "mailshift-folder-delta.h"
+
+/* Without CONDSTORE: did the old message's flags change since the last
+   pass?  Records what they are now with the copy, for the next pass. */
+static bool mailshift_folder_old_flags_changed(struct mail *src_mail,
+					       struct mail *dest_mail)
+{
+	struct mailshift_flag_baseline then, now;
+	bool have, changed;
+
+	mailshift_flag_baseline_of(src_mail, &now);
+	have = mailshift_flag_baseline_get(dest_mail, &then);
+	if (have)
+		changed = !mailshift_flag_baseline_equal(&then, &now);
+	else {
+		/* none yet (copied by the last pass): the copy got the old
+		   flags then, so a difference is the old server's change,
+		   or the user's if they changed the copy since (the caller
+		   keeps theirs) */
+		changed = ((mail_get_flags(src_mail) ^
+			    mail_get_flags(dest_mail)) &
+			   ENUM_NEGATE(MAIL_RECENT)) != 0 ||
+			!mailshift_keywords_equal(mail_get_keywords(src_mail),
+						  mail_get_keywords(dest_mail));
+	}
+	if (!have || changed)
+		mailshift_flag_baseline_set(dest_mail, &now);
+	return changed;
+}
 
 int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 			   const char *guid_prefix,
@@ -23,11 +53,14 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 	ARRAY(uint32_t) expunge_uids;
 	unsigned int copies = 0;
 	const uint32_t *uidp;
+	bool old_modseqs;
 	int ret = 0;
 
 	/* no baseline yet (first pass of this folder): nothing to compare */
 	if (state->dest_highest_modseq == 0 || state->src_last_uid == 0)
 		return 0;
+	old_modseqs = state->src_highest_modseq != 0 &&
+		mailshift_source_has_modseqs(src_box);
 
 	dest_t = mailbox_transaction_begin(dest_box,
 		/* not EXTERNAL: that would mark the change as already
@@ -57,17 +90,17 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 		copies++;
 
 		bool on_old = mail_set_uid(src_mail, src_uid);
-		/* With CONDSTORE on the old server, a message changed there
-		   since the last pass has a higher MODSEQ, so a conflict the
-		   user won stays won on later passes.  Without it there is no
-		   telling which side changed a flag: the user's side is kept
-		   (only expunges travel) rather than risk undoing their
-		   change. */
-		bool old_changed = !on_old ||
-			(state->src_highest_modseq != 0 &&
-			 mail_get_modseq(src_mail) > state->src_highest_modseq);
 		bool new_changed =
 			mail_get_modseq(mail) > state->dest_highest_modseq;
+		/* With CONDSTORE on the old server, a message changed there
+		   since the last pass has a higher MODSEQ; without it, flags
+		   that differ from those the last pass saw there
+		   (mailshift-flag-baseline.h).  Either way a conflict the
+		   user won stays won on later passes. */
+		bool old_changed = !on_old ||
+			(old_modseqs ?
+			 mail_get_modseq(src_mail) > state->src_highest_modseq :
+			 mailshift_folder_old_flags_changed(src_mail, mail));
 
 		if (!old_changed)
 			continue;

@@ -6,10 +6,11 @@
 
    The new server wins: a copy whose MODSEQ is above the new folder's
    HIGHESTMODSEQ at the end of the last pass was changed here since (the
-   user read, flagged or moved it) and is left as it is.  Flag changes
-   need CONDSTORE on the old server to be told from the user's; without
-   it only expunges travel.  Mail that is not
-   a copy (no mailshift GUID) is never looked at. */
+   user read, flagged or moved it) and is left as it is.  The old
+   server's changes are told by its MODSEQs where it has CONDSTORE, else
+   by the flags each copy records it had there at the last pass
+   (mailshift-flag-baseline.h).  Mail that is not a copy (no mailshift
+   GUID) is never looked at. */
 
 struct mailbox;
 struct mailshift_folder_state;

@@ -140,7 +140,7 @@ void mailshift_source_unregister_untagged(struct imapc_storage_client *client,
 	i_unreached();
 }
 
-static bool mailshift_status_has_modseqs(struct mailbox *box)
+bool mailshift_source_has_modseqs(struct mailbox *box)
 {
 	struct imapc_mailbox *mbox = IMAPC_MAILBOX(box);
 	enum imapc_capability capabilities;
@@ -195,7 +195,7 @@ void mailshift_source_status_many(struct mail_user *source_user,
 		}
 		if (batch.client == NULL) {
 			batch.client = client;
-			batch.modseqs = mailshift_status_has_modseqs(box);
+			batch.modseqs = mailshift_source_has_modseqs(box);
 		}
 		cmd = &batch.cmds[batch.count++];
 		cmd->batch = &batch;

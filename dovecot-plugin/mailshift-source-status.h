@@ -35,6 +35,10 @@ void mailshift_source_status_many(struct mail_user *source_user,
    decides for an opened folder (imapc_mailbox_has_modseqs()). */
 bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
 				    enum imapc_features features);
+/* Whether the old server's MODSEQs are those of box (an imapc folder):
+   without them imapc numbers its own, which say nothing of changes made
+   on the old server. */
+bool mailshift_source_has_modseqs(struct mailbox *box);
 /* The STATUS items a pass asks for, with or without HIGHESTMODSEQ. */
 const char *mailshift_source_status_items(bool modseqs);
 
