@@ -589,6 +589,26 @@ mailshift_copy_dest_alloc(struct mailshift_copy *copy, const char *vname)
 /* Open (creating if needed) the new folder and decide whether it can keep
    the old UIDs.  Returns 0, 1 if the user deleted the folder here (leave
    it alone), or -1. */
+/* An old folder with a role (announced, not guessed from its name) that
+   the new server gives no folder keeps its name, without the role: say
+   once, when it is created, how the admin gives the role a home. */
+static void
+mailshift_copy_report_homeless_role(struct mailshift_copy *copy,
+				    const struct mailshift_folder *map)
+{
+	const char *special_use = mailshift_role_to_special_use(map->role);
+
+	if (map->role == MAILSHIFT_ROLE_NONE || map->role_guessed ||
+	    copy->dest_roles[map->role] != NULL)
+		return;
+	e_warning(copy->params->dest_user->event,
+		  "mailshift: the old server's %s folder '%s' is '%s' here, "
+		  "without the role: this server has no %s folder (give it "
+		  "one: namespace inbox { mailbox \"%s\" { special_use = %s "
+		  "} })", special_use, map->src_vname, map->dest_vname,
+		  special_use, map->dest_vname, special_use);
+}
+
 static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
@@ -636,6 +656,8 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 			return -1;
 		}
 	}
+	if (existence == MAILBOX_EXISTENCE_NONE)
+		mailshift_copy_report_homeless_role(copy, &fc->folder->map);
 	/* MODSEQs tell a later pass which copies the user changed here */
 	if (mailbox_enable(fc->dest_box, MAILBOX_FEATURE_CONDSTORE) < 0 ||
 	    mailbox_sync(fc->dest_box, 0) < 0) {
