@@ -43,7 +43,6 @@
 
 #include "lib.h"
 #include "array.h"
-#include "istream.h"
 #include "sleep.h"
 #include "mail-user.h"
 #include "mail-storage-service.h"
@@ -180,27 +179,6 @@ cmd_mailshift_cutover_run(struct doveadm_mail_cmd_context *_ctx,
 	return mailshift_pass_run(_ctx, user);
 }
 
-/* The next user as doveadm itself would give it (-A: the userdb's
-   iteration, -F: the file's next line). */
-static int
-mailshift_cutover_next_listed(struct doveadm_mail_cmd_context *_ctx,
-			      const char **username_r)
-{
-	if (_ctx->users_list_input == NULL)
-		return mail_storage_service_all_next(_ctx->storage_service,
-						     username_r);
-	*username_r = i_stream_read_next_line(_ctx->users_list_input);
-	if (*username_r != NULL)
-		return 1;
-	if (_ctx->users_list_input->stream_errno != 0) {
-		i_error("mailshift: reading the user list %s: %s",
-			i_stream_get_name(_ctx->users_list_input),
-			i_stream_get_error(_ctx->users_list_input));
-		return -1;
-	}
-	return 0;
-}
-
 /* -A and -F go over the users twice: the first round holds each of them,
    then the wait is taken once, and the second round runs their last
    passes.  (A single user, -u, is held and passed in one round.) */
@@ -220,7 +198,7 @@ cmd_mailshift_cutover_next_user(struct doveadm_mail_cmd_context *_ctx,
 		cut->holding = TRUE;
 	}
 	if (cut->holding) {
-		ret = mailshift_cutover_next_listed(_ctx, username_r);
+		ret = mailshift_pass_next_user(_ctx, username_r);
 		if (ret != 0)
 			return ret;
 		cut->holding = FALSE;

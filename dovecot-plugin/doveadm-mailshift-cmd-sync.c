@@ -48,6 +48,7 @@
 #include "mailshift-login-stamp.h"
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-pass.h"
+#include "doveadm-mailshift-users.h"
 #include "state-store.h"
 #include "state-store-lock.h"
 #include "state-store-pass.h"
@@ -1143,6 +1144,15 @@ static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)
 	}
 }
 
+int mailshift_pass_next_user(struct doveadm_mail_cmd_context *_ctx,
+			     const char **username_r)
+{
+	struct mailshift_sync_cmd_context *ctx =
+		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
+
+	return doveadm_mailshift_users_next(ctx->users, username_r);
+}
+
 struct doveadm_mail_cmd_context *
 mailshift_pass_cmd_alloc(enum mailshift_pass_mode mode)
 {
@@ -1150,6 +1160,8 @@ mailshift_pass_cmd_alloc(enum mailshift_pass_mode mode)
 
 	ctx = doveadm_mail_cmd_alloc(struct mailshift_sync_cmd_context);
 	ctx->mode = mode;
+	ctx->users = doveadm_mailshift_users_init(&ctx->ctx);
+	ctx->ctx.v.get_next_user = mailshift_pass_next_user;
 	ctx->ctx.v.init = cmd_mailshift_sync_init;
 	ctx->ctx.v.prerun = cmd_mailshift_sync_prerun;
 	ctx->ctx.v.run = mailshift_pass_run;

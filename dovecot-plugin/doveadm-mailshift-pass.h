@@ -11,6 +11,7 @@
 
 struct ms_store;
 struct mailshift_cutover;
+struct doveadm_mailshift_users;
 
 enum mailshift_pass_mode {
 	MAILSHIFT_PASS_SYNC,
@@ -39,6 +40,8 @@ struct mailshift_sync_cmd_context {
 	/* cutover: the users of this command and when their hold is in
 	   force (doveadm-mailshift-cmd-cutover.c) */
 	struct mailshift_cutover *cutover;
+	/* -A: the store's users and the userdb's (doveadm-mailshift-users.h) */
+	struct doveadm_mailshift_users *users;
 };
 
 /* A command context for mode, with every vfunc of a pass set. */
@@ -52,6 +55,12 @@ mailshift_pass_cmd_alloc(enum mailshift_pass_mode mode);
    ctx->exit_code set). */
 int mailshift_pass_run(struct doveadm_mail_cmd_context *ctx,
 		       struct mail_user *user);
+
+/* The next user of -A (the store's and the userdb's,
+   doveadm-mailshift-users.h) or -F (the file's next line): the
+   get_next_user vfunc of every pass command. */
+int mailshift_pass_next_user(struct doveadm_mail_cmd_context *ctx,
+			     const char **username_r);
 
 /* A cutover waits this long for a pass already running for the user (a
    login's, or the cron job's) to end before it gives up on the user. */

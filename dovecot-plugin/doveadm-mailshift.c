@@ -5,14 +5,20 @@
    mail plugin (lib20_mailshift_plugin.so only starts "login"). */
 
 #include "lib.h"
+#include "ipwd.h"
 #include "module-dir.h"
+#include "master-service.h"
+#include "master-service-settings.h"
 #include "mail-user.h"
+#include "mail-storage-service.h"
 #include "doveadm-mail.h"
 #include "mailshift-settings.h"
 #include "doveadm-mailshift.h"
 #include "state-store.h"
 
 #include <sysexits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *doveadm_mailshift_plugin_version = DOVECOT_ABI_VERSION;
 
@@ -76,6 +82,18 @@ int doveadm_mailshift_store_get(struct doveadm_mail_cmd_context *ctx,
 	return 0;
 }
 
+int doveadm_mailshift_store_open_existing(const char *uri,
+					  struct ms_store **store_r,
+					  const char **error_r)
+{
+	if (str_begins(uri, "sqlite:") && access(uri + 7, F_OK) < 0 &&
+	    errno == ENOENT) {
+		*store_r = NULL;
+		return 0;
+	}
+	return ms_store_open(uri, store_r, error_r) < 0 ? -1 : 1;
+}
+
 int doveadm_mailshift_user_store(struct doveadm_mail_cmd_context *ctx,
 				 struct mail_user *user,
 				 const struct mailshift_settings **set_r,
@@ -90,6 +108,101 @@ int doveadm_mailshift_user_store(struct doveadm_mail_cmd_context *ctx,
 	}
 	return doveadm_mailshift_store_get(ctx, user, (*set_r)->store_uri,
 					   store, store_uri);
+}
+
+int doveadm_mailshift_global_settings(struct mail_storage_service_ctx *service,
+				      pool_t pool,
+				      const struct mail_user_settings **set_r,
+				      const char **error_r)
+{
+	const struct setting_parser_info *user_info;
+	const struct setting_parser_context *parser;
+	const char *error;
+
+	if (mail_storage_service_read_settings(service, NULL, pool, &user_info,
+					       &parser, &error) < 0) {
+		*error_r = t_strdup_printf("reading the settings: %s", error);
+		return -1;
+	}
+	*set_r = master_service_settings_parser_get_others(master_service,
+							   parser)[0];
+	return 0;
+}
+
+bool doveadm_mailshift_id_parse(const char *value, bool gid,
+				unsigned int *id_r)
+{
+	struct passwd pw;
+	struct group gr;
+
+	if (value == NULL || *value == '\0')
+		return FALSE;
+	if (str_to_uint(value, id_r) == 0)
+		return TRUE;
+	if (!gid && i_getpwnam(value, &pw) > 0) {
+		*id_r = pw.pw_uid;
+		return TRUE;
+	}
+	if (gid && i_getgrnam(value, &gr) > 0) {
+		*id_r = gr.gr_gid;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+bool doveadm_mailshift_may(const struct stat *st, uid_t uid, gid_t gid,
+			   unsigned int want)
+{
+	unsigned int bits;
+
+	if (uid == 0)
+		return TRUE;
+	if (st->st_uid == uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (st->st_gid == gid)
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return (bits & want) == want;
+}
+
+enum mailshift_credentials_mode
+mailshift_credentials_mode(const struct mailshift_settings *set)
+{
+	if (*set->source_master_user != '\0')
+		return MAILSHIFT_CREDENTIALS_MASTER_USER;
+	if (*set->source_password != '\0')
+		return MAILSHIFT_CREDENTIALS_USER_PASSWORD;
+	return MAILSHIFT_CREDENTIALS_CAPTURED;
+}
+
+const char *mailshift_credentials_mode_describe(const struct mailshift_settings *set)
+{
+	switch (mailshift_credentials_mode(set)) {
+	case MAILSHIFT_CREDENTIALS_MASTER_USER:
+		return t_strdup_printf("master user %s (mailshift_source_"
+			"master_user, password in %s); it wins: a password "
+			"from the userdb or typed at login is not used",
+			set->source_master_user,
+			*set->source_password_file == '\0' ? "(not set)" :
+			set->source_password_file);
+	case MAILSHIFT_CREDENTIALS_USER_PASSWORD:
+		return "the user's own password from mailshift_source_password "
+			"(set for the user, e.g. by the userdb); it wins over "
+			"one typed at login";
+	case MAILSHIFT_CREDENTIALS_CAPTURED:
+		if (*set->credentials_key == '\0') {
+			return "the password the user types at login (passdb "
+				"imap, auth-mailshift.conf.ext), not kept "
+				"(mailshift_credentials_key is empty): passes "
+				"run only at the user's logins";
+		}
+		return t_strdup_printf("the password the user types at login "
+			"(passdb imap, auth-mailshift.conf.ext), kept "
+			"encrypted in %s for the passes in between",
+			set->credentials_dir);
+	}
+	i_unreached();
 }
 
 void doveadm_mailshift_plugin_init(struct module *module ATTR_UNUSED)

@@ -49,8 +49,10 @@ def watch_first_login(m):
         with m.new.connect("alice") as view:
             inbox = view.select("INBOX").get("EXISTS", 0)
         print("  %-8s folders %-7s messages %-11s INBOX shows %d"
-              % (st["state"], st["folders"], st["messages"], inbox),
-              flush=True)
+              % (st["state"], "%s/%s" % (st["folders_done"],
+                                         st["folders_total"]),
+                 "%s/%s" % (st["messages_done"], st["messages_total"]),
+                 inbox), flush=True)
         if st["state"] in ("synced", "failed"):
             return st["state"] == "synced", time.time() - t0
         time.sleep(0.3)

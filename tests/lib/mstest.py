@@ -368,8 +368,10 @@ service mailshift-login {
                             server=server, env=env, kill_expected=True)
 
     def status(self, user=USER, server=None):
-        """doveadm mailshift status -> {Username, state, folders, messages,
-        bytes, rate, eta, started, finished, reason}."""
+        """doveadm -f tab mailshift status -> {Username, state, since,
+        folders_done, folders_total, messages_done, messages_total, bytes,
+        bytes_total, duration, rate, eta, started, finished, failures,
+        credentials, reason}: numbers as text, 0 or "" for none."""
         run = self.doveadm("-f", "tab", "mailshift", "status", "-u", user,
                            server=server)
         if run.rc != 0:
