@@ -49,6 +49,7 @@
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-pass.h"
 #include "doveadm-mailshift-users.h"
+#include "doveadm-mailshift-instance.h"
 #include "state-store.h"
 #include "state-store-lock.h"
 #include "state-store-pass.h"
@@ -1101,8 +1102,6 @@ static void cmd_mailshift_login_preinit(struct doveadm_mail_cmd_context *_ctx)
 {
 	const char *username = _ctx->cctx->username;
 
-	mailshift_login_log_like_services();
-
 	/* the login service's socket is open to every imap process: it may
 	   start one user's pass, nothing more */
 	if (_ctx->iterate_all_users || _ctx->users_list_input != NULL ||
@@ -1110,6 +1109,10 @@ static void cmd_mailshift_login_preinit(struct doveadm_mail_cmd_context *_ctx)
 		i_fatal_status(EX_USAGE, "doveadm mailshift login takes "
 			       "exactly one user: -u USER");
 	}
+	/* before anything is logged where this configuration says: it may
+	   be another Dovecot's */
+	doveadm_mailshift_login_follow_instance(username);
+	mailshift_login_log_like_services();
 }
 
 static void cmd_mailshift_login_init(struct doveadm_mail_cmd_context *_ctx,

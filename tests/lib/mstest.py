@@ -228,7 +228,7 @@ class Migration:
                 "}\n" % wrapper)
 
     def start_new_login(self, name="new", *, passdbs=None, extra_conf="",
-                        rig_options=None, **overrides):
+                        rig_options=None, login_command=None, **overrides):
         """Start a NEW Dovecot where IMAP/POP3 logins start passes: the
         mail plugin loaded for imap and pop3, the delivery plugin for
         lmtp, and the mailshift-login
@@ -236,10 +236,12 @@ class Migration:
         this server's config (through a wrapper that also carries the
         ASan preload, which the script service would otherwise strip).
         passdbs: passdb { } blocks replacing the users-file ones;
-        rig_options: more rig.Dovecot arguments (users, lmtp, ...)."""
+        rig_options: more rig.Dovecot arguments (users, lmtp, ...);
+        login_command: what the service runs instead, e.g. conf.d's own
+        line (login_service_command())."""
         conf = os.path.join(os.path.abspath(self.tmp), name, "dovecot.conf")
         wrapper = self._asan_wrapper(
-            "mailshift-login-" + name,
+            "mailshift-login-" + name, login_command or
             "/usr/bin/doveadm -c %s mailshift login" % conf)
         service = """
 protocol imap {
@@ -450,6 +452,19 @@ service mailshift-login {
         return "\n".join(parts)
 
 
+def login_service_command():
+    """The command conf.d/90-mailshift.conf's service mailshift-login runs
+    (its executable line without "script")."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "conf.d", "90-mailshift.conf")
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("executable = script "):
+                return line[len("executable = script "):]
+    raise TestFailure("no mailshift-login executable in " + path)
+
+
 def _text(b):
     if b is None:
         return ""
@@ -609,6 +624,7 @@ def finish(name, t0, ok):
 
 
 __all__ = ["check", "expect", "run", "on_cleanup", "finish", "Migration", "big_messages", "new_messages",
+           "login_service_command",
            "wait_until", "parse_tab_rows", "add_user", "ConnectionSampler",
            "imapwire", "EX_OK", "EX_UNAVAILABLE",
            "EX_TEMPFAIL", "EX_NOPERM", "EX_CONFIG"]
