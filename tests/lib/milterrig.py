@@ -28,6 +28,8 @@ Postfix      a real Postfix started as `postfix -c DIR start`, smtpd on a
 dkimpy_results / opendkim_results: the two independent verifiers, fed
              the published records directly (dkimpy's dnsfunc, OpenDKIM's
              TestPublicKeys), as research/postfix-milter.md 4.7 describes.
+private_dir  a new directory for files OpenDKIM signs with, on a path no
+             other user can write (Debian's /tmp is not one).
 """
 import os
 import re
@@ -52,6 +54,42 @@ from mstest import check, expect, finish, TestFailure, _soft_failures  # noqa: E
 from postfixrig import MASTER_CF               # noqa: E402
 
 _live = []
+
+
+def _private_chain(path):
+    """True if path and every directory above it are a directory only
+    root or this user owns and only its owner can write: what OpenDKIM
+    demands of a key's path (a directory others or a group can write
+    refuses the key, sticky bit or not: "/tmp can be read or written by
+    other users", exit 78)."""
+    path = os.path.realpath(path)
+    while True:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if (st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022
+                or not os.path.isdir(path)):
+            return False
+        if path == "/":
+            return True
+        path = os.path.dirname(path)
+
+
+def private_dir(prefix):
+    """A new directory (mode 0700) for OpenDKIM's keys and configuration,
+    below $TMPDIR when that path qualifies (_private_chain), else
+    $XDG_RUNTIME_DIR, /run (root) or ~/.cache: a fresh Debian has
+    /tmp world-writable.  The caller removes it."""
+    bases = [tempfile.gettempdir(), os.environ.get("XDG_RUNTIME_DIR"),
+             "/run" if os.geteuid() == 0 else None,
+             os.path.expanduser("~/.cache")]
+    for base in bases:
+        if base and _private_chain(base):
+            return tempfile.mkdtemp(prefix=prefix, dir=base)
+    raise TestFailure("no directory only this user can write for %s "
+                      "(tried %s): set TMPDIR to one"
+                      % (prefix, ", ".join(b for b in bases if b)))
 
 
 def wait_port(port, proc=None, what="server", timeout=15):
