@@ -62,6 +62,14 @@ DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_MAIL_COMMON
 DOVEADM_CMD_PARAMS_END
 	},
+	{
+		.name = "mailshift check-config",
+		.cmd = cmd_mailshift_check_config,
+		.usage = "[-u <user>]",
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_PARAM('u', "user", CMD_PARAM_STR, 0)
+DOVEADM_CMD_PARAMS_END
+	},
 };
 
 int doveadm_mailshift_store_get(struct doveadm_mail_cmd_context *ctx,

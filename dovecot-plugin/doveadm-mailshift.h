@@ -4,6 +4,7 @@
 /* The doveadm side of mailshift: one file per verb, registered from the
    table in doveadm-mailshift.c. */
 
+struct doveadm_cmd_context;
 struct doveadm_mail_cmd_context;
 struct mail_user;
 struct mail_user_settings;
@@ -18,6 +19,8 @@ struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void);
 struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void);
 /* doveadm-mailshift-cmd-status.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_status_alloc(void);
+/* doveadm-mailshift-cmd-check-config.c */
+void cmd_mailshift_check_config(struct doveadm_cmd_context *cctx);
 
 /* Open the user's state store, reusing *store if it was opened for the
    same URI (doveadm -A runs many users in one process).  Returns 0 or -1

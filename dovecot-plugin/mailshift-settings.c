@@ -157,17 +157,18 @@ mailshift_setting_parse(const struct mailshift_setting_def *def,
 }
 
 static const char *const *
-mailshift_settings_read_folder_map(struct mail_user *user, pool_t pool)
+mailshift_settings_read_folder_map(const struct mail_user_settings *user_set,
+				   pool_t pool)
 {
 	ARRAY_TYPE(const_string) map;
 	const char *value;
 
 	p_array_init(&map, pool, 4);
-	value = mail_user_plugin_getenv(user, "mailshift_folder_map");
+	value = mail_user_set_plugin_getenv(user_set, "mailshift_folder_map");
 	for (unsigned int i = 2; value != NULL && *value != '\0'; i++) {
 		value = p_strdup(pool, value);
 		array_push_back(&map, &value);
-		value = mail_user_plugin_getenv(user,
+		value = mail_user_set_plugin_getenv(user_set,
 			t_strdup_printf("mailshift_folder_map%u", i));
 	}
 	array_append_zero(&map);
@@ -206,18 +207,33 @@ int mailshift_settings_read(struct mail_user *user,
 			    const struct mailshift_settings **set_r,
 			    const char **error_r)
 {
+	return mailshift_settings_read_set(user->set, user->username,
+					   user->pool, set_r, error_r);
+}
+
+const char *mailshift_setting_name(unsigned int idx)
+{
+	return idx < N_ELEMENTS(mailshift_setting_defs) ?
+		mailshift_setting_defs[idx].name : NULL;
+}
+
+int mailshift_settings_read_set(const struct mail_user_settings *user_set,
+				const char *username, pool_t pool,
+				const struct mailshift_settings **set_r,
+				const char **error_r)
+{
 	struct mailshift_settings *set;
 	const char *value;
 
-	set = p_new(user->pool, struct mailshift_settings, 1);
+	set = p_new(pool, struct mailshift_settings, 1);
 	for (unsigned int i = 0; i < N_ELEMENTS(mailshift_setting_defs); i++) {
 		const struct mailshift_setting_def *def =
 			&mailshift_setting_defs[i];
 
-		value = mail_user_plugin_getenv(user, def->name);
+		value = mail_user_set_plugin_getenv(user_set, def->name);
 		if (value == NULL)
 			value = def->default_value;
-		if (mailshift_setting_parse(def, value, set, user->pool,
+		if (mailshift_setting_parse(def, value, set, pool,
 					    error_r) < 0)
 			return -1;
 	}
@@ -226,8 +242,8 @@ int mailshift_settings_read(struct mail_user *user,
 			993 : 143;
 	}
 	if (*set->source_user == '\0')
-		set->source_user = user->username;
-	set->folder_map = mailshift_settings_read_folder_map(user, user->pool);
+		set->source_user = p_strdup(pool, username);
+	set->folder_map = mailshift_settings_read_folder_map(user_set, pool);
 	if (mailshift_settings_check(set, error_r) < 0)
 		return -1;
 	*set_r = set;

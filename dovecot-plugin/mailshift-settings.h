@@ -7,6 +7,7 @@
    The Dovecot 2.4 port only has to replace mailshift_settings_read(). */
 
 struct mail_user;
+struct mail_user_settings;
 
 enum mailshift_tls_mode {
 	MAILSHIFT_TLS_NONE,
@@ -65,6 +66,17 @@ struct mailshift_settings {
 int mailshift_settings_read(struct mail_user *user,
 			    const struct mailshift_settings **set_r,
 			    const char **error_r);
+
+/* The same from settings read without a user (doveadm's global ones, for
+   "doveadm mailshift check-config"): username stands for the user name
+   in the defaults that take it.  Allocated from pool. */
+int mailshift_settings_read_set(const struct mail_user_settings *user_set,
+				const char *username, pool_t pool,
+				const struct mailshift_settings **set_r,
+				const char **error_r);
+/* The name of the idx'th mailshift_* setting, NULL past the last: for
+   listing them all. */
+const char *mailshift_setting_name(unsigned int idx);
 
 /* Read the old server's password: the per-user one if the userdb gave it,
    else the first line of source_password_file, which must be readable by
