@@ -60,6 +60,7 @@
 #include "mailshift-source-body.h"
 #include "mail-duplicate.h"
 #include "mailshift-delivered.h"
+#include "mailshift-message-ids.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -70,6 +71,8 @@ struct mailshift_source_folder {
 	struct mailbox_status status;
 	bool have_status;
 	bool noselect;
+	/* the old server's \All folder (mailshift_source_all_mail) */
+	bool all_mail;
 };
 
 struct mailshift_copy {
@@ -89,6 +92,9 @@ struct mailshift_copy {
 	/* a sweep's record of what reached the new mailbox during the
 	   cutover (mailshift-delivered.h) */
 	struct mail_duplicate_db *delivered_db;
+	/* with an \All folder to copy last: the Message-IDs the other
+	   folders' copies have (mailshift-message-ids.h) */
+	struct mailshift_message_ids *message_ids;
 	/* their states, read while the old server greets us
 	   (mailshift_copy_read_dest_states()); an entry is used once */
 	HASH_TABLE(const char *, struct mailshift_dest_state *) dest_states;
@@ -143,9 +149,10 @@ struct mailshift_folder_copy {
 	uint32_t recovery_src_last_uid;
 	/* GUIDs of copies from this old folder start with it */
 	const char *guid_prefix;
-	/* a sweep's keys (mailshift-delivered.h) of the messages saved in
-	   this transaction, recorded once it is committed */
-	ARRAY_TYPE(const_string) delivered_keys;
+	/* the Message-IDs (mailshift_delivered_key()) of the messages saved
+	   in this transaction, for a sweep's or the \All folder's record,
+	   written once it is committed */
+	ARRAY_TYPE(const_string) saved_keys;
 	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
 	   the old server: the new UIDVALIDITY, recorded when it is done */
 	uint32_t rematch_uidvalidity;
@@ -224,6 +231,9 @@ static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
 	/* INBOX first: it is what a user who just logged in looks at */
 	if (a_inbox != b_inbox)
 		return a_inbox ? -1 : 1;
+	/* the \All folder last: it takes what no other folder holds */
+	if (a->all_mail != b->all_mail)
+		return a->all_mail ? 1 : -1;
 	return strcmp(a->map.src_vname, b->map.src_vname);
 }
 
@@ -361,7 +371,7 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	static const char *const patterns[] = { "*", NULL };
 	struct mail_user *user = copy->params->source_user;
 	struct mailshift_listing_hold *hold;
-	const struct mailshift_source_folder *folder;
+	struct mailshift_source_folder *folder;
 	bool have_inbox = FALSE;
 	int ret;
 
@@ -380,9 +390,11 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 	if (ret < 0)
 		return -1;
 
-	array_foreach(&copy->folders, folder) {
+	array_foreach_modifiable(&copy->folders, folder) {
 		if (strcasecmp(folder->map.src_vname, "INBOX") == 0)
 			have_inbox = TRUE;
+		folder->all_mail = folder->map.src_special_use != NULL &&
+			mailshift_role_has_all(folder->map.src_special_use);
 	}
 	if (!have_inbox) {
 		/* some servers leave INBOX out of LIST "" "*" */
@@ -391,6 +403,52 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 		inbox->map.src_vname = "INBOX";
 	}
 	array_sort(&copy->folders, mailshift_folder_cmp);
+	return 0;
+}
+
+/* What becomes of the old server's \All folder: left out, copied as it
+   is, or (unique) copied last with only what the other folders' copies
+   do not have.  Returns 0, or -1 when the record of those cannot be
+   opened (the pass stops: it would copy every message twice). */
+static int mailshift_copy_all_mail(struct mailshift_copy *copy)
+{
+	struct mail_user *user = copy->params->dest_user;
+	struct mailshift_source_folder *folders;
+	const char *home = NULL, *error;
+	unsigned int i, count;
+
+	folders = array_get_modifiable(&copy->folders, &count);
+	for (i = 0; i < count; i++) {
+		if (folders[i].all_mail)
+			break;
+	}
+	if (i == count)
+		return 0;
+	switch (copy->params->set->source_all_mail) {
+	case MAILSHIFT_ALL_MAIL_COPY:
+		folders[i].all_mail = FALSE;
+		return 0;
+	case MAILSHIFT_ALL_MAIL_SKIP:
+		e_debug(user->event, "mailshift: the old server's \\All "
+			"folder %s is left out (mailshift_source_all_mail = "
+			"skip)", folders[i].map.src_vname);
+		array_delete(&copy->folders, i, 1);
+		return 0;
+	case MAILSHIFT_ALL_MAIL_UNIQUE:
+		break;
+	}
+	if (mail_user_get_home(user, &home) <= 0 ||
+	    mailshift_message_ids_open(home, &copy->message_ids,
+				       &error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		copy->error = p_strdup_printf(copy->pool, "new server: "
+			"the record of copied Message-IDs the \\All folder "
+			"%s needs: %s", folders[i].map.src_vname,
+			home == NULL ? "the user has no home directory" :
+			error);
+		return -1;
+	}
 	return 0;
 }
 
@@ -801,46 +859,59 @@ mailshift_folder_check_uids(struct mailshift_folder_copy *fc,
 	}
 }
 
-/* Record what this sweep's commit brought into the new mailbox, so that
-   a copy of the same message arriving by delivery is not kept too. */
-static void mailshift_folder_record_delivered(struct mailshift_folder_copy *fc)
+/* Record what this commit brought into the new mailbox: for a sweep, so
+   that a copy of the same message arriving by delivery is not kept too;
+   for the \All folder, what it need not copy. */
+static void mailshift_folder_record_saved(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_user *user = copy->params->dest_user;
 	struct mail_duplicate_transaction *trans;
-	const char *key;
+	const char *key, *error;
 
-	if (!array_is_created(&fc->delivered_keys) ||
-	    array_count(&fc->delivered_keys) == 0)
+	if (!array_is_created(&fc->saved_keys) ||
+	    array_count(&fc->saved_keys) == 0)
 		return;
-	trans = mail_duplicate_transaction_begin(copy->delivered_db);
-	array_foreach_elem(&fc->delivered_keys, key) {
-		if (mailshift_delivered_check(trans, user, key) != 0)
-			continue;
-		mailshift_delivered_mark(trans, user, key,
-					 copy->params->set->cutover_sweep_secs);
+	if (copy->delivered_db != NULL) {
+		trans = mail_duplicate_transaction_begin(copy->delivered_db);
+		array_foreach_elem(&fc->saved_keys, key) {
+			if (mailshift_delivered_check(trans, user, key) != 0)
+				continue;
+			mailshift_delivered_mark(trans, user, key,
+				copy->params->set->cutover_sweep_secs);
+		}
+		mail_duplicate_transaction_commit(&trans);
 	}
-	mail_duplicate_transaction_commit(&trans);
-	array_clear(&fc->delivered_keys);
+	if (copy->message_ids != NULL) {
+		array_foreach_elem(&fc->saved_keys, key)
+			mailshift_message_ids_add(copy->message_ids, key);
+		if (mailshift_message_ids_flush(copy->message_ids,
+						&error) < 0) {
+			e_warning(user->event, "mailshift: %s (the \\All "
+				  "folder may get copies of these messages)",
+				  error);
+		}
+	}
+	array_clear(&fc->saved_keys);
 }
 
-/* A sweep brings mail the old host delivered into the old mailbox late;
-   Postfix may have delivered the same message here as well (a retry).
-   Returns TRUE when it did: this copy is not made.  Otherwise *key_r is
-   the message's key (or NULL), for mailshift_folder_record_delivered()
-   once the copy is saved. */
-static bool mailshift_folder_sweep_delivered(struct mailshift_folder_copy *fc,
-					     struct mail *mail,
-					     const char **key_r)
+/* Is this message here already by another way?  A sweep brings mail the
+   old host delivered into the old mailbox late, and Postfix may have
+   delivered the same message here as well (a retry); the \All folder
+   holds messages other folders brought.  Returns TRUE when so: no copy
+   is made. */
+static bool mailshift_folder_here_already(struct mailshift_folder_copy *fc,
+					  struct mail *mail, const char *key)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_user *user = copy->params->dest_user;
 	struct mail_duplicate_transaction *trans;
-	const char *key;
 	int seen;
 
-	*key_r = key = mailshift_delivered_key(mail);
-	if (key == NULL)
+	if (fc->folder->all_mail && copy->message_ids != NULL &&
+	    mailshift_message_ids_contains(copy->message_ids, key))
+		return TRUE;
+	if (copy->delivered_db == NULL)
 		return FALSE;
 	trans = mail_duplicate_transaction_begin(copy->delivered_db);
 	seen = mailshift_delivered_check(trans, user, key);
@@ -869,7 +940,7 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 	}
 	mailshift_folder_check_uids(fc, &changes);
 	pool_unref(&changes.pool);
-	mailshift_folder_record_delivered(fc);
+	mailshift_folder_record_saved(fc);
 
 	if (copy->params->progress != NULL &&
 	    copy->params->progress(&copy->progress,
@@ -942,7 +1013,7 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 	struct mail_save_context *save;
 	struct mail_keywords *keywords = NULL;
 	const char *const *keyword_names;
-	const char *delivered_key = NULL;
+	const char *key = NULL;
 	struct istream *input = body;
 	enum mail_error mail_error;
 	const char *error;
@@ -951,9 +1022,11 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 
 	/* first: reading the header moves the stream mail_get_stream()
 	   would return */
-	if (copy->delivered_db != NULL &&
-	    mailshift_folder_sweep_delivered(fc, mail, &delivered_key))
-		return 0;
+	if (copy->delivered_db != NULL || copy->message_ids != NULL) {
+		key = mailshift_delivered_key(mail);
+		if (key != NULL && mailshift_folder_here_already(fc, mail, key))
+			return 0;
+	}
 	if (mail_get_received_date(mail, &received_date) < 0 ||
 	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
 		(void)mailbox_get_last_error(fc->src_box, &mail_error);
@@ -1006,11 +1079,11 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 		copy->pass_bytes += input->v_offset;
 		copy->progress.bytes_done += input->v_offset;
 		fc->uncommitted_bytes += input->v_offset;
-		if (delivered_key != NULL) {
-			if (!array_is_created(&fc->delivered_keys))
-				p_array_init(&fc->delivered_keys, copy->pool, 8);
-			delivered_key = p_strdup(copy->pool, delivered_key);
-			array_push_back(&fc->delivered_keys, &delivered_key);
+		if (key != NULL) {
+			if (!array_is_created(&fc->saved_keys))
+				p_array_init(&fc->saved_keys, copy->pool, 8);
+			key = p_strdup(copy->pool, key);
+			array_push_back(&fc->saved_keys, &key);
 		}
 		return 1;
 	}
@@ -1671,6 +1744,15 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 		pool_unref(&copy.pool);
 		return -1;
 	}
+	if (mailshift_copy_all_mail(&copy) < 0) {
+		*progress_r = copy.progress;
+		*class_r = copy.error_class;
+		*source_failed_r = FALSE;
+		*error_r = t_strdup(copy.error);
+		hash_table_destroy(&copy.dest_states);
+		pool_unref(&copy.pool);
+		return -1;
+	}
 	mailshift_copy_dest_roles(&copy);
 	mailshift_copy_map_folders(&copy);
 	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
@@ -1746,6 +1828,8 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	*error_r = t_strdup(first_error);
 	if (copy.delivered_db != NULL)
 		mail_duplicate_db_deinit(&copy.delivered_db);
+	if (copy.message_ids != NULL)
+		mailshift_message_ids_close(&copy.message_ids);
 	hash_table_destroy(&copy.dest_states);
 	pool_unref(&copy.pool);
 	return ret;

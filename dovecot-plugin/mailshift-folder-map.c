@@ -127,6 +127,17 @@ enum mailshift_folder_role mailshift_role_from_special_use(const char *str)
 	return MAILSHIFT_ROLE_NONE;
 }
 
+bool mailshift_role_has_all(const char *special_use)
+{
+	const char *const *flags = t_strsplit_spaces(special_use, " ");
+
+	for (; *flags != NULL; flags++) {
+		if (strcasecmp(*flags, "\\All") == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 const char *mailshift_role_to_special_use(enum mailshift_folder_role role)
 {
 	i_assert(role < MAILSHIFT_ROLE_COUNT);

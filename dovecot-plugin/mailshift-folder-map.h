@@ -63,6 +63,9 @@ const char *mailshift_folder_translate(const char *prefix,
    SPECIAL-USE list wins.  NULL or unknown -> MAILSHIFT_ROLE_NONE. */
 enum mailshift_folder_role mailshift_role_from_special_use(const char *str);
 const char *mailshift_role_to_special_use(enum mailshift_folder_role role);
+/* Does a SPECIAL-USE list hold \All (every message, as Gmail's "All
+   Mail")? */
+bool mailshift_role_has_all(const char *special_use);
 
 /* Role by well-known name ("Sent Items", "Deleted Messages", "Spam", ..)
    of a top-level folder, case-insensitively. */

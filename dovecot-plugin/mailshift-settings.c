@@ -15,7 +15,8 @@ enum mailshift_setting_type {
 	MS_SET_SIZE,
 	MS_SET_TIME,
 	MS_SET_BOOL,
-	MS_SET_TLS,
+	/* one of the def's values[], stored as its index */
+	MS_SET_ENUM,
 };
 
 struct mailshift_setting_def {
@@ -24,16 +25,35 @@ struct mailshift_setting_def {
 	const char *default_value;
 	unsigned long long min, max;
 	size_t offset;
+	/* MS_SET_ENUM: the names, in the order of the enum's values */
+	const char *const *values;
 };
 
 #define DEF(type, field, name, def, min, max) \
 	{ name, type, def, min, max, \
-	  offsetof(struct mailshift_settings, field) }
+	  offsetof(struct mailshift_settings, field), NULL }
+#define DEF_ENUM(field, name, def, values) \
+	{ name, MS_SET_ENUM, def, 0, 0, \
+	  offsetof(struct mailshift_settings, field), values }
+
+static const char *const mailshift_tls_names[] = {
+	[MAILSHIFT_TLS_NONE] = "no",
+	[MAILSHIFT_TLS_IMAPS] = "imaps",
+	[MAILSHIFT_TLS_STARTTLS] = "starttls",
+	NULL
+};
+static const char *const mailshift_all_mail_names[] = {
+	[MAILSHIFT_ALL_MAIL_UNIQUE] = "unique",
+	[MAILSHIFT_ALL_MAIL_SKIP] = "skip",
+	[MAILSHIFT_ALL_MAIL_COPY] = "copy",
+	NULL
+};
 
 static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	DEF(MS_SET_STR, source_host, "mailshift_source_host", "", 0, 0),
 	DEF(MS_SET_UINT, source_port, "mailshift_source_port", "0", 0, 65535),
-	DEF(MS_SET_TLS, source_tls, "mailshift_source_tls", "imaps", 0, 0),
+	DEF_ENUM(source_tls, "mailshift_source_tls", "imaps",
+		 mailshift_tls_names),
 	DEF(MS_SET_BOOL, source_tls_verify, "mailshift_source_tls_verify",
 	    "yes", 0, 0),
 	DEF(MS_SET_STR, source_ca_file, "mailshift_source_ca_file", "", 0, 0),
@@ -45,6 +65,8 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	DEF(MS_SET_STR, source_password, "mailshift_source_password", "", 0, 0),
 	DEF(MS_SET_STR, source_prefix, "mailshift_source_prefix", "", 0, 0),
 	DEF(MS_SET_STR, source_features, "mailshift_source_features", "", 0, 0),
+	DEF_ENUM(source_all_mail, "mailshift_source_all_mail", "unique",
+		 mailshift_all_mail_names),
 	DEF(MS_SET_UINT, source_max_connections,
 	    "mailshift_source_max_connections", "10", 1, 10000),
 	DEF(MS_SET_SIZE, source_max_bytes_per_sec,
@@ -109,15 +131,15 @@ mailshift_setting_parse(const struct mailshift_setting_def *def,
 		else
 			error = "must be yes or no";
 		break;
-	case MS_SET_TLS:
-		if (strcmp(value, "no") == 0)
-			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_NONE;
-		else if (strcmp(value, "imaps") == 0)
-			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_IMAPS;
-		else if (strcmp(value, "starttls") == 0)
-			*(enum mailshift_tls_mode *)dest = MAILSHIFT_TLS_STARTTLS;
-		else
-			error = "must be no, imaps or starttls";
+	case MS_SET_ENUM:
+		for (unsigned int i = 0; def->values[i] != NULL; i++) {
+			if (strcmp(value, def->values[i]) == 0) {
+				*(unsigned int *)dest = i;
+				return 0;
+			}
+		}
+		error = t_strdup_printf("must be one of: %s",
+					t_strarray_join(def->values, ", "));
 		break;
 	case MS_SET_UINT:
 		if (str_to_ullong(value, &num) < 0)
@@ -141,7 +163,7 @@ mailshift_setting_parse(const struct mailshift_setting_def *def,
 					   error);
 		return -1;
 	}
-	if (def->type == MS_SET_BOOL || def->type == MS_SET_TLS)
+	if (def->type == MS_SET_BOOL)
 		return 0;
 	if (def->max != 0 && (num < def->min || num > def->max)) {
 		*error_r = t_strdup_printf(

@@ -15,6 +15,16 @@ enum mailshift_tls_mode {
 	MAILSHIFT_TLS_STARTTLS,
 };
 
+/* What becomes of the old server's \All folder (Gmail's "All Mail",
+   which holds every message again beside the folders of its labels) */
+enum mailshift_all_mail {
+	/* copied last, only the messages no other folder holds (by
+	   Message-ID): the archived ones */
+	MAILSHIFT_ALL_MAIL_UNIQUE,
+	MAILSHIFT_ALL_MAIL_SKIP,
+	MAILSHIFT_ALL_MAIL_COPY,
+};
+
 struct mailshift_settings {
 	const char *source_host;
 	unsigned int source_port;
@@ -28,6 +38,7 @@ struct mailshift_settings {
 	const char *source_password;
 	const char *source_prefix;
 	const char *source_features;
+	enum mailshift_all_mail source_all_mail;
 	unsigned int source_max_connections;
 	unsigned long long source_max_bytes_per_sec;
 	unsigned int source_prefetch;

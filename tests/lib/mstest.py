@@ -138,11 +138,12 @@ class Migration:
         self.transcript = []            # every SyncRun, for failure reports
         # mail_fsync = never: filling the old server fast; it is not what
         # is being tested
+        options = {"special_use": corpus.ALT_SPECIAL_USE,
+                   **(old_options or {})}
         self.old = old or rig.Dovecot(tmp, "old", layout="courier",
                                       tls=old_tls,
-                                      special_use=corpus.ALT_SPECIAL_USE,
                                       extra_conf="mail_fsync = never\n",
-                                      **(old_options or {})).start()
+                                      **options).start()
         self.state_dir = os.path.join(tmp, "mailshift-state")
         os.makedirs(self.state_dir, exist_ok=True)
         os.chmod(self.state_dir, 0o777)  # doveadm runs as the mail uid
