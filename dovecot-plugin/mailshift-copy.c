@@ -110,6 +110,12 @@ struct mailshift_copy {
 	/* the old server failed (a new connection may help), as opposed to
 	   the new server or the data */
 	bool error_on_source;
+	/* the pass's owner stopped it (mailshift_copy_params.progress) */
+	bool aborted;
+	/* the pass's first failure, which it reports */
+	enum mailshift_source_error first_class;
+	const char *first_error;
+	bool first_on_source;
 };
 
 /* What mailshift_folder_unchanged() needs to know of a new folder */
@@ -948,6 +954,7 @@ static int mailshift_folder_commit(struct mailshift_folder_copy *fc)
 		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
 		copy->error_on_source = FALSE;
 		copy->error = "pass aborted by its owner";
+		copy->aborted = TRUE;
 		return -1;
 	}
 	return 0;
@@ -1700,17 +1707,106 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 	return ret;
 }
 
+/* Keep the failure just reported in copy->error as the pass's, unless
+   an earlier one is. */
+static void mailshift_copy_note_failure(struct mailshift_copy *copy)
+{
+	if (copy->first_error != NULL)
+		return;
+	copy->first_error = copy->error;
+	copy->first_class = copy->error_class;
+	copy->first_on_source = copy->error_on_source;
+}
+
+/* What the pass does before its folders: what it filled before, the old
+   server's folders and where each lands, and folders moved there.
+   Returns 0, or -1 with copy->error. */
+static int mailshift_copy_prepare(struct mailshift_copy *copy)
+{
+	const struct mailshift_copy_params *params = copy->params;
+	const char *error;
+
+	if (mailshift_folder_list_read(params->dest_user,
+				       &copy->filled_folders, &error) < 0) {
+		/* without it a folder the user deleted could come back */
+		copy->error_class = MAILSHIFT_SOURCE_ERR_TEMP;
+		copy->error_on_source = FALSE;
+		copy->error = p_strdup_printf(copy->pool, "new server: %s",
+					      error);
+		return -1;
+	}
+	mailshift_copy_read_dest_states(copy);
+	if (mailshift_copy_list_source(copy) < 0 ||
+	    mailshift_copy_all_mail(copy) < 0)
+		return -1;
+	mailshift_copy_dest_roles(copy);
+	mailshift_copy_map_folders(copy);
+	copy->progress.folders_total = mailshift_copy_count_messages(copy);
+	if (!params->add_only && mailshift_copy_follow_moves(copy) < 0) {
+		copy->error_on_source = FALSE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Every folder in turn; then the checks for duplicates a killed pass may
+   have left, and the subscriptions.  Returns 0 or -1 (the first failure
+   noted). */
+static int mailshift_copy_folders(struct mailshift_copy *copy)
+{
+	const struct mailshift_source_folder *folder;
+	const struct mailshift_source_folder *const *suspect;
+	int ret = 0;
+
+	array_foreach(&copy->folders, folder) {
+		int folder_ret;
+
+		if (folder->noselect)
+			folder_ret = mailshift_copy_create_noselect(
+				copy, folder->map.dest_vname);
+		else
+			folder_ret = mailshift_copy_folder(copy, folder);
+		if (folder_ret < 0) {
+			ret = -1;
+			copy->progress.folders_failed++;
+			e_error(copy->params->dest_user->event,
+				"mailshift: %s", copy->error);
+			mailshift_copy_note_failure(copy);
+			/* the old server is gone: the other folders would
+			   fail the same way, slowly */
+			if (copy->error_class == MAILSHIFT_SOURCE_ERR_UNREACHABLE ||
+			    copy->error_class == MAILSHIFT_SOURCE_ERR_AUTH ||
+			    copy->aborted)
+				break;
+		}
+		copy->progress.folders_done++;
+	}
+	if (ret < 0)
+		return -1;
+	/* last, so that a storage rebuild triggered anywhere during this
+	   pass has already happened */
+	array_foreach(&copy->suspects, suspect) {
+		if (mailshift_copy_dedupe(copy, *suspect) < 0) {
+			mailshift_copy_note_failure(copy);
+			return -1;
+		}
+	}
+	if (!copy->params->add_only &&
+	    mailshift_copy_subscriptions(copy) < 0) {
+		mailshift_copy_note_failure(copy);
+		return -1;
+	}
+	return 0;
+}
+
 int mailshift_copy_run(const struct mailshift_copy_params *params,
 		       struct mailshift_progress *progress_r,
 		       enum mailshift_source_error *class_r,
 		       bool *source_failed_r, const char **error_r)
 {
 	struct mailshift_copy copy;
-	const struct mailshift_source_folder *folder;
-	const char *first_error = NULL, *error;
-	enum mailshift_source_error first_class = MAILSHIFT_SOURCE_OK;
-	bool first_on_source = FALSE;
-	int ret = 0;
+	const char *error;
+	int ret;
 
 	i_zero(&copy);
 	copy.params = params;
@@ -1721,111 +1817,30 @@ int mailshift_copy_run(const struct mailshift_copy_params *params,
 	t_array_init(&copy.folders, 32);
 	t_array_init(&copy.subscriptions, 32);
 	t_array_init(&copy.suspects, 4);
-
-	if (mailshift_folder_list_read(params->dest_user,
-				       &copy.filled_folders, error_r) < 0) {
-		/* without it a folder the user deleted could come back */
-		*progress_r = copy.progress;
-		*class_r = MAILSHIFT_SOURCE_ERR_TEMP;
-		*source_failed_r = FALSE;
-		*error_r = t_strdup_printf("new server: %s", *error_r);
-		pool_unref(&copy.pool);
-		return -1;
-	}
 	hash_table_create(&copy.dest_states, default_pool, 0, str_hash,
 			  strcmp);
-	mailshift_copy_read_dest_states(&copy);
-	if (mailshift_copy_list_source(&copy) < 0) {
-		*progress_r = copy.progress;
-		*class_r = copy.error_class;
-		*source_failed_r = copy.error_on_source;
-		*error_r = t_strdup(copy.error);
-		hash_table_destroy(&copy.dest_states);
-		pool_unref(&copy.pool);
-		return -1;
-	}
-	if (mailshift_copy_all_mail(&copy) < 0) {
-		*progress_r = copy.progress;
-		*class_r = copy.error_class;
-		*source_failed_r = FALSE;
-		*error_r = t_strdup(copy.error);
-		hash_table_destroy(&copy.dest_states);
-		pool_unref(&copy.pool);
-		return -1;
-	}
-	mailshift_copy_dest_roles(&copy);
-	mailshift_copy_map_folders(&copy);
-	copy.progress.folders_total = mailshift_copy_count_messages(&copy);
-	if (!params->add_only && mailshift_copy_follow_moves(&copy) < 0) {
-		*progress_r = copy.progress;
-		*class_r = copy.error_class;
-		*source_failed_r = FALSE;
-		*error_r = t_strdup(copy.error);
-		(void)mailshift_folder_list_write(copy.filled_folders, &error);
-		hash_table_destroy(&copy.dest_states);
-		pool_unref(&copy.pool);
-		return -1;
-	}
 
-	if (params->add_only) {
-		copy.delivered_db = mail_duplicate_db_init(params->dest_user,
-					MAILSHIFT_DELIVERED_DB_NAME);
-	}
-	array_foreach(&copy.folders, folder) {
-		int folder_ret;
-
-		if (folder->noselect)
-			folder_ret = mailshift_copy_create_noselect(
-				&copy, folder->map.dest_vname);
-		else
-			folder_ret = mailshift_copy_folder(&copy, folder);
-		if (folder_ret < 0) {
-			ret = -1;
-			copy.progress.folders_failed++;
-			e_error(params->dest_user->event, "mailshift: %s",
-				copy.error);
-			if (first_error == NULL) {
-				first_error = copy.error;
-				first_class = copy.error_class;
-				first_on_source = copy.error_on_source;
-			}
-			/* the old server is gone: the other folders would
-			   fail the same way, slowly */
-			if (copy.error_class == MAILSHIFT_SOURCE_ERR_UNREACHABLE ||
-			    copy.error_class == MAILSHIFT_SOURCE_ERR_AUTH)
-				break;
-			if (strcmp(copy.error, "pass aborted by its owner") == 0)
-				break;
-		}
-		copy.progress.folders_done++;
-	}
-	/* last, so that a storage rebuild triggered anywhere during this
-	   pass has already happened */
-	const struct mailshift_source_folder *const *suspect;
-	array_foreach(&copy.suspects, suspect) {
-		if (ret == 0 && mailshift_copy_dedupe(&copy, *suspect) < 0) {
-			ret = -1;
-			first_error = copy.error;
-			first_class = copy.error_class;
-			first_on_source = copy.error_on_source;
-		}
-	}
-	if (ret == 0 && !params->add_only &&
-	    mailshift_copy_subscriptions(&copy) < 0) {
+	if (mailshift_copy_prepare(&copy) < 0) {
+		mailshift_copy_note_failure(&copy);
 		ret = -1;
-		first_error = copy.error;
-		first_class = copy.error_class;
-		first_on_source = copy.error_on_source;
+	} else {
+		if (params->add_only) {
+			copy.delivered_db = mail_duplicate_db_init(
+				params->dest_user, MAILSHIFT_DELIVERED_DB_NAME);
+		}
+		ret = mailshift_copy_folders(&copy);
 	}
-	if (mailshift_folder_list_write(copy.filled_folders, &error) < 0) {
+
+	if (copy.filled_folders != NULL &&
+	    mailshift_folder_list_write(copy.filled_folders, &error) < 0) {
 		e_warning(params->dest_user->event, "mailshift: %s "
 			  "(folders the user deletes here may come back)",
 			  error);
 	}
 	*progress_r = copy.progress;
-	*class_r = first_class;
-	*source_failed_r = first_on_source;
-	*error_r = t_strdup(first_error);
+	*class_r = copy.first_class;
+	*source_failed_r = copy.first_on_source;
+	*error_r = t_strdup(copy.first_error);
 	if (copy.delivered_db != NULL)
 		mail_duplicate_db_deinit(&copy.delivered_db);
 	if (copy.message_ids != NULL)

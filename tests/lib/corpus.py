@@ -266,8 +266,12 @@ def create_folders(conn, folders, prefix="", sep="/"):
 
 def append_all(conn, messages, prefix="", sep="/", window=64, on_saved=None):
     """Pipelined APPEND of Messages (LITERAL+); returns (count, bytes).
-    on_saved(message, append_uid_or_None) after each tagged OK."""
+    on_saved(message, append_uid_or_None) after each tagged OK.  Without
+    LITERAL+ (Courier) one at a time: a literal's "+" must not be read
+    behind an earlier APPEND's answer."""
     pending, n, nbytes = {}, 0, 0
+    if "LITERAL+" not in conn.caps:
+        window = 0
 
     def reap(limit):
         nonlocal n

@@ -8,8 +8,9 @@
 
 What is compared: the folder list (names translated from each server's
 namespace prefix and separator to canonical 'a/b' form, then through
-`name_map`), SPECIAL-USE roles, subscriptions (LSUB, so subscribed folders
-that do not exist count too), and per folder UIDVALIDITY, message count and
+`name_map`), SPECIAL-USE roles, subscriptions (LIST (SUBSCRIBED), or LSUB
+where the server lacks it: subscribed folders that do not exist count
+too), and per folder UIDVALIDITY, message count and
 per message UID, sha256 of BODY.PEEK[], FLAGS with keywords (minus
 \\Recent) and INTERNALDATE (as an instant).
 
@@ -82,7 +83,18 @@ class Side:
                 self.selectable.add(c)
 
     def subscriptions(self):
-        return {self.canon(w) for _, _, w in self.conn.lsub("*")}
+        """Subscribed names, also of folders that do not exist: LIST
+        (SUBSCRIBED) where the server has it (Cyrus keeps the subscription
+        of a deleted folder but leaves it out of LSUB), else LSUB less the
+        \\Noselect entries, which stand for subscribed children (Courier
+        lists those with "*" too)."""
+        if "LIST-EXTENDED" in self.conn.caps:
+            _, unt = self.conn.command('LIST (SUBSCRIBED) "" "*"')
+            return {self.canon(w) for flags, _, w in
+                    self.conn._parse_list(unt, "LIST")
+                    if "\\subscribed" in flags}
+        return {self.canon(w) for flags, _, w in self.conn.lsub("*")
+                if "\\noselect" not in flags}
 
 
 class Result:

@@ -165,19 +165,37 @@ class Migration:
 
     def settings(self, **overrides):
         """The plugin { } settings (without the mailshift_ prefix) for a
-        plain-IMAP source with the master user; overrides=None drops a
-        setting."""
+        plain-IMAP source with the master user (an old server without
+        one: each user's own password, see own_passwords()); overrides=
+        None drops a setting."""
+        master = self.old.master_user
         s = {"source_host": "127.0.0.1",
              "source_port": self.old.port,
              "source_tls": "no",
-             "source_master_user": self.old.master_user[0],
-             "source_password_file": self.password_file,
+             "source_master_user": master[0] if master else None,
+             "source_password_file": self.password_file if master else None,
              "source_prefix": self.old.prefix,
              "store": "sqlite:%s/state.db" % self.state_dir,
              "state_dir": self.state_dir,
              "credentials_dir": self.credentials_dir}
         s.update(overrides)
         return {k: v for k, v in s.items() if v is not None}
+
+    def own_passwords(self, rig_options):
+        """rig_options for a NEW server, with each user's password on the
+        old server as the userdb field mailshift_source_password when the
+        old server has no master user (Cyrus and Courier rigs): what
+        conf.d's userdb_mailshift_source_password=%w hands over at a
+        login, fixed here for `doveadm mailshift sync -u`."""
+        opts = dict(rig_options or {})
+        if self.old.master_user:
+            return opts
+        fields = dict(opts.get("userdb_fields") or {})
+        for user, pw in self.old.users.items():
+            fields[user] = ("%s userdb_mailshift_source_password=%s"
+                            % (fields.get(user, ""), pw)).strip()
+        opts["userdb_fields"] = fields
+        return opts
 
     def start_new(self, name="new", *, mail_location="maildir:~/Maildir",
                   extra_conf="", mail_plugins="", own_state=False,
@@ -200,7 +218,7 @@ class Migration:
                                extra_conf="plugin {\n%s}\n%s%s"
                                % (plugin, extra_conf,
                                   self._doveadm_service(name)),
-                               **(rig_options or {})).start()
+                               **self.own_passwords(rig_options)).start()
         return self.new
 
     def _asan_wrapper(self, filename, command):
@@ -275,7 +293,7 @@ service mailshift-login {
                                plugin_dir=os.path.join(BUILD, "modules"),
                                extra_conf="plugin {\n%s}\n%s%s"
                                % (plugin, extra_conf, service),
-                               **(rig_options or {})).start()
+                               **self.own_passwords(rig_options)).start()
         return self.new
 
     def fill_quick(self, user=USER, seed=1, extra=()):
@@ -574,14 +592,17 @@ def on_cleanup(fn):
     _cleanups.append(fn)
 
 
-def run(name, body, *, old_tls=False, old_options=None):
-    """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit."""
+def run(name, body, *, old_tls=False, old_options=None, old=None):
+    """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit.
+    old: old(tmp) -> a started OLD server in place of the Courier-style
+    Dovecot (e.g. lambda tmp: foreign.Cyrus(tmp, "old").start())."""
     tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
     t0 = time.time()
     m = None
     ok = False
     try:
-        m = Migration(tmp, old_tls=old_tls, old_options=old_options)
+        m = Migration(tmp, old_tls=old_tls, old_options=old_options,
+                      old=old(tmp) if old else None)
         body(m)
         for r in m.transcript:
             if "Panic:" in r.stderr or (isinstance(r.rc, int) and r.rc < 0):
@@ -605,6 +626,9 @@ def run(name, body, *, old_tls=False, old_options=None):
                     with open(p, errors="replace") as f:
                         print("--- %s dovecot.log tail ---\n%s"
                               % (inst, f.read()[-2500:]))
+            if not isinstance(m.old, rig.Dovecot):
+                print("--- old server's logs, tail ---\n%s"
+                      % m.old.log_text()[-2500:])
     finally:
         for fn in reversed(_cleanups):
             try:
