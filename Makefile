@@ -7,9 +7,11 @@
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   libFuzzer targets (clang) of the network parsers, 30 s
 #                     each
-#   make check-docker build the docker/ rig (dns + old + new) and check that
-#                     a login migrates a mailbox in it; starts dockerd if
-#                     needed, SKIPs where no Docker daemon can run
+#   make check-docker build the docker/ rig (old + new host, dns, store,
+#                     outside), check that a login migrates a mailbox in it,
+#                     and run docker/rehearse (no message lost, duplicated
+#                     or badly signed); starts dockerd if needed, SKIPs
+#                     where no Docker daemon can run
 #   make demo         old and new Dovecot on loopback, one user migrates
 #   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
 #   make bench-policy mailshift-policyd vs postfwd, requests/s

@@ -167,6 +167,29 @@ def substituted(path, substitutions):
     return text
 
 
+def snippet_parts(text, path):
+    """What a conf.d/postfix-*.cf snippet (text, read from path) tells an
+    admin to do: (main.cf settings for postconf -e, each "name = value"
+    with its continuation lines joined; master.cf lines to append;
+    postconf argument lists of its "#   postconf -X ..." lines to run)."""
+    section, main, master, commands = None, [], [], []
+    for line in text.splitlines():
+        if line.startswith("# ---- "):
+            section = line.split()[2]
+        elif re.match(r"#\s+postconf\s+-", line):
+            commands.append(shlex.split(line[1:])[1:])
+        elif line.startswith("#") or not line.strip():
+            continue
+        elif section not in ("main.cf", "master.cf"):
+            raise ValueError("%s: %r outside a main.cf or master.cf "
+                             "section" % (path, line))
+        elif section == "main.cf" and line[0].isspace():
+            main[-1] += " " + line.strip()
+        else:
+            (main if section == "main.cf" else master).append(line)
+    return main, master, commands
+
+
 class Postfix:
     def __init__(self, root, name, *, domains, users, main=None,
                  master=(), myhostname=None, qmgr_opts="", stock=False):
@@ -270,22 +293,8 @@ class Postfix:
     def apply_snippet(self, path, substitutions=None):
         """Adds a conf.d/postfix-*.cf snippet as it tells an admin to (see
         the module docstring).  Call before start()."""
-        text = substituted(path, substitutions)
-        section, main, master, commands = None, [], [], []
-        for line in text.splitlines():
-            if line.startswith("# ---- "):
-                section = line.split()[2]
-            elif re.match(r"#\s+postconf\s+-", line):
-                commands.append(shlex.split(line[1:])[1:])
-            elif line.startswith("#") or not line.strip():
-                continue
-            elif section not in ("main.cf", "master.cf"):
-                raise ValueError("%s: %r outside a main.cf or master.cf "
-                                 "section" % (path, line))
-            elif section == "main.cf" and line[0].isspace():
-                main[-1] += " " + line.strip()
-            else:
-                (main if section == "main.cf" else master).append(line)
+        main, master, commands = snippet_parts(
+            substituted(path, substitutions), path)
         if main:
             self.postconf("-e", *main)
         with open(os.path.join(self.dir, "etc", "master.cf"), "a") as f:
