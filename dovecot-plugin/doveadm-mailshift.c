@@ -1,7 +1,7 @@
 /* Copyright (c) mailshift authors */
 
 /* lib20_doveadm_mailshift_plugin.so: "doveadm mailshift sync|login|
-   cutover|status".  doveadm loads it from $moduledir/doveadm; it needs no
+   cutover|status|check-config".  doveadm loads it from $moduledir/doveadm; it needs no
    mail plugin (lib20_mailshift_plugin.so only starts "login"). */
 
 #include "lib.h"
