@@ -320,6 +320,14 @@ def fill_quick(conn, prefix="", sep="/", seed=1, special=None, big=False):
     the APPENDed bytes, flags, note) and `stored` observations (e.g. how
     the server stored the bare-LF message)."""
     folders, subs, msgs = quick_plan(seed, special, big)
+    manifest = fill_plan(conn, folders, subs, msgs, prefix, sep)
+    manifest.update(version=CORPUS_VERSION, seed=seed)
+    return manifest
+
+
+def fill_plan(conn, folders, subs, msgs, prefix="", sep="/"):
+    """Create the folders, APPEND the messages, subscribe; returns the
+    manifest fill_quick() describes (without version and seed)."""
     create_folders(conn, folders, prefix, sep)
     recs = []
 
@@ -329,10 +337,8 @@ def fill_quick(conn, prefix="", sep="/", seed=1, special=None, big=False):
                      "size": len(m.data), "epoch": m.epoch, "note": m.note})
     append_all(conn, msgs, prefix, sep, on_saved=saved)
     subscribe(conn, subs, prefix, sep)
-    manifest = {"version": CORPUS_VERSION, "seed": seed, "folders": folders,
-                "subscriptions": subs, "messages": recs,
-                "stored": observe_stored(conn, recs)}
-    return manifest
+    return {"folders": folders, "subscriptions": subs, "messages": recs,
+            "stored": observe_stored(conn, recs)}
 
 
 def observe_stored(conn, recs):

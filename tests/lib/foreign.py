@@ -50,7 +50,6 @@ context manager, .port, .users {name: password}, .prefix, .sep,
 """
 import fcntl
 import glob
-import hashlib
 import imaplib
 import os
 import pwd
@@ -332,7 +331,7 @@ class _Server:
             folders.append(folder)
             d, ep = b.message(900)
             msgs.append(corpus.Message(folder, d, ["\\Seen"], ep))
-        subs = subs + [f for f in self.extra_folders[:1]]
+        subs = subs + self.extra_folders[:1]
         msgs = [m for m in msgs if m.note not in self.refused_notes]
         return folders, subs, msgs, dict(self.special_use)
 
@@ -343,25 +342,13 @@ class _Server:
         folders, subs, msgs, roles = self.quick_plan(seed)
         c = self.connect(user)
         try:
-            for folder, role in sorted(roles.items()):
-                if "CREATE-SPECIAL-USE" in c.caps:
+            if "CREATE-SPECIAL-USE" in c.caps:
+                for folder, role in sorted(roles.items()):
                     c.command("CREATE %s (USE (%s))"
                               % (imapwire.quote(self.mailbox_name(folder)),
                                  role))
-            corpus.create_folders(c, folders, self.prefix, self.sep)
-            recs = []
-
-            def saved(m, uid):
-                recs.append({"folder": m.folder, "uid": uid,
-                             "flags": list(m.flags),
-                             "sha256": hashlib.sha256(m.data).hexdigest(),
-                             "size": len(m.data), "epoch": m.epoch,
-                             "note": m.note})
-            corpus.append_all(c, msgs, self.prefix, self.sep, on_saved=saved)
-            corpus.subscribe(c, subs, self.prefix, self.sep)
-            return {"folders": folders, "subscriptions": subs,
-                    "messages": recs,
-                    "stored": corpus.observe_stored(c, recs)}
+            return corpus.fill_plan(c, folders, subs, msgs, self.prefix,
+                                    self.sep)
         finally:
             c.logout()
 
