@@ -61,6 +61,7 @@
 #include "mail-duplicate.h"
 #include "mailshift-delivered.h"
 #include "mailshift-message-ids.h"
+#include "mailshift-pop3-uidl.h"
 #include "mailshift-copy.h"
 
 #include <unistd.h>
@@ -1060,6 +1061,13 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 							mail->uid));
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0)
 		mailbox_save_set_uid(save, mail->uid);
+	/* POP3 sees INBOX only */
+	if (*copy->params->set->source_pop3_uidl_format != '\0' &&
+	    strcasecmp(fc->folder->map.src_vname, "INBOX") == 0) {
+		mailbox_save_set_pop3_uidl(save, mailshift_pop3_uidl(
+			copy->params->set->source_pop3_uidl_format,
+			fc->src_status.uidvalidity, mail->uid));
+	}
 
 	if (mailbox_save_begin(&save, input) < 0)
 		goto dest_failed;
@@ -1726,6 +1734,13 @@ static int mailshift_copy_prepare(struct mailshift_copy *copy)
 	const struct mailshift_copy_params *params = copy->params;
 	const char *error;
 
+	if (mailshift_pop3_uidl_check(params->set->source_pop3_uidl_format,
+				      &error) < 0) {
+		copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
+		copy->error_on_source = FALSE;
+		copy->error = p_strdup(copy->pool, error);
+		return -1;
+	}
 	if (mailshift_folder_list_read(params->dest_user,
 				       &copy->filled_folders, &error) < 0) {
 		/* without it a folder the user deleted could come back */

@@ -39,6 +39,9 @@ struct mailshift_settings {
 	const char *source_prefix;
 	const char *source_features;
 	enum mailshift_all_mail source_all_mail;
+	/* the old server's POP3 UIDLs in terms of its IMAP UIDVALIDITY (%v)
+	   and UID (%u), kept with INBOX's copies; "": none kept */
+	const char *source_pop3_uidl_format;
 	unsigned int source_max_connections;
 	unsigned long long source_max_bytes_per_sec;
 	unsigned int source_prefetch;
