@@ -16,8 +16,9 @@
 #   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
 #   make bench-policy mailshift-policyd vs postfwd, requests/s
 #   make bench-milter mailshift-milter vs OpenDKIM, signed messages/s
-#   make install      install the Dovecot plugins, mailshift-policyd and
-#                     mailshift-milter (conf.d/ snippets are copied by hand)
+#   make install      install the Dovecot plugins, mailshift-policyd,
+#                     mailshift-milter and their systemd units (not
+#                     enabled; the other conf.d/ files are copied by hand)
 
 export TOP := $(CURDIR)
 export BUILD ?= $(TOP)/build
@@ -67,8 +68,19 @@ bench-policy: all
 bench-milter: all
 	BUILD=$(BUILD) bench/milter-bench
 
+# systemd units beside Debian's packages' own; not enabled (the runbook
+# says when to enable which)
+SYSTEMD_UNITDIR ?= /lib/systemd/system
+UNITS = mailshift-sync.service mailshift-sync.timer \
+	mailshift-policyd.service mailshift-milter.service \
+	mailshift-scan-log.service
+
 install: all
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done
+	install -d $(DESTDIR)$(SYSTEMD_UNITDIR)
+	for u in $(UNITS); do \
+		install -m 0644 conf.d/$$u $(DESTDIR)$(SYSTEMD_UNITDIR)/ || exit 1; \
+	done
 
 clean:
 	rm -rf $(TOP)/build $(TOP)/build-asan
