@@ -485,15 +485,21 @@ cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
 	string_t *out;
 
 	ms_store_close(&ctx->store);
-	if (!ctx->human || array_count(&ctx->rows) == 0)
+	if (!ctx->human)
 		return;
 	out = t_str_new(1024);
-	if (_ctx->iterate_single_user)
+	if (_ctx->iterate_single_user) {
+		/* no row: doveadm said why (no such user, an error) */
+		if (array_count(&ctx->rows) == 0)
+			return;
 		mailshift_status_append_user(array_front(&ctx->rows), out);
-	else {
+	} else {
+		/* "0 users" too: -A found none, and says so */
 		mailshift_status_append_summary(ctx, out);
-		str_append_c(out, '\n');
-		mailshift_status_append_table(ctx, out);
+		if (array_count(&ctx->rows) > 0) {
+			str_append_c(out, '\n');
+			mailshift_status_append_table(ctx, out);
+		}
 	}
 	o_stream_nsend(doveadm_print_ostream, str_data(out), str_len(out));
 }
