@@ -245,6 +245,7 @@ int mailshift_source_list_all(struct mail_user *source_user, pool_t pool,
 	imapc_storage_client_register_untagged(ctx.list->client, "STATUS",
 					       mailshift_list_untagged_status);
 
+	mailshift_source_learn_capabilities(source_user);
 	if (mailshift_source_logged_in(source_user))
 		mailshift_list_start(&ctx);
 	else

@@ -5,12 +5,14 @@
 #include "settings-parser.h"
 #include "mail-user.h"
 #include "mail-namespace.h"
+#include "imap-arg.h"
 #include "mail-storage-service.h"
 #include "imapc-storage.h"
 #include "imapc-client-private.h"
 #include "imapc-connection.h"
 #include "imapc-mail.h"
 #include "mailshift-source.h"
+#include "mailshift-source-status.h"
 
 #include <stdio.h>
 #include <sysexits.h>
@@ -116,6 +118,66 @@ static void mailshift_source_watch_login(struct mail_user *source_user)
 	mailshift_login_watch.context = client->login_context;
 	client->login_callback = mailshift_source_login_seen;
 	client->login_context = NULL;
+}
+
+/* imapc logged in while the source user was created (it does where the
+   namespace sets no separator: it must learn the old server's first), so
+   the login's answer went by unseen: ask for the capabilities instead. */
+static struct mail_user *mailshift_capability_user;
+
+static void
+mailshift_source_untagged_capability(const struct imapc_untagged_reply *reply,
+				     struct imapc_storage_client *client ATTR_UNUSED)
+{
+	const struct imap_arg *arg;
+	const char *atom;
+	string_t *str = t_str_new(256);
+
+	if (mailshift_capability_user == NULL)
+		return;
+	for (arg = reply->args; imap_arg_get_atom(arg, &atom); arg++) {
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_append(str, atom);
+	}
+	i_free(mailshift_login_watch.capabilities);
+	mailshift_login_watch.capabilities = i_strdup(str_c(str));
+}
+
+static void
+mailshift_source_capability_reply(const struct imapc_command_reply *reply ATTR_UNUSED,
+				  void *context)
+{
+	struct imapc_client *client = context;
+
+	mailshift_capability_user = NULL;
+	imapc_client_stop(client);
+}
+
+void mailshift_source_learn_capabilities(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+	struct mail_namespace *ns;
+	struct imapc_storage_client *storage_client;
+	struct imapc_command *cmd;
+
+	if (client == NULL || mailshift_login_watch.source_user == source_user ||
+	    client->login_callback != NULL)
+		return;
+	ns = mail_namespace_find_inbox(source_user->namespaces);
+	storage_client = (IMAPC_STORAGE(ns->storage))->client;
+	i_zero(&mailshift_login_watch);
+	mailshift_login_watch.source_user = source_user;
+	mailshift_capability_user = source_user;
+	imapc_storage_client_register_untagged(storage_client, "CAPABILITY",
+		mailshift_source_untagged_capability);
+	cmd = imapc_client_cmd(client, mailshift_source_capability_reply,
+			       client);
+	imapc_command_send(cmd, "CAPABILITY");
+	while (mailshift_capability_user != NULL)
+		imapc_client_run(client);
+	mailshift_source_unregister_untagged(storage_client,
+		mailshift_source_untagged_capability);
 }
 
 bool mailshift_source_logged_in(struct mail_user *source_user)

@@ -48,6 +48,10 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 void mailshift_source_on_login(struct mail_user *source_user,
 			       void (*callback)(void *context), void *context);
 bool mailshift_source_logged_in(struct mail_user *source_user);
+/* Where imapc logged in before the pass could watch it (while the source
+   user was created), ask the old server for its capabilities: one round
+   trip, after which mailshift_source_has_capability() knows them. */
+void mailshift_source_learn_capabilities(struct mail_user *source_user);
 
 /* Whether the old server announced capability (e.g. "LIST-STATUS") when
    it accepted our login.  FALSE before the login, and for servers that do
