@@ -302,8 +302,8 @@ const char *ms_store_schema_hint(const struct ms_store *store)
 			" create tables)";
 	}
 	if (denied) {
-		return " (grant this role the rights README's Security"
-			" section lists for it)";
+		return " (grant this role the rights docs/security.md"
+			" lists for it)";
 	}
 	if (strstr(store->reason, "is newer than") != NULL)
 		return "";

@@ -653,7 +653,7 @@ class Submitter(_Loop):
     host in turn (u3 on the old host, u1 on the new one), to the
     receiving domains in turn, each message to an address of its own
     (rcpt+N@): Postfix's resolver answers a run of messages to one address
-    from its cache, past the warm-up cap (README, Known limits), which is
+    from its cache, past the warm-up cap (docs/limits.md), which is
     not what the cap check is about."""
 
     FROM = {"old": "u3", "new": "u1"}
