@@ -471,7 +471,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	struct mailshift_copy_params params;
 	struct mail_user *source_user;
 	const char *password;
-	unsigned int attempt, backoff_secs = 1;
+	unsigned int attempt, backoff_secs = 1, asked_secs, wait_secs;
 	int ret = -1;
 
 	if (mailshift_sync_password(su, &password, class_r, error_r) < 0)
@@ -515,10 +515,14 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 			return -1;
 		if (attempt == MAILSHIFT_PASS_ATTEMPTS)
 			break;
-		e_warning(su->user->event, "mailshift: %s; retrying in %u s "
-			  "(attempt %u of %u)", *error_r, backoff_secs,
+		asked_secs = mailshift_source_asked_wait_secs(*error_r);
+		wait_secs = I_MAX(backoff_secs, asked_secs);
+		e_warning(su->user->event, "mailshift: %s; retrying in %u s%s "
+			  "(attempt %u of %u)", *error_r, wait_secs,
+			  asked_secs == 0 ? "" : t_strdup_printf(
+				" (the old server asked for %u s)", asked_secs),
 			  attempt + 1, MAILSHIFT_PASS_ATTEMPTS);
-		i_sleep_msecs(backoff_secs * 1000);
+		i_sleep_msecs(wait_secs * 1000);
 		backoff_secs *= 4;
 	}
 	return -1;

@@ -2,6 +2,7 @@
 
 #include "lib.h"
 #include "str.h"
+#include "strnum.h"
 #include "settings-parser.h"
 #include "mail-user.h"
 #include "mail-namespace.h"
@@ -460,6 +461,22 @@ const char *mailshift_source_explain_error(const char *error)
 		return error;
 	return t_strdup_printf("%s (to fix: %s)", error,
 			       mailshift_source_errors[i].fix);
+}
+
+unsigned int mailshift_source_asked_wait_secs(const char *error)
+{
+	static const char needle[] = "Suggested Backoff Time: ";
+	const char *p = strstr(error, needle);
+	unsigned long long msecs;
+	const char *end;
+
+	if (p == NULL ||
+	    str_parse_ullong(p + strlen(needle), &msecs, &end) < 0 ||
+	    strncmp(end, " millisecond", 12) != 0)
+		return 0;
+	/* a day's wait is no wait: the pass retries within minutes */
+	return (unsigned int)I_MIN((msecs + 999) / 1000,
+				   MAILSHIFT_SOURCE_MAX_ASKED_WAIT_SECS);
 }
 
 enum mailshift_source_error

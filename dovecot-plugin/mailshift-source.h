@@ -85,6 +85,12 @@ void mailshift_source_capture_errors(bool enable);
    setting that does appended ("... (to fix: ...)"). */
 const char *mailshift_source_explain_error(const char *error);
 
+/* How long the old server asked to be left alone in error ("Suggested
+   Backoff Time: N milliseconds", Exchange's throttling), in seconds, at
+   most MAILSHIFT_SOURCE_MAX_ASKED_WAIT_SECS; 0 if it did not ask. */
+#define MAILSHIFT_SOURCE_MAX_ASKED_WAIT_SECS 300
+unsigned int mailshift_source_asked_wait_secs(const char *error);
+
 /* Classify an error text coming from imapc (login or later failures). */
 enum mailshift_source_error
 mailshift_source_classify_error(const char *error);

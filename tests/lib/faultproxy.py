@@ -22,6 +22,11 @@ again; times=None: on every connection):
                                receives (a server gone wrong mid-response)
   refuse()                     accept and reset new connections at once
 
+A busy server (Exchange's throttling): answer_command(command, reply,
+times) answers the next `times` client commands containing `command`
+(bytes, e.g. b" UID FETCH ") itself with "<tag> <reply>", never passing
+them on to the server.
+
 An older server, not a fault: rewrite_replies(old, new) replaces bytes old
 with new in everything the server sends from now on (e.g. to take an
 extension out of the capabilities it announces).
@@ -148,6 +153,7 @@ class _Pair:
                     break
                 if not s2c:
                     self.proxy._record("C", data)
+                    data = self._client_data(data)
                 if s2c:
                     for old, new in self.proxy.rewrites:
                         data = data.replace(old, new)
@@ -161,6 +167,24 @@ class _Pair:
         except OSError:
             pass
         self.close()
+
+    def _client_data(self, data):
+        """Answer the commands answer_command() names, in place of the
+        server.  Returns what is left to pass on."""
+        answer = self.proxy._take_answer(data)
+        if answer is None:
+            return data
+        command, reply = answer
+        out = []
+        for line in data.split(b"\r\n"):
+            if answer is not None and command in line:
+                tag = line.split(b" ", 1)[0]
+                self.client.sendall(tag + b" " + reply + b"\r\n")
+                self.proxy._record("S", tag + b" " + reply + b"\r\n")
+                answer = None
+                continue
+            out.append(line)
+        return b"\r\n".join(out)
 
     def _server_data(self, data):
         """Count bytes from the server; fire an armed fault at its
@@ -214,6 +238,7 @@ class FaultProxy:
         self._pairs = []
         self.latency_secs = 0.0
         self.rewrites = []
+        self.answers = []           # [command, reply, times left]
         self.recording = False
         self.transcript = []
         self.listener = socket.socket()
@@ -254,6 +279,22 @@ class FaultProxy:
         """Replace old with new (bytes) in what the server sends from now
         on (within each chunk read from it)."""
         self.rewrites.append((old, new))
+
+    def answer_command(self, command, reply, times=1):
+        """Answer the next `times` commands containing command (bytes)
+        with "<tag> reply" instead of the server."""
+        with self.lock:
+            self.answers.append([command, reply, times])
+
+    def _take_answer(self, data):
+        with self.lock:
+            for answer in self.answers:
+                if answer[2] > 0 and answer[0] in data:
+                    answer[2] -= 1
+                    self.fired += 1
+                    self.events.append((time.time(), "answer", 0))
+                    return answer[0], answer[1]
+        return None
 
     def latency(self, secs):
         """One-way delay for connections made from now on."""

@@ -58,6 +58,24 @@ static void test_classify(void)
 	}
 }
 
+static void test_asked_wait(void)
+{
+	test_begin("an old server's asked-for wait is honoured, within bounds");
+	test_assert(mailshift_source_asked_wait_secs(
+		"UID FETCH failed: NO Request is throttled. Suggested Backoff "
+		"Time: 3000 milliseconds") == 3);
+	test_assert(mailshift_source_asked_wait_secs(
+		"NO Request is throttled. Suggested Backoff Time: 1 "
+		"milliseconds") == 1);
+	test_assert(mailshift_source_asked_wait_secs(
+		"Suggested Backoff Time: 86400000 milliseconds") ==
+		MAILSHIFT_SOURCE_MAX_ASKED_WAIT_SECS);
+	test_assert(mailshift_source_asked_wait_secs(
+		"Suggested Backoff Time: soon") == 0);
+	test_assert(mailshift_source_asked_wait_secs("Connection refused") == 0);
+	test_end();
+}
+
 static void test_explain(void)
 {
 	test_begin("a generic internal error is replaced by what imapc logged");
@@ -93,6 +111,7 @@ int main(void)
 {
 	static void (*const test_functions[])(void) = {
 		test_classify,
+		test_asked_wait,
 		test_explain,
 		NULL
 	};
