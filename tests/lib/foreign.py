@@ -81,16 +81,17 @@ def cache_dir():
                            os.path.join(build, "foreign"))
 
 
-def unpacked(kind):
-    """The unpacked tree of DEBS[kind] (fetched on first use); returns
-    (root directory, "package version, ...")."""
+def unpacked(kind, packages=None):
+    """The unpacked tree of DEBS[kind], or of packages (names, or
+    "name=version" pins) cached under kind (fetched on first use);
+    returns (root directory, "package version, ...")."""
     base = os.path.join(cache_dir(), kind)
     root, stamp = os.path.join(base, "root"), os.path.join(base, "versions")
     os.makedirs(base, exist_ok=True)
     with open(os.path.join(base, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)       # one fetch at a time
         if not os.path.exists(stamp):
-            _fetch(base, root, stamp, DEBS[kind])
+            _fetch(base, root, stamp, packages or DEBS[kind])
         with open(stamp) as f:
             return root, f.read().strip()
 
