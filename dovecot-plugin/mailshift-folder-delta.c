@@ -10,6 +10,7 @@
 #include "mailshift-folder-recover.h"
 #include "mailshift-flag-baseline.h"
 #include "mailshift-source-status.h"
+#include "mailshift-removal.h"
 #include "mailshift-folder-delta.h"
 
 /* Without CONDSTORE: did the old message's flags change since the last
@@ -47,9 +48,9 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 			   const char **error_r)
 {
 	struct mailbox_transaction_context *dest_t, *src_t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
+	struct mailshift_guid_iter *iter;
 	struct mail *mail, *src_mail;
+	const char *guid;
 	ARRAY(uint32_t) expunge_uids;
 	unsigned int copies = 0;
 	const uint32_t *uidp;
@@ -72,18 +73,10 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
 
 	t_array_init(&expunge_uids, 16);
-	args = mailshift_search_uids_from(1);
-	search = mailbox_search_init(dest_t, args, NULL,
-				     MAIL_FETCH_GUID | MAIL_FETCH_FLAGS, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail)) {
-		const char *guid;
+	iter = mailshift_guid_iter_init(dest_t, 1, MAIL_FETCH_FLAGS);
+	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
 		uint32_t src_uid;
 
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
-			ret = -1;
-			break;
-		}
 		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid) ||
 		    src_uid > state->src_last_uid)
 			continue;
@@ -120,14 +113,12 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 		else if (mailshift_copy_flags(src_mail, mail))
 			counts->flags_changed++;
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_guid_iter_deinit(&iter) < 0)
 		ret = -1;
 
-	/* An old server that suddenly lists far fewer messages is more
-	   likely broken than emptied by its user: do not let it empty the
-	   new folder too. */
 	unsigned int n = array_count(&expunge_uids);
-	if (ret == 0 && n > 10 && n > copies / 2) {
+	if (ret == 0 && mailshift_removal_looks_broken(n, copies,
+					MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
 		*error_r = t_strdup_printf("old server: folder %s lost %u of "
 			"the %u messages copied from it since the last pass; "
 			"not expunging them here (check the old server; if "

@@ -5,11 +5,12 @@
 #include "str.h"
 #include "mail-storage.h"
 #include "mail-namespace.h"
-#include "mail-search-build.h"
 #include "mailbox-list-iter.h"
 #include "mailshift-folder-list.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-copy-guid.h"
+#include "mailshift-search.h"
+#include "mailshift-removal.h"
 #include "mailshift-folder-moves.h"
 
 struct mailshift_moves {
@@ -85,8 +86,7 @@ mailshift_moves_deletable(struct mailshift_moves *mv, struct mailbox *box,
 	const char *prefix, *guid, *pattern;
 	struct mailbox_list_iterate_context *iter;
 	struct mailbox_transaction_context *t;
-	struct mail_search_context *search;
-	struct mail_search_args *args;
+	struct mailshift_guid_iter *copies;
 	struct mail *mail;
 	uint32_t uid;
 	bool children;
@@ -103,18 +103,13 @@ mailshift_moves_deletable(struct mailshift_moves *mv, struct mailbox *box,
 
 	prefix = mailshift_copy_guid_prefix(origin, state->src_uidvalidity);
 	t = mailbox_transaction_begin(box, 0, __func__);
-	args = mail_search_build_init();
-	mail_search_build_add_all(args);
-	search = mailbox_search_init(t, args, NULL, MAIL_FETCH_GUID, NULL);
-	mail_search_args_unref(&args);
-	while (ret > 0 && mailbox_search_next(search, &mail)) {
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0)
-			ret = -1;
-		else if (!mailshift_copy_guid_parse(guid, prefix, &uid) ||
-			 mail_get_modseq(mail) > state->dest_highest_modseq)
+	copies = mailshift_guid_iter_init(t, 1, 0);
+	while (ret > 0 && mailshift_guid_iter_next(copies, &mail, &guid)) {
+		if (!mailshift_copy_guid_parse(guid, prefix, &uid) ||
+		    mail_get_modseq(mail) > state->dest_highest_modseq)
 			ret = 0;
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_guid_iter_deinit(&copies) < 0)
 		ret = -1;
 	(void)mailbox_transaction_commit(&t);
 	if (ret < 0)
@@ -272,7 +267,9 @@ int mailshift_folder_moves(struct mail_user *dest_user,
 	   when no folder is left below it */
 	mailshift_moves_gone(&mv, protected_vnames, &gone, &n);
 	array_sort(&gone, mailshift_moves_cmp_deepest_first);
-	if (ret == 0 && array_count(&gone) > 3 && array_count(&gone) * 2 > n) {
+	if (ret == 0 &&
+	    mailshift_removal_looks_broken(array_count(&gone), n,
+					   MAILSHIFT_REMOVAL_FEW_FOLDERS)) {
 		e_warning(dest_user->event, "mailshift: %u of the %u folders "
 			  "copied earlier are missing on the old server; not "
 			  "deleting any here (is mailshift_source_prefix "

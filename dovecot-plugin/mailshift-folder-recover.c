@@ -7,6 +7,7 @@
 #include "mail-search-build.h"
 #include "mailshift-copy-guid.h"
 #include "mailshift-search.h"
+#include "mailshift-removal.h"
 #include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
 
@@ -242,10 +243,10 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 {
 	ARRAY_TYPE(uint32_t) unknown_uids;
 	struct mailbox_transaction_context *t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
+	struct mailshift_guid_iter *iter;
 	struct mailbox_status dest_status;
 	struct mail *mail;
+	const char *guid;
 	unsigned int claimed = 0, foreign = 0, renumbered = 0;
 	uint32_t first_dest_uid;
 	int ret = 0;
@@ -271,18 +272,10 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift recover");
 	src_t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
 	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
-	args = mailshift_search_uids_from(first_dest_uid);
-	search = mailbox_search_init(t, args, NULL,
-				     MAIL_FETCH_GUID | MAIL_FETCH_FLAGS, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail)) {
-		const char *guid;
+	iter = mailshift_guid_iter_init(t, first_dest_uid, MAIL_FETCH_FLAGS);
+	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
 		uint32_t src_uid;
 
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
-			ret = -1;
-			break;
-		}
 		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid)) {
 			if (state_found)
 				array_push_back(&unknown_uids, &mail->uid);
@@ -301,7 +294,7 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 		if (mail_set_uid(src_mail, src_uid))
 			(void)mailshift_copy_flags(src_mail, mail);
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_guid_iter_deinit(&iter) < 0)
 		ret = -1;
 	if (ret == 0 && array_count(&unknown_uids) > 0) {
 		struct mail *dest_mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE,
@@ -432,9 +425,9 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	ARRAY(struct mailshift_dedupe_copy) copies;
 	const struct mailshift_dedupe_copy *c;
 	struct mailbox_transaction_context *dest_t, *src_t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
+	struct mailshift_guid_iter *iter;
 	struct mail *mail, *dest_mail, *src_mail;
+	const char *guid;
 	unsigned int i, count, expunged = 0;
 	pool_t pool;
 	int ret = 0;
@@ -446,23 +439,18 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 		/* not EXTERNAL: that would mark the change as already
 		   made in the files, and maildir would never apply it */
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift dedupe");
-	args = mailshift_search_uids_from(1);
-	search = mailbox_search_init(dest_t, args, NULL, MAIL_FETCH_GUID, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail)) {
+	iter = mailshift_guid_iter_init(dest_t, 1, 0);
+	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
 		struct mailshift_dedupe_copy *copy;
-		const char *guid;
 		uint32_t src_uid;
 
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0)
-			continue;
 		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid))
 			continue;
 		copy = array_append_space(&copies);
 		copy->src_uid = src_uid;
 		copy->dest_uid = mail->uid;
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_guid_iter_deinit(&iter) < 0)
 		ret = -1;
 
 	array_sort(&copies, mailshift_dedupe_copy_cmp);
@@ -516,9 +504,9 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 	ARRAY_TYPE(mailshift_recover_key) old_copies, src_keys;
 	struct mailshift_recover_key *copy, *src_key;
 	struct mailbox_transaction_context *dest_t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
+	struct mailshift_guid_iter *iter;
 	struct mail *mail;
+	const char *guid;
 	unsigned int n_unmatched = 0;
 	int ret = 0;
 
@@ -529,19 +517,10 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 	/* our copies on the new side */
 	dest_t = mailbox_transaction_begin(dest_box,
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift rematch");
-	args = mailshift_search_uids_from(1);
-	search = mailbox_search_init(dest_t, args, NULL,
-				     MAIL_FETCH_GUID | MAIL_FETCH_VIRTUAL_SIZE,
-				     NULL);
-	mail_search_args_unref(&args);
-	while (ret == 0 && mailbox_search_next(search, &mail)) {
-		const char *guid;
+	iter = mailshift_guid_iter_init(dest_t, 1, MAIL_FETCH_VIRTUAL_SIZE);
+	while (ret == 0 && mailshift_guid_iter_next(iter, &mail, &guid)) {
 		uint32_t uid;
 
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
-			ret = -1;
-			break;
-		}
 		if (mailshift_copy_guid_parse(guid, new_prefix, &uid)) {
 			seq_range_array_add(present_uids, uid);
 			continue;
@@ -556,7 +535,7 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 		   even if its original is gone */
 		copy->matched = mail_get_modseq(mail) > dest_highest_modseq;
 	}
-	if (mailbox_search_deinit(&search) < 0)
+	if (mailshift_guid_iter_deinit(&iter) < 0)
 		ret = -1;
 	if (ret < 0) {
 		*error_r = t_strdup_printf("new server: reading %s: %s",
@@ -594,7 +573,9 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 		if (copy->uid != 0 && !copy->matched)
 			n_unmatched++;
 	}
-	if (n_unmatched > 10 && n_unmatched > array_count(&old_copies) / 2) {
+	if (mailshift_removal_looks_broken(n_unmatched,
+					   array_count(&old_copies),
+					   MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
 		*error_r = t_strdup_printf("old server: folder %s was "
 			"re-created and %u of the %u messages copied from it "
 			"are no longer there; not expunging them here (check "

@@ -15,28 +15,19 @@ mailshift_verify_copies(struct mailbox *dest_box, const char *guid_prefix,
 			ARRAY_TYPE(seq_range) *here_uids)
 {
 	struct mailbox_transaction_context *t;
-	struct mail_search_args *args;
-	struct mail_search_context *search;
+	struct mailshift_guid_iter *iter;
 	struct mail *mail;
-	int ret = 0;
+	const char *guid;
+	uint32_t src_uid;
+	int ret;
 
 	t = mailbox_transaction_begin(dest_box, 0, "mailshift verify");
-	args = mailshift_search_uids_from(1);
-	search = mailbox_search_init(t, args, NULL, MAIL_FETCH_GUID, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail)) {
-		const char *guid;
-		uint32_t src_uid;
-
-		if (mail_get_special(mail, MAIL_FETCH_GUID, &guid) < 0) {
-			ret = -1;
-			break;
-		}
+	iter = mailshift_guid_iter_init(t, 1, 0);
+	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
 		if (mailshift_copy_guid_parse(guid, guid_prefix, &src_uid))
 			seq_range_array_add(here_uids, src_uid);
 	}
-	if (mailbox_search_deinit(&search) < 0)
-		ret = -1;
+	ret = mailshift_guid_iter_deinit(&iter);
 	(void)mailbox_transaction_commit(&t);
 	return ret;
 }
