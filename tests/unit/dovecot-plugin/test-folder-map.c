@@ -4,6 +4,7 @@
 #include "lib.h"
 #include "test-common.h"
 #include "mailshift-folder-map.h"
+#include "mailshift-removal.h"
 
 #define NO_ROLE NULL
 
@@ -233,6 +234,26 @@ static void test_here_names(void)
 	test_end();
 }
 
+static void test_removal_guard(void)
+{
+	test_begin("a pass removes nothing when most of what it copied is gone");
+	/* a few are the user's deletions, whatever the share */
+	test_assert(!mailshift_removal_looks_broken(10, 10,
+					MAILSHIFT_REMOVAL_FEW_MESSAGES));
+	test_assert(!mailshift_removal_looks_broken(3, 4,
+					MAILSHIFT_REMOVAL_FEW_FOLDERS));
+	/* more than a few and more than half: a broken old server */
+	test_assert(mailshift_removal_looks_broken(11, 20,
+					MAILSHIFT_REMOVAL_FEW_MESSAGES));
+	test_assert(!mailshift_removal_looks_broken(11, 22,
+					MAILSHIFT_REMOVAL_FEW_MESSAGES));
+	test_assert(mailshift_removal_looks_broken(4, 7,
+					MAILSHIFT_REMOVAL_FEW_FOLDERS));
+	test_assert(!mailshift_removal_looks_broken(4, 8,
+					MAILSHIFT_REMOVAL_FEW_FOLDERS));
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -246,6 +267,7 @@ int main(void)
 		test_role_parsing,
 		test_translate,
 		test_here_names,
+		test_removal_guard,
 		NULL
 	};
 	return test_run(test_functions);
