@@ -93,7 +93,8 @@ def copy_stock_etc(dest):
     if edited:
         core = versions["dovecot-core"]
         root, what = foreign.unpacked(
-            "dovecot-" + core, ["%s=%s" % kv for kv in sorted(versions.items())])
+            "dovecot-" + core,
+            ["%s=%s" % kv for kv in sorted(versions.items())])
         src = os.path.join(root, "usr", "share", "dovecot")
         origin = "the packages (%s), /etc/dovecot being edited" % \
             what.replace("%3a", ":")
@@ -167,8 +168,8 @@ class StockDovecot(rig.Dovecot):
     def write_local_conf(self, plugin_dir, extra=""):
         """<root>/etc/dovecot/local.conf: what a temp dir and loopback
         ports force (and extra); returns its text."""
-        text = """# written by tests/lib/stockdovecot.py: what running on loopback ports
-# in a temp dir forces, nothing else
+        text = """# written by tests/lib/stockdovecot.py: what running on
+# loopback ports in a temp dir forces, nothing else
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
