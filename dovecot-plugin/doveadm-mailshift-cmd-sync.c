@@ -864,6 +864,40 @@ mailshift_sync_cutover_passes(struct mailshift_sync_user *su,
 	return ret;
 }
 
+/* Without a master user or a password of the user's own in the userdb,
+   a sync can log in to the old server only with a password the user
+   typed here (kept since their first login).  A user with none has not
+   logged in yet: not a failure, nothing to do until then. */
+static bool mailshift_sync_waits_for_login(struct mailshift_sync_user *su)
+{
+	struct mailshift_sync_cmd_context *ctx = su->cmd;
+	struct ms_user_record *rec;
+	const char *error;
+	bool pending;
+	int ret;
+
+	if (ctx->mode != MAILSHIFT_PASS_SYNC ||
+	    *su->set->source_master_user != '\0' ||
+	    *su->set->source_password != '\0' ||
+	    ctx->login_password != NULL ||
+	    (ctx->kept_password != NULL &&
+	     strcmp(ctx->kept_user, su->user->username) == 0))
+		return FALSE;
+	/* later states have their own reasons (a kept password wiped after
+	   the sweeps, one the old server refused): the pass says them */
+	if (doveadm_mailshift_store_get(&ctx->ctx, su->user,
+					su->set->store_uri, &ctx->store,
+					&ctx->store_uri) < 0)
+		return FALSE;
+	ret = ms_store_user_get(ctx->store, su->user->username, &rec, &error);
+	if (ret < 0)
+		return FALSE;
+	pending = ret == 0 || rec->state == MS_USER_STATE_PENDING;
+	if (ret > 0)
+		ms_user_record_free(&rec);
+	return pending;
+}
+
 int mailshift_pass_run(struct doveadm_mail_cmd_context *_ctx,
 		       struct mail_user *user)
 {
@@ -900,6 +934,16 @@ int mailshift_pass_run(struct doveadm_mail_cmd_context *_ctx,
 	if (ctx->mode == MAILSHIFT_PASS_LOGIN && ctx->login_password != NULL &&
 	    !mailshift_sync_verify_login_password(&su))
 		return 0;
+	if (mailshift_sync_waits_for_login(&su)) {
+		e_info(user->event, "mailshift: user %s waits for their first "
+		       "login: without a master user (mailshift_source_master_"
+		       "user) the old server's password is the one they type",
+		       user->username);
+		/* asked for by name: not done, try again after the login */
+		if (_ctx->iterate_single_user)
+			_ctx->exit_code = EX_TEMPFAIL;
+		return 0;
+	}
 	mailshift_sync_open_early(&su);
 	ret = mailshift_sync_take_user(&su, &state);
 	if (ret <= 0) {
