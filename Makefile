@@ -68,9 +68,11 @@ bench-policy: all
 bench-milter: all
 	BUILD=$(BUILD) bench/milter-bench
 
-# systemd units beside Debian's packages' own; not enabled (the runbook
+# systemd units where systemd looks for packages' own (under /usr: a
+# DESTDIR tree copied over a merged-/usr root must not replace its /lib
+# link); not enabled (the runbook
 # says when to enable which)
-SYSTEMD_UNITDIR ?= /lib/systemd/system
+SYSTEMD_UNITDIR ?= /usr/lib/systemd/system
 UNITS = mailshift-sync.service mailshift-sync.timer \
 	mailshift-policyd.service mailshift-milter.service \
 	mailshift-scan-log.service
