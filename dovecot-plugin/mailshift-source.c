@@ -167,6 +167,7 @@ void mailshift_source_learn_capabilities(struct mail_user *source_user)
 		return;
 	ns = mail_namespace_find_inbox(source_user->namespaces);
 	storage_client = (IMAPC_STORAGE(ns->storage))->client;
+	i_free(mailshift_login_watch.capabilities);
 	i_zero(&mailshift_login_watch);
 	mailshift_login_watch.source_user = source_user;
 	mailshift_capability_user = source_user;
