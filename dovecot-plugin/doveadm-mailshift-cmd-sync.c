@@ -460,6 +460,19 @@ mailshift_sync_source_open(struct mailshift_sync_user *su,
 	return su->early_ret;
 }
 
+/* An attempt's progress, with what the pass's earlier attempts did: a
+   message an attempt copied (or a change it applied) is not done again
+   by the next, so the pass reports their sum. */
+static void
+mailshift_sync_add_earlier(struct mailshift_progress *attempt,
+			   const struct mailshift_progress *earlier)
+{
+	attempt->msgs_copied += earlier->msgs_copied;
+	attempt->bytes_done += earlier->bytes_done;
+	attempt->flags_changed += earlier->flags_changed;
+	attempt->msgs_expunged += earlier->msgs_expunged;
+}
+
 /* Run the pass, reconnecting with backoff while the old server is merely
    unreachable.  Returns 0 or -1 with class_r/error_r. */
 static int
@@ -469,6 +482,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 			const char **error_r)
 {
 	struct mailshift_copy_params params;
+	struct mailshift_progress earlier;
 	struct mail_user *source_user;
 	const char *password;
 	unsigned int attempt, backoff_secs = 1, asked_secs, wait_secs;
@@ -485,6 +499,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	params.add_only = su->sweep;
 	params.verify = su->cmd->mode == MAILSHIFT_PASS_CUTOVER;
 
+	i_zero(&earlier);
 	for (attempt = 1; attempt <= MAILSHIFT_PASS_ATTEMPTS; attempt++) {
 		/* failing to log in is the old server's doing too */
 		bool source_failed = TRUE;
@@ -501,6 +516,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 			params.source_user = source_user;
 			ret = mailshift_copy_run(&params, progress_r, class_r,
 						 &source_failed, error_r);
+			mailshift_sync_add_earlier(progress_r, &earlier);
 			mailshift_source_hang_up(source_user);
 			mail_user_deinit(&source_user);
 		}
@@ -515,6 +531,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 			return -1;
 		if (attempt == MAILSHIFT_PASS_ATTEMPTS)
 			break;
+		earlier = *progress_r;
 		asked_secs = mailshift_source_asked_wait_secs(*error_r);
 		wait_secs = I_MAX(backoff_secs, asked_secs);
 		e_warning(su->user->event, "mailshift: %s; retrying in %u s%s "

@@ -23,9 +23,10 @@ again; times=None: on every connection):
   refuse()                     accept and reset new connections at once
 
 A busy server (Exchange's throttling): answer_command(command, reply,
-times) answers the next `times` client commands containing `command`
-(bytes, e.g. b" UID FETCH ") itself with "<tag> <reply>", never passing
-them on to the server.
+times, after) answers the next `times` client commands containing
+`command` (bytes, e.g. b" UID FETCH ") itself with "<tag> <reply>", never
+passing them on to the server; after=N first lets N such commands through
+(a server that starts throttling in the middle of a pass).
 
 An older server, not a fault: rewrite_replies(old, new) replaces bytes old
 with new in everything the server sends from now on (e.g. to take an
@@ -170,20 +171,18 @@ class _Pair:
 
     def _client_data(self, data):
         """Answer the commands answer_command() names, in place of the
-        server.  Returns what is left to pass on."""
-        answer = self.proxy._take_answer(data)
-        if answer is None:
+        server, one line at a time.  Returns what is left to pass on."""
+        if not self.proxy.answers:
             return data
-        command, reply = answer
         out = []
         for line in data.split(b"\r\n"):
-            if answer is not None and command in line:
-                tag = line.split(b" ", 1)[0]
-                self.client.sendall(tag + b" " + reply + b"\r\n")
-                self.proxy._record("S", tag + b" " + reply + b"\r\n")
-                answer = None
+            reply = self.proxy._take_answer(line)
+            if reply is None:
+                out.append(line)
                 continue
-            out.append(line)
+            tag = line.split(b" ", 1)[0]
+            self.client.sendall(tag + b" " + reply + b"\r\n")
+            self.proxy._record("S", tag + b" " + reply + b"\r\n")
         return b"\r\n".join(out)
 
     def _server_data(self, data):
@@ -280,20 +279,28 @@ class FaultProxy:
         on (within each chunk read from it)."""
         self.rewrites.append((old, new))
 
-    def answer_command(self, command, reply, times=1):
+    def answer_command(self, command, reply, times=1, after=0):
         """Answer the next `times` commands containing command (bytes)
-        with "<tag> reply" instead of the server."""
+        with "<tag> reply" instead of the server, once `after` of them
+        have passed."""
         with self.lock:
-            self.answers.append([command, reply, times])
+            self.answers.append([command, reply, times, after])
 
-    def _take_answer(self, data):
+    def _take_answer(self, line):
+        """The reply to give to one command line in the server's place,
+        or None to pass it on."""
         with self.lock:
             for answer in self.answers:
-                if answer[2] > 0 and answer[0] in data:
-                    answer[2] -= 1
-                    self.fired += 1
-                    self.events.append((time.time(), "answer", 0))
-                    return answer[0], answer[1]
+                command, reply, times, after = answer
+                if times <= 0 or command not in line:
+                    continue
+                if after > 0:
+                    answer[3] -= 1
+                    return None
+                answer[2] -= 1
+                self.fired += 1
+                self.events.append((time.time(), "answer", 0))
+                return reply
         return None
 
     def latency(self, secs):

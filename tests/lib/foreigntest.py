@@ -1,5 +1,7 @@
 """The migration t-old-server-cyrus and t-old-server-courier run from a
-real foreign OLD server (tests/lib/foreign.py) (stdlib only).
+real foreign OLD server (tests/lib/foreign.py), and
+t-old-server-exchange-like from a Dovecot made to look like another
+server (stdlib only).
 
     s = foreigntest.Scenario(m, compare_options={...})
     s.first_pass()          # fill the old server, copy into both new ones
@@ -13,6 +15,12 @@ U+2024 and the pass says so.  After each step both are compared with the
 old server over IMAP (imapcompare: every folder and subscription, every
 message's bytes as the old server serves them, flags, keywords,
 INTERNALDATE, UIDVALIDITY and UIDs).
+
+An old server that is a rig.Dovecot has no corpus of its own: fill(m)
+fills it and returns the manifest.  source_port points both new servers
+elsewhere (a faultproxy.FaultProxy in front of the old server), and
+before_pass(step, new) runs before each pass ("first", "delta") to arm
+it; every pass's SyncRun is kept in .runs as (step, server name, run).
 """
 import mstest
 from mstest import check
@@ -35,16 +43,26 @@ def lookalikes(server, name):
 
 class Scenario:
     def __init__(self, m, *, compare_options=None, name_map=None,
-                 known_diffs=None):
+                 known_diffs=None, fill=None, source_port=None,
+                 rig_options=None, before_pass=None):
         """compare_options: more imapcompare.compare() arguments;
         name_map(canonical old name) -> canonical name on a '/' server
         (the '.' server's lookalikes are added here); known_diffs: {new
-        server's name: differences every compare of it shows today}."""
+        server's name: differences every compare of it shows today};
+        fill(m) -> manifest, in place of the old server's fill_quick();
+        source_port: the port the new servers reach the old one at;
+        rig_options: {new server's name: more rig.Dovecot arguments};
+        before_pass(step, new server): called before each pass."""
         self.m = m
         self.compare_options = dict(compare_options or {})
         self.name_map = name_map or (lambda n: n)
         self.known_diffs = dict(known_diffs or {})
+        self.fill = fill or (lambda m: m.old.fill_quick(USER))
+        self.source_port = source_port
+        self.rig_options = dict(rig_options or {})
+        self.before_pass = before_pass or (lambda step, new: None)
         self.servers = []
+        self.runs = []
         self.manifest = None
 
     # ------------------------------------------------------------ helpers
@@ -80,19 +98,30 @@ class Scenario:
                       for x in r.text.split()[2:])
         return c, uids
 
+    def sync(self, step, new):
+        """One pass on `new`, after before_pass(); kept in .runs."""
+        self.before_pass(step, new)
+        r = self.m.sync(server=new)
+        self.runs.append((step, new.name, r))
+        return r
+
     # ------------------------------------------------------------ steps
     def first_pass(self):
         """Fill the old server, start both new servers, one pass each:
         every message copied, old and new identical."""
         m = self.m
-        self.manifest = m.old.fill_quick(USER)
+        self.manifest = self.fill(m)
         n = len(self.manifest["messages"])
+        source = {"source_port": self.source_port} if self.source_port \
+            else {}
         for name, location, namespace in NEW_SERVERS:
             new = m.start_new(name, own_state=True, mail_location=location,
-                              rig_options={"namespace": namespace},
-                              cutover_settle="%ds" % SETTLE)
+                              rig_options={"namespace": namespace,
+                                           **self.rig_options.get(name,
+                                                                  {})},
+                              cutover_settle="%ds" % SETTLE, **source)
             self.servers.append(new)
-            r = m.sync(server=new)
+            r = self.sync("first", new)
             check(r.rc == 0 and r.row.get("result") == "synced" and
                   r.row.get("copied") == str(n),
                   "%s ('%s'): the first pass copies all %d messages"
@@ -122,7 +151,7 @@ class Scenario:
         c.logout()
         m.append(m.old, mstest.new_messages("INBOX", 1, tag="delta"))
         for new in self.servers:
-            r = m.sync(server=new)
+            r = self.sync("delta", new)
             check(r.rc == 0 and (r.row.get("copied"), r.row.get("changed"),
                                  r.row.get("expunged")) == ("1", "1", "1"),
                   "%s: the next pass copies the new message, changes the "
