@@ -432,6 +432,11 @@ static const struct {
 	  MAILSHIFT_SOURCE_ERR_CONFIG,
 	  "the old server offers no STARTTLS here: set mailshift_source_tls "
 	  "= imaps with its imaps port, or = no on a trusted network" },
+	/* a POP3 server's greeting where IMAP's was expected */
+	{ "Invalid command tag: +OK", MAILSHIFT_SOURCE_ERR_CONFIG,
+	  "this port speaks POP3, not IMAP: set mailshift_source_port to the "
+	  "old server's IMAP port (or its imaps port with mailshift_source_tls "
+	  "= imaps)" },
 	{ "Connection refused", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
 	{ "timed out", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },
 	{ "Disconnected", MAILSHIFT_SOURCE_ERR_UNREACHABLE, NULL },

@@ -42,6 +42,10 @@ static void test_classify(void)
 		  "imapc(old:143): Requested STARTTLS, but server doesn't "
 		  "support it",
 		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
+		{ "a POP3 greeting on the IMAP port -> config, EX_CONFIG",
+		  "old server: listing folders failed: imapc(old:110): "
+		  "Server sent invalid input: Invalid command tag: +OK",
+		  MAILSHIFT_SOURCE_ERR_CONFIG, EX_CONFIG },
 		{ "anything else -> temporary, EX_TEMPFAIL",
 		  "Mailbox INBOX: something odd",
 		  MAILSHIFT_SOURCE_ERR_TEMP, EX_TEMPFAIL },
@@ -100,6 +104,9 @@ static void test_explain(void)
 	test_assert(strstr(mailshift_source_explain_error(
 		"imapc(old:993): Received invalid SSL certificate: x"),
 		"mailshift_source_ca_file") != NULL);
+	test_assert(strstr(mailshift_source_explain_error(
+		"imapc(old:110): Server sent invalid input: Invalid command "
+		"tag: +OK"), "set mailshift_source_port") != NULL);
 	/* a retry may help: nothing to change */
 	test_assert_strcmp(mailshift_source_explain_error(
 		"imapc(old:143): connect(old, 143) failed: Connection refused"),
