@@ -1026,6 +1026,7 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 	enum mail_error mail_error;
 	const char *error;
 	time_t received_date;
+	const char *pop3_uidl = NULL;
 	ssize_t ret;
 
 	/* first: reading the header moves the stream mail_get_stream()
@@ -1034,6 +1035,15 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 		key = mailshift_delivered_key(mail);
 		if (key != NULL && mailshift_folder_here_already(fc, mail, key))
 			return 0;
+	}
+	/* POP3 sees INBOX only */
+	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
+	    mailshift_pop3_uidl_get(copy->params->set, mail,
+				    fc->src_status.uidvalidity,
+				    &pop3_uidl) < 0) {
+		mailshift_copy_fail_source(copy, fc->src_box,
+					   "POP3 UIDLs for");
+		return -1;
 	}
 	if (mail_get_received_date(mail, &received_date) < 0 ||
 	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
@@ -1061,13 +1071,8 @@ mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 							mail->uid));
 	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0)
 		mailbox_save_set_uid(save, mail->uid);
-	/* POP3 sees INBOX only */
-	if (*copy->params->set->source_pop3_uidl_format != '\0' &&
-	    strcasecmp(fc->folder->map.src_vname, "INBOX") == 0) {
-		mailbox_save_set_pop3_uidl(save, mailshift_pop3_uidl(
-			copy->params->set->source_pop3_uidl_format,
-			fc->src_status.uidvalidity, mail->uid));
-	}
+	if (pop3_uidl != NULL)
+		mailbox_save_set_pop3_uidl(save, pop3_uidl);
 
 	if (mailbox_save_begin(&save, input) < 0)
 		goto dest_failed;
@@ -1158,6 +1163,13 @@ mailshift_folder_copy_range(struct mailshift_folder_copy *fc,
 	if (array_count(&search_args->args->value.seqset) == 0) {
 		mail_search_args_unref(&search_args);
 		return 0;
+	}
+	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
+	    mailshift_pop3_uidl_prepare(copy->params->set, src_t) < 0) {
+		mail_search_args_unref(&search_args);
+		mailshift_copy_fail_source(copy, fc->src_box,
+					   "POP3 UIDLs for");
+		return -1;
 	}
 	/* asking for the body up front is what makes imapc prefetch */
 	search = mailbox_search_init(src_t, search_args, NULL,
@@ -1734,8 +1746,7 @@ static int mailshift_copy_prepare(struct mailshift_copy *copy)
 	const struct mailshift_copy_params *params = copy->params;
 	const char *error;
 
-	if (mailshift_pop3_uidl_check(params->set->source_pop3_uidl_format,
-				      &error) < 0) {
+	if (mailshift_pop3_uidl_check(params->set, &error) < 0) {
 		copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
 		copy->error_on_source = FALSE;
 		copy->error = p_strdup(copy->pool, error);

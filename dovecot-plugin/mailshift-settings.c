@@ -69,6 +69,8 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 		 mailshift_all_mail_names),
 	DEF(MS_SET_STR, source_pop3_uidl_format,
 	    "mailshift_source_pop3_uidl_format", "", 0, 0),
+	DEF(MS_SET_UINT, source_pop3_port, "mailshift_source_pop3_port", "0",
+	    0, 65535),
 	DEF(MS_SET_UINT, source_max_connections,
 	    "mailshift_source_max_connections", "10", 1, 10000),
 	DEF(MS_SET_SIZE, source_max_bytes_per_sec,

@@ -42,6 +42,9 @@ struct mailshift_settings {
 	/* the old server's POP3 UIDLs in terms of its IMAP UIDVALIDITY (%v)
 	   and UID (%u), kept with INBOX's copies; "": none kept */
 	const char *source_pop3_uidl_format;
+	/* the old server's POP3 port, asked for the UIDLs of servers
+	   whose UIDLs do not derive from IMAP UIDs; 0: not asked */
+	unsigned int source_pop3_port;
 	unsigned int source_max_connections;
 	unsigned long long source_max_bytes_per_sec;
 	unsigned int source_prefetch;

@@ -14,6 +14,7 @@
 #include "imapc-mail.h"
 #include "mailshift-source.h"
 #include "mailshift-source-status.h"
+#include "mailshift-pop3-uidl.h"
 
 #include <stdio.h>
 #include <sysexits.h>
@@ -267,6 +268,12 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 			set->source_ca_file, settings_parser_get_error(parser));
 		return -1;
 	}
+	if (mailshift_pop3_uidl_source_settings(parser,
+			mail_storage_service_user_get_set(service_user)[0],
+			set, password, error_r) < 0) {
+		*class_r = MAILSHIFT_SOURCE_ERR_CONFIG;
+		return -1;
+	}
 
 	/* With delay-login imapc connects at the first command (or at
 	   mailshift_source_connect_ahead()): a refused password or an
@@ -278,6 +285,8 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 	/* the parser is shared with later users of this service_user: do not
 	   leave the password in it */
 	(void)settings_parse_keyvalue(parser, "imapc_password", "");
+	if (set->source_pop3_port != 0)
+		(void)settings_parse_keyvalue(parser, "pop3c_password", "");
 	if (ret < 0) {
 		*class_r = mailshift_source_classify_error(error);
 		*error_r = error;

@@ -7,16 +7,18 @@
     m = mstest.Migration(tmp, old=old)             # settings(), sync() ...
 
 Both are Debian 12's own packages, but `cyrus-imapd` and `courier-imap`
-declare Conflicts: imap-server (apt would remove Dovecot) and pull an
-MTA.  So their .debs (cyrus-common, cyrus-imapd, courier-imap) are fetched
-with `apt-get download` and unpacked with `dpkg-deb -x` into a cache,
-$MS_FOREIGN_CACHE or $BUILD/foreign/, on first use; nothing is
+declare Conflicts: imap-server (apt would remove Dovecot), their POP3
+servers Conflicts: pop3-server, and they pull an MTA.  So their .debs
+(cyrus-common, cyrus-imapd, cyrus-pop3d, courier-imap, courier-pop) are
+fetched with `apt-get download` and unpacked with `dpkg-deb -x` into a
+cache, $MS_FOREIGN_CACHE or $BUILD/foreign/, on first use; nothing is
 registered with dpkg.  The libraries they link and the SASL / authlib
 pieces (sasl2-bin, courier-base, courier-authlib, courier-authdaemon,
 courier-authlib-userdb, gamin) are installed by .ci/run.
 
 Each server is a plain process tree under its own config and state in
-<root>/<name>/, listening on a free 127.0.0.1 port, never started through
+<root>/<name>/, its IMAP and its POP3 server each listening on a free
+127.0.0.1 port (.port, .pop3_port), never started through
 systemd or init scripts.  It runs in a mount namespace of its own (same
 network), where:
   - /dev is a small private one whose `log` is a datagram socket this
@@ -43,7 +45,7 @@ STARTTLS; users in an authlib userdb (SHA-512 crypt), Maildirs owned by
 the courier user.
 
 Interface, as rig.Dovecot's where the tests need it: .start(), .stop(),
-context manager, .port, .users {name: password}, .prefix, .sep,
+context manager, .port, .pop3_port, .users {name: password}, .prefix, .sep,
 .master_user (None: the migration logs in with each user's own password),
 .connect(user), .imap_client(user), .mailbox_name("a/b"), .log_text(),
 .fill_quick(user), .version.
@@ -67,8 +69,8 @@ import imapwire
 import rig
 
 DEFAULT_USERS = {"alice": "pw-alice", "bob": "pw-bob"}
-DEBS = {"cyrus": ("cyrus-common", "cyrus-imapd"),
-        "courier": ("courier-imap",)}
+DEBS = {"cyrus": ("cyrus-common", "cyrus-imapd", "cyrus-pop3d"),
+        "courier": ("courier-imap", "courier-pop")}
 # the device nodes a server's private /dev holds (bound from the host's)
 DEV_NODES = ("null", "zero", "random", "urandom", "full", "tty")
 
@@ -83,17 +85,30 @@ def cache_dir():
 
 def unpacked(kind, packages=None):
     """The unpacked tree of DEBS[kind], or of packages (names, or
-    "name=version" pins) cached under kind (fetched on first use);
+    "name=version" pins) cached under kind (fetched on first use, and
+    again when the packages asked for are not those cached);
     returns (root directory, "package version, ...")."""
+    packages = packages or DEBS[kind]
     base = os.path.join(cache_dir(), kind)
     root, stamp = os.path.join(base, "root"), os.path.join(base, "versions")
     os.makedirs(base, exist_ok=True)
     with open(os.path.join(base, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)       # one fetch at a time
-        if not os.path.exists(stamp):
-            _fetch(base, root, stamp, packages or DEBS[kind])
+        if _cached_packages(stamp) != sorted(p.split("=")[0]
+                                             for p in packages):
+            _fetch(base, root, stamp, packages)
         with open(stamp) as f:
             return root, f.read().strip()
+
+
+def _cached_packages(stamp):
+    """The names of the packages a cache's stamp lists ([] without one):
+    a cache from before a package was added is fetched again."""
+    try:
+        with open(stamp) as f:
+            return sorted(v.split()[0] for v in f.read().strip().split(", "))
+    except FileNotFoundError:
+        return []
 
 
 def _fetch(base, root, stamp, packages):
@@ -163,7 +178,6 @@ class _Server:
     process tree, clients."""
 
     kind = None
-    pop3_port = None
 
     def __init__(self, root_dir, name, users):
         self.name = name
@@ -171,6 +185,7 @@ class _Server:
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.master_user = None         # each user logs in as themselves
         self.port = imapwire.free_port()
+        self.pop3_port = imapwire.free_port()
         self.root, self.version = unpacked(self.kind)
         self.proc = None
         self._ns_fd = None
@@ -233,14 +248,16 @@ class _Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 break
-            if rig.Dovecot._port_open(self.port):
+            if all(rig.Dovecot._port_open(p)
+                   for p in (self.port, self.pop3_port)):
                 return
             time.sleep(0.05)
         tail = self.log_text()[-3000:]
         self.stop()
         raise RuntimeError("%s %s did not start listening on 127.0.0.1:%d "
-                           "(%s):\n%s" % (self.kind, self.name, self.port,
-                                          self.version, tail))
+                           "(IMAP) and :%d (POP3) (%s):\n%s"
+                           % (self.kind, self.name, self.port, self.pop3_port,
+                              self.version, tail))
 
     def namespace_pids(self):
         """PIDs of the processes in this server's mount namespace."""
@@ -423,11 +440,13 @@ hashimapspool: true
 }}
 SERVICES {{
   imap cmd="{bin}/imapd -C {conf}" listen="127.0.0.1:{port}" prefork=0 maxchild=50
+  pop3 cmd="{bin}/pop3d -C {conf}" listen="127.0.0.1:{pop3_port}" prefork=0 maxchild=50
 }}
 EVENTS {{
   checkpoint cmd="{bin}/ctl_cyrusdb -C {conf} -c" period=30
 }}
-""".format(bin=self.bin, conf=self.conf, port=self.port))
+""".format(bin=self.bin, conf=self.conf, port=self.port,
+           pop3_port=self.pop3_port))
         sasldb = os.path.join(d, "conf", "sasldb2")
         for user, pw in [self.admin] + sorted(self.users.items()):
             # realm: Cyrus asks SASL for user@servername
@@ -511,7 +530,7 @@ class Courier(_Server):
         for d in (run, os.path.join(run, "authdaemon")):
             os.chown(d, self.uid, self.gid)
         os.chmod(os.path.join(run, "authdaemon"), 0o750)
-        for f in ("imapd", "imapd-ssl"):
+        for f in ("imapd", "imapd-ssl", "pop3d", "pop3d-ssl"):
             shutil.copy(os.path.join(self.root, "etc/courier", f), etc)
         with open(os.path.join(etc, "authdaemonrc"), "w") as f:
             f.write('authmodulelist="authuserdb"\n'
@@ -543,18 +562,27 @@ class Courier(_Server):
             return self
         imapd = os.path.join(self.root, "usr/bin/imapd")
         login = os.path.join(self.root, "usr/lib/courier/courier/imaplogin")
-        # as Debian's /usr/sbin/imapd start does, minus courierlogger
-        # (stderr goes to the log file) and with authdaemond beside it
+        pop3d = os.path.join(self.root, "usr/lib/courier/courier/courierpop3d")
+        pop3login = os.path.join(self.root,
+                                 "usr/lib/courier/courier/courierpop3login")
+        tcpd = ("/usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=40 "
+                "-maxperip=40 -nodnslookup -noidentlookup")
+        # as Debian's /usr/sbin/imapd and /usr/lib/courier/pop3d start
+        # do, minus courierlogger (stderr goes to the log file) and with
+        # authdaemond beside them
         command = """/usr/lib/courier/courier-authlib/authdaemond &
 i=0
 while [ ! -S /run/courier/authdaemon/socket ] && [ $i -lt 200 ]; do
   sleep 0.05; i=$((i + 1))
 done
+/usr/bin/env -i /bin/sh -c 'set -a; . /etc/courier/pop3d; \
+. /etc/courier/pop3d-ssl; POP3_STARTTLS=NO; \
+exec %s %d %s %s Maildir' &
 exec /usr/bin/env -i /bin/sh -c 'set -a; . /etc/courier/imapd; \
 . /etc/courier/imapd-ssl; IMAP_STARTTLS=NO; IMAP_EMPTYTRASH=; \
 ulimit -v $IMAP_ULIMITD; \
-exec /usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=40 -maxperip=40 \
--nodnslookup -noidentlookup %d %s %s Maildir'""" % (self.port, login, imapd)
+exec %s %d %s %s Maildir'""" % (tcpd, self.pop3_port, pop3login, pop3d,
+                                tcpd, self.port, login, imapd)
         if not os.path.isdir("/run/courier"):
             # made at boot by courier-authdaemon's tmpfiles.d entry where
             # systemd runs; the bind mount below needs it
