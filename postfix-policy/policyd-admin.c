@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "policyd.h"
@@ -192,6 +193,7 @@ static int run(char *const argv[])
 		return -1;
 	if (pid == 0) {
 		execvp(argv[0], argv);
+		/* the shell's "command not found" */
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -306,7 +308,7 @@ static int warmup_status(const struct policyd_config *cfg)
 		return 0;
 	}
 	if (open_store(cfg, &store) < 0)
-		return 75;
+		return EX_TEMPFAIL;
 	wu = policyd_warmup_init(cfg);
 	policyd_day_str(time(NULL), day);
 	printf("warm-up %s, started %s, overflow: %s\n",
@@ -318,7 +320,7 @@ static int warmup_status(const struct policyd_config *cfg)
 		if (policyd_warmup_today(wu, store, g, time(NULL), &step, &cap,
 					 &today, &error) < 0) {
 			fprintf(stderr, "mailshift-policyd: %s\n", error);
-			ret = 75;
+			ret = EX_TEMPFAIL;
 			break;
 		}
 		printf("%-10s\t%u", policyd_group_names[g], step);
@@ -359,18 +361,18 @@ static int warmup_deferral(const struct policyd_config *cfg,
 	if (g == POLICYD_GROUP_COUNT) {
 		fprintf(stderr, "mailshift-policyd: unknown group %s (use "
 			"google, microsoft, yahoo, apple or other)\n", group);
-		return 64;
+		return EX_USAGE;
 	}
 	if (day != NULL)
 		snprintf(delta.day, sizeof(delta.day), "%s", day);
 	else
 		policyd_day_str(time(NULL), delta.day);
 	if (open_store(cfg, &store) < 0)
-		return 75;
+		return EX_TEMPFAIL;
 	if (ms_store_warmup_add(store, group, &delta, &error) < 0) {
 		fprintf(stderr, "mailshift-policyd: %s\n", error);
 		ms_store_close(&store);
-		return 75;
+		return EX_TEMPFAIL;
 	}
 	ms_store_close(&store);
 	return 0;
@@ -387,22 +389,22 @@ static int release_command(const struct policyd_config *cfg,
 	int ret;
 
 	if (open_store(cfg, &store) < 0)
-		return 75;
+		return EX_TEMPFAIL;
 	ret = ms_store_user_get(store, user, &rec, &error);
 	ms_store_close(&store);
 	if (ret < 0) {
 		fprintf(stderr, "mailshift-policyd: %s\n", error);
-		return 75;
+		return EX_TEMPFAIL;
 	}
 	if (ret > 0 && rec->state == MS_USER_STATE_FINAL_SYNC) {
 		fprintf(stderr, "mailshift-policyd: user=%s is in final-sync: "
 			"its mail stays held until the user is migrated "
 			"(mailshift-policyd releases it then)\n", user);
 		ms_user_record_free(&rec);
-		return 75;
+		return EX_TEMPFAIL;
 	}
 	ms_user_record_free(&rec);
-	return policyd_release_user(cfg, user, true) < 0 ? 75 : 0;
+	return policyd_release_user(cfg, user, true) < 0 ? EX_TEMPFAIL : 0;
 }
 
 /* The transport of "transport:nexthop" into dest[size]. */
@@ -526,7 +528,7 @@ static int scan_log(const struct policyd_config *cfg, FILE *in)
 	int ret = 0;
 
 	if (open_store(cfg, &sl.store) < 0)
-		return 75;
+		return EX_TEMPFAIL;
 	sl.wu = policyd_warmup_init(cfg);
 	transport_of(cfg->warmup_direct, sl.direct, sizeof(sl.direct));
 	if (cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY)
@@ -556,7 +558,7 @@ static int scan_log(const struct policyd_config *cfg, FILE *in)
 		    cfg->warmup &&
 		    scan_remote(&sl, &entry, rcpt.domain, &error) < 0) {
 			fprintf(stderr, "mailshift-policyd: %s\n", error);
-			ret = 75;
+			ret = EX_TEMPFAIL;
 			break;
 		}
 	}
@@ -582,7 +584,7 @@ static int init_store(const struct policyd_config *cfg, const char *uri)
 	    ms_store_policy_init(store, &error) < 0) {
 		fprintf(stderr, "mailshift-policyd: init-store: %s\n", error);
 		ms_store_close(&store);
-		return 75;
+		return EX_TEMPFAIL;
 	}
 	ms_store_close(&store);
 	printf("state store %s: schema and policy tables ready\n", masked);
@@ -599,20 +601,21 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 
 	if (strcmp(cmd, "held") == 0) {
 		printf("user\tqueue_id\tqueue\trecipient\treason\n");
-		return queue_walk(cfg, arg, print_held, NULL) < 0 ? 75 : 0;
+		return queue_walk(cfg, arg, print_held, NULL) < 0 ?
+			EX_TEMPFAIL : 0;
 	}
 	if (strcmp(cmd, "release") == 0 && arg != NULL)
 		return release_command(cfg, arg);
 	if (strcmp(cmd, "counters") == 0) {
 		if (open_store(cfg, &store) < 0)
-			return 75;
+			return EX_TEMPFAIL;
 		printf("user\tforwarded\theld\treleased\tdeferred\n");
 		ret = ms_store_policy_iter(store, arg, print_counters, NULL,
 					   &error);
 		if (ret < 0)
 			fprintf(stderr, "mailshift-policyd: %s\n", error);
 		ms_store_close(&store);
-		return ret < 0 ? 75 : 0;
+		return ret < 0 ? EX_TEMPFAIL : 0;
 	}
 	if (strcmp(cmd, "warmup-status") == 0)
 		return warmup_status(cfg);
@@ -625,5 +628,5 @@ int policyd_admin_command(const struct policyd_config *cfg, int argc,
 		return warmup_deferral(cfg, arg, argc > 2 ? argv[2] : NULL);
 	fprintf(stderr, "mailshift-policyd: unknown command or missing "
 		"argument: %s (see mailshift-policyd -h)\n", cmd);
-	return 64;
+	return EX_USAGE;
 }

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -435,7 +436,7 @@ static bool release_check_user(const char *user, void *value, void *context)
 		execv("/proc/self/exe", argv);
 		policyd_error("release user=%s: exec /proc/self/exe: %m",
 			      user);
-		_exit(1);
+		_exit(EX_OSERR);
 	}
 	policyd_info("user=%s is %s: releasing the mail held for it",
 		     user, st->found ? ms_user_state_to_str(st->state) :

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "policyd.h"
@@ -123,7 +124,7 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 				      "-g %s %s)", setting, spec, dir,
 				      (unsigned int)mode, cfg->socket_group,
 				      dir);
-			exit(71);
+			exit(EX_OSERR);
 		}
 		policyd_info("created the socket directory %s", dir);
 	}
@@ -133,7 +134,7 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 			      ret < 0 ? strerror(errno) : "not a directory",
 			      (unsigned int)mode,
 			      cfg->socket_group, dir);
-		exit(71);
+		exit(EX_OSERR);
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 0022) != 0) {
@@ -143,7 +144,7 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 			      "group or world writable (chown root %s; "
 			      "chmod %04o %s)", setting, spec, dir, dir,
 			      (unsigned int)mode, dir);
-		exit(71);
+		exit(EX_OSERR);
 	}
 }
 
@@ -168,14 +169,14 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 		policyd_error("%s = %s: use an absolute path of at most %zu "
 			      "characters", setting, spec,
 			      sizeof(sun.sun_path) - 1);
-		exit(78);
+		exit(EX_CONFIG);
 	}
 	if (cfg->socket_group[0] != '\0') {
 		if ((gr = getgrnam(cfg->socket_group)) == NULL) {
 			policyd_error("socket_group = %s: no such group (use "
 				      "the group Postfix runs as, usually "
 				      "postfix)", cfg->socket_group);
-			exit(78);
+			exit(EX_CONFIG);
 		}
 		gid = gr->gr_gid;
 	}
@@ -193,7 +194,7 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 			policyd_error("%s = %s: %s exists and is not a socket: "
 				      "remove it or choose another path",
 				      setting, spec, path);
-			exit(71);
+			exit(EX_OSERR);
 		}
 		(void)unlink(path);
 	}
@@ -203,7 +204,7 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 	(void)umask(old_umask);
 	if (ret < 0) {
 		policyd_error("%s = %s: %m", setting, spec);
-		exit(71);
+		exit(EX_OSERR);
 	}
 	/* Only Postfix may ask: the answers name every user who is being
 	   migrated. */
@@ -212,7 +213,7 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 		     AT_SYMLINK_NOFOLLOW) < 0) {
 		policyd_error("socket_group = %s: chown %s: %m",
 			      cfg->socket_group, path);
-		exit(71);
+		exit(EX_OSERR);
 	}
 	return fd;
 }
@@ -234,7 +235,7 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 		if ((colon = strrchr(host, ':')) == NULL) {
 			policyd_error("%s = %s: use inet:HOST:PORT", setting,
 				      spec);
-			exit(78);
+			exit(EX_CONFIG);
 		}
 		*colon = '\0';
 		memset(&hints, 0, sizeof(hints));
@@ -243,7 +244,7 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 		if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
 			policyd_error("%s = %s: cannot resolve", setting,
 				      spec);
-			exit(78);
+			exit(EX_CONFIG);
 		}
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0)
@@ -251,18 +252,18 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 					 sizeof(one));
 		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			policyd_error("%s = %s: %m", setting, spec);
-			exit(71);
+			exit(EX_OSERR);
 		}
 		freeaddrinfo(ai);
 	} else {
 		policyd_error("%s = %s: use unix:/path or inet:HOST:PORT",
 			      setting, spec);
-		exit(78);
+		exit(EX_CONFIG);
 	}
 	/* Postfix opens many connections at once after a reload */
 	if (listen(fd, SOMAXCONN) < 0) {
 		policyd_error("%s = %s: listen: %m", setting, spec);
-		exit(71);
+		exit(EX_OSERR);
 	}
 	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;

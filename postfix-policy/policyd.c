@@ -39,7 +39,12 @@
    DIAGNOSTICS
 	Logs to stderr, one line per event: "mailshift-policyd: <severity>:
 	<what> <object>: <reason> -- <what we do>".  Store trouble answers
-	TEMP (Postfix defers), never local delivery.
+	TEMP (Postfix defers), never local delivery.  Exit status as
+	<sysexits.h> names it: EX_USAGE for a bad command line, EX_CONFIG
+	for a bad configuration, EX_OSERR when a listening socket cannot be
+	set up, EX_TEMPFAIL when an admin command cannot do its work now
+	(the store or the queue out of reach, a user still in final-sync:
+	try again later).
    BUGS
 	A slow store query stalls all clients while it lasts (one event
 	loop; see policyd-server.c).  Held users are found in the
@@ -51,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "policyd.h"
@@ -94,14 +100,14 @@ int main(int argc, char **argv)
 			break;
 		default:
 			usage();
-			return opt == 'h' ? 0 : 64;
+			return opt == 'h' ? 0 : EX_USAGE;
 		}
 	}
 	if (policyd_config_read(config_path, &cfg, error,
 				sizeof(error)) < 0) {
 		policyd_error("%s", error);
 		policyd_config_free(&cfg);
-		return 78;
+		return EX_CONFIG;
 	}
 	if (check_only) {
 		policyd_config_print(&cfg);
