@@ -80,6 +80,29 @@ size_t policyd_netstring_format(char *dest, size_t size, const char *data,
 	return plen + len + 1;
 }
 
+/* A socketmap query is "NAME KEY"; NAME is the map transport_maps
+   names in main.cf (policyd-route.c says what each one answers). */
+static const struct {
+	const char *name;
+	enum policyd_map map;
+} map_names[] = {
+	{ "accept", POLICYD_MAP_ACCEPT },
+	{ "route", POLICYD_MAP_ROUTE },
+	{ "warmup", POLICYD_MAP_WARMUP },
+};
+
+enum policyd_map policyd_map_from_name(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+		if (strlen(map_names[i].name) == len &&
+		    memcmp(map_names[i].name, name, len) == 0)
+			return map_names[i].map;
+	}
+	return POLICYD_MAP_UNKNOWN;
+}
+
 /* Finds the empty line that ends a request, checking line lengths on the
    way.  Nothing is modified: with MORE the caller reads on and we scan
    again from the start. */

@@ -55,73 +55,6 @@ struct policyd_cached_state {
 	time_t state_changed;
 };
 
-static const struct {
-	const char *name;
-	enum policyd_map map;
-} map_names[] = {
-	{ "accept", POLICYD_MAP_ACCEPT },
-	{ "route", POLICYD_MAP_ROUTE },
-	{ "warmup", POLICYD_MAP_WARMUP },
-};
-
-enum policyd_map policyd_map_from_name(const char *name, size_t len)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		if (strlen(map_names[i].name) == len &&
-		    memcmp(map_names[i].name, name, len) == 0)
-			return map_names[i].map;
-	}
-	return POLICYD_MAP_UNKNOWN;
-}
-
-bool policyd_recipient_parse(const struct policyd_config *cfg,
-			     const char *key, size_t len,
-			     struct policyd_recipient *rcpt)
-{
-	const char *at, *delim;
-	size_t i, local_len;
-
-	memset(rcpt, 0, sizeof(*rcpt));
-	/* <> and the "*" wildcard are no recipients; nor is anything that
-	   could not be one of our users' addresses. */
-	if (len == 0 || len >= sizeof(rcpt->address) ||
-	    memchr(key, '\0', len) != NULL)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = key[i];
-
-		rcpt->address[i] = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
-	}
-	at = strrchr(rcpt->address, '@');
-	if (at == NULL || at == rcpt->address || at[1] == '\0')
-		return false;
-	local_len = (size_t)(at - rcpt->address);
-	/* Postfix looks up pattern tables with the full address only, so we
-	   strip the extension (alice+lists@ is alice@) ourselves. */
-	for (i = 0; cfg->recipient_delimiter[i] != '\0'; i++) {
-		delim = memchr(rcpt->address, cfg->recipient_delimiter[i],
-			       local_len);
-		if (delim != NULL && delim > rcpt->address) {
-			memmove((char *)delim, at, strlen(at) + 1);
-			local_len = (size_t)(delim - rcpt->address);
-			at = delim;
-		}
-	}
-	rcpt->domain = at + 1;
-	for (i = 0; i < cfg->local_domain_count; i++) {
-		if (strcmp(cfg->local_domains[i], rcpt->domain) == 0)
-			rcpt->local = true;
-	}
-	if (cfg->user_key == POLICYD_KEY_ADDRESS)
-		snprintf(rcpt->user, sizeof(rcpt->user), "%s", rcpt->address);
-	else
-		snprintf(rcpt->user, sizeof(rcpt->user), "%.*s",
-			 (int)local_len, rcpt->address);
-	return true;
-}
-
 struct ms_store *policyd_store(struct policyd *pd, const char **error_r)
 {
 	time_t now = time(NULL);
@@ -260,7 +193,7 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	int ret;
 
 	if (!policyd_recipient_parse(pd->cfg, key, key_len, &rcpt)) {
-		reply_set(reply, size, "NOTFOUND ");
+		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 		return true;
 	}
 	if (map == POLICYD_MAP_ROUTE)
@@ -269,7 +202,7 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		/* Local recipients are delivered here; warm-up only counts
 		   what leaves the new IP. */
 		if (rcpt.local || !pd->cfg->warmup)
-			reply_set(reply, size, "NOTFOUND ");
+			reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 		else if (policyd_warmup_route(pd, pd->warmup, rcpt.domain,
 					      reply, size) > 0)
 			return false;
@@ -278,7 +211,7 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	if (!rcpt.local) {
 		/* Not ours: Postfix's own rules decide, which never relay
 		   for a stranger. */
-		reply_set(reply, size, "NOTFOUND ");
+		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 		return true;
 	}
 	ret = user_state(pd, rcpt.user, false, &st, &error);
@@ -288,11 +221,11 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			      "TEMP, Postfix defers", rcpt.address,
 			      rcpt.user, error);
 		count_deferred(pd, rcpt.user);
-		reply_set(reply, size, "TEMP state store unavailable");
+		reply_set(reply, size, POLICYD_REPLY_TEMP_STORE);
 		return true;
 	}
 	if (ret == 0) {
-		reply_set(reply, size, "NOTFOUND ");
+		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 		return true;
 	}
 	switch (st->state) {
@@ -300,7 +233,7 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		if (map == POLICYD_MAP_ACCEPT) {
 			if (pd->final_sync_accepted == 0)
 				pd->final_sync_accepted = time(NULL);
-			reply_set(reply, size, "NOTFOUND ");
+			reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 			break;
 		}
 		/* With count_from_log the delivery log counts each held
@@ -311,7 +244,8 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		held_since = policyd_table_get(pd->held, rcpt.user);
 		if (*held_since == 0)
 			*held_since = time(NULL);
-		reply_set(reply, size, "OK %s", pd->cfg->hold_nexthop);
+		reply_set(reply, size, POLICYD_REPLY_OK "%s",
+			  pd->cfg->hold_nexthop);
 		break;
 	case MS_USER_STATE_MIGRATED:
 		if (pd->cfg->forward_nexthop[0] == '\0') {
@@ -319,15 +253,17 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 				      " is not set: set it to the new host, "
 				      "e.g. mailshift_fwd:[new.example.com]:25"
 				      " -- answering TEMP", rcpt.user);
-			reply_set(reply, size, "TEMP forward_nexthop not set");
+			reply_set(reply, size, POLICYD_REPLY_TEMP
+				  "forward_nexthop not set");
 			break;
 		}
 		if (map == POLICYD_MAP_ROUTE && !pd->cfg->count_from_log)
 			user_counters(pd, rcpt.user)->forwarded++;
-		reply_set(reply, size, "OK %s", pd->cfg->forward_nexthop);
+		reply_set(reply, size, POLICYD_REPLY_OK "%s",
+			  pd->cfg->forward_nexthop);
 		break;
 	default:
-		reply_set(reply, size, "NOTFOUND ");
+		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
 		break;
 	}
 	return true;
@@ -349,8 +285,7 @@ void policyd_policy_check(struct policyd *pd,
 				"request=smtpd_access_policy (got %s): "
 				"answering DEFER_IF_PERMIT",
 				request == NULL ? "none" : request);
-		reply_set(reply, size, "action=DEFER_IF_PERMIT 4.3.5 "
-			  "mailshift: malformed policy request");
+		reply_set(reply, size, POLICYD_ACTION_MALFORMED);
 		return;
 	}
 	/* A guard only: routing is transport_maps' job (see the top of
@@ -360,7 +295,7 @@ void policyd_policy_check(struct policyd *pd,
 	    recipient == NULL ||
 	    !policyd_recipient_parse(pd->cfg, recipient, strlen(recipient),
 				     &rcpt) || !rcpt.local) {
-		reply_set(reply, size, "action=DUNNO");
+		reply_set(reply, size, POLICYD_ACTION_DUNNO);
 		return;
 	}
 	if (user_state(pd, rcpt.user, false, &st, &error) < 0) {
@@ -368,12 +303,10 @@ void policyd_policy_check(struct policyd *pd,
 			      "answering DEFER_IF_PERMIT", rcpt.address,
 			      rcpt.user, error);
 		count_deferred(pd, rcpt.user);
-		reply_set(reply, size, "action=DEFER_IF_PERMIT 4.3.0 "
-			  "mailshift: state store unavailable, try again "
-			  "later");
+		reply_set(reply, size, POLICYD_ACTION_STORE_DOWN);
 		return;
 	}
-	reply_set(reply, size, "action=DUNNO");
+	reply_set(reply, size, POLICYD_ACTION_DUNNO);
 }
 
 struct flush_ctx {

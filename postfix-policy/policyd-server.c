@@ -340,7 +340,7 @@ static bool socketmap_query(struct server *srv, struct conn *conn,
 		policyd_log_limited(&srv->log_bad, "warning", "socketmap "
 				    "fd=%d: query without a map name and a "
 				    "key: answering TEMP", conn->fd);
-		socketmap_reply(conn, "TEMP malformed query");
+		socketmap_reply(conn, POLICYD_REPLY_TEMP "malformed query");
 		return true;
 	}
 	map = policyd_map_from_name(data, (size_t)(space - data));
@@ -351,7 +351,7 @@ static bool socketmap_query(struct server *srv, struct conn *conn,
 				    "transport_maps): answering TEMP",
 				    conn->fd, (int)(space - data > 64 ? 64 :
 						    space - data), data);
-		socketmap_reply(conn, "TEMP unknown map name");
+		socketmap_reply(conn, POLICYD_REPLY_TEMP "unknown map name");
 		return true;
 	}
 	if (!policyd_route_lookup(srv->pd, map, space + 1,
@@ -425,10 +425,11 @@ static bool conn_process(struct server *srv, struct conn *conn)
 			    conn->kind == CONN_SOCKETMAP ? "TEMP" :
 			    "DEFER_IF_PERMIT");
 	if (conn->kind == CONN_SOCKETMAP)
-		socketmap_reply(conn, "TEMP malformed request");
+		socketmap_reply(conn, POLICYD_REPLY_TEMP
+				"malformed request");
 	else {
-		snprintf(reply, sizeof(reply), "action=DEFER_IF_PERMIT 4.3.5 "
-			 "mailshift: malformed policy request\n\n");
+		snprintf(reply, sizeof(reply), "%s\n\n",
+			 POLICYD_ACTION_MALFORMED);
 		conn_append(conn, reply, strlen(reply));
 	}
 	return false;

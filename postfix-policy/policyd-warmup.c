@@ -779,30 +779,33 @@ int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
 	if ((gd = group_today(pd, wu, group, &error)) == NULL) {
 		policyd_error("warm-up domain=%s group=%s: %s -- answering "
 			      "TEMP", domain, name, error);
-		snprintf(reply, size, "TEMP state store unavailable");
+		snprintf(reply, size, POLICYD_REPLY_TEMP_STORE);
 		return -1;
 	}
 	if (wu->cfg->count_from_log) {
 		/* the log counts; a lookup reserves */
 		if (gd->base.sent + gd->reserved_count < gd->cap) {
 			reserve(gd, time(NULL));
-			snprintf(reply, size, "OK %s", wu->cfg->warmup_direct);
+			snprintf(reply, size, POLICYD_REPLY_OK "%s",
+				 wu->cfg->warmup_direct);
 			return 0;
 		}
 	} else if (gd->base.sent + gd->delta.sent < gd->cap) {
 		gd->delta.sent++;
-		snprintf(reply, size, "OK %s", wu->cfg->warmup_direct);
+		snprintf(reply, size, POLICYD_REPLY_OK "%s",
+				 wu->cfg->warmup_direct);
 		return 0;
 	} else {
 		gd->delta.overflowed++;
 	}
 	if (wu->cfg->warmup_overflow == POLICYD_OVERFLOW_RELAY) {
-		snprintf(reply, size, "OK %s",
+		snprintf(reply, size, POLICYD_REPLY_OK "%s",
 			 wu->cfg->warmup_overflow_nexthop);
 		return 0;
 	}
-	snprintf(reply, size, "OK retry:4.7.0 new IP warm-up: today's cap of "
-		 "%llu messages to %s is used up, retrying later",
+	snprintf(reply, size, POLICYD_REPLY_OK "retry:4.7.0 new IP warm-up: "
+		 "today's cap of %llu messages to %s is used up, retrying "
+		 "later",
 		 (unsigned long long)gd->cap, name);
 	return 0;
 }

@@ -95,6 +95,25 @@ enum policyd_parse policyd_netstring_parse(const char *buf, size_t len,
 size_t policyd_netstring_format(char *dest, size_t size, const char *data,
 				size_t len);
 
+/* The maps of a socketmap query "NAME KEY". */
+enum policyd_map { POLICYD_MAP_ACCEPT, POLICYD_MAP_ROUTE,
+		   POLICYD_MAP_WARMUP, POLICYD_MAP_UNKNOWN };
+enum policyd_map policyd_map_from_name(const char *name, size_t len);
+
+/* The words of our answers, each spelled here only.  socketmap: "OK
+   VALUE", "NOTFOUND " (with the space socketmap_table(5) shows), "TEMP
+   REASON" (Postfix defers).  Policy delegation: "action=...", to which
+   the server adds the empty line. */
+#define POLICYD_REPLY_OK "OK "
+#define POLICYD_REPLY_NOTFOUND "NOTFOUND "
+#define POLICYD_REPLY_TEMP "TEMP "
+#define POLICYD_REPLY_TEMP_STORE POLICYD_REPLY_TEMP "state store unavailable"
+#define POLICYD_ACTION_DUNNO "action=DUNNO"
+#define POLICYD_ACTION_MALFORMED "action=DEFER_IF_PERMIT 4.3.5 " \
+	"mailshift: malformed policy request"
+#define POLICYD_ACTION_STORE_DOWN "action=DEFER_IF_PERMIT 4.3.0 " \
+	"mailshift: state store unavailable, try again later"
+
 /* One policy delegation request: names and values point into the
    caller's buffer, which the parser NUL-terminates in place. */
 struct policyd_attr {
@@ -138,23 +157,20 @@ bool policyd_maillog_parse(const char *line, size_t len,
 bool policyd_maillog_tag_has(const struct policyd_maillog *entry,
 			     const char *name);
 
-/* policyd-route.c: the old host's answers, and the state they need. */
-struct policyd;
-enum policyd_map { POLICYD_MAP_ACCEPT, POLICYD_MAP_ROUTE,
-		   POLICYD_MAP_WARMUP, POLICYD_MAP_UNKNOWN };
-
+/* policyd-recipient.c: who a recipient address is to us. */
 struct policyd_recipient {
 	char address[512];	/* lower case, extension removed */
 	const char *domain;	/* into address; NULL if none */
 	char user[512];		/* the state store's user name */
 	bool local;		/* in local_domains */
 };
-
-enum policyd_map policyd_map_from_name(const char *name, size_t len);
 /* Normalizes key into rcpt.  Returns false if it is no address. */
 bool policyd_recipient_parse(const struct policyd_config *cfg,
 			     const char *key, size_t len,
 			     struct policyd_recipient *rcpt);
+
+/* policyd-route.c: the old host's answers, and the state they need. */
+struct policyd;
 /* Answers one socketmap query ("OK ...", "NOTFOUND ", "TEMP ...") into
    reply[size].  Returns false, with no answer, while the warm-up's MX
    lookup for the recipient's domain runs: ask again after

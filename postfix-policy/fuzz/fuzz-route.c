@@ -1,9 +1,10 @@
 /* fuzz-route.c: libFuzzer target for the old host's routing decision
-   (policyd_recipient_parse() and policyd_route_lookup() in
-   policyd-route.c) on any socketmap key Postfix could send, with a
-   SQLite store holding one user per state.  The decision must never
-   open a relay: a recipient outside local_domains is always NOTFOUND,
-   and only the two configured nexthops are ever answered. */
+   (policyd_recipient_parse() in policyd-recipient.c,
+   policyd_route_lookup() in policyd-route.c) on any socketmap key
+   Postfix could send, with a SQLite store holding one user per state.
+   The decision must never open a relay: a recipient outside
+   local_domains is always NOTFOUND, and only the two configured
+   nexthops are ever answered. */
 
 #include <stdint.h>
 #include <stdio.h>
