@@ -19,8 +19,9 @@ static bool is_wsp(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
-void dkim_canon_header(struct strbuf *out, const char *name, size_t name_len,
-		       const char *value, size_t value_len, bool with_crlf)
+void milter_dkim_canon_header(struct strbuf *out, const char *name,
+			      size_t name_len, const char *value,
+			      size_t value_len, bool with_crlf)
 {
 	bool space = false, started = false;
 	size_t i;
@@ -36,9 +37,9 @@ void dkim_canon_header(struct strbuf *out, const char *name, size_t name_len,
 			continue;
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
-		strbuf_append_c(out, c);
+		milter_strbuf_append_c(out, c);
 	}
-	strbuf_append_c(out, ':');
+	milter_strbuf_append_c(out, ':');
 
 	/* The value: CR and LF are folding (unfold = delete them); WSP runs
 	   become one SP, dropped at both ends. */
@@ -52,29 +53,29 @@ void dkim_canon_header(struct strbuf *out, const char *name, size_t name_len,
 			continue;
 		}
 		if (space)
-			strbuf_append_c(out, ' ');
+			milter_strbuf_append_c(out, ' ');
 		space = false;
 		started = true;
-		strbuf_append_c(out, (char)c);
+		milter_strbuf_append_c(out, (char)c);
 	}
 	if (with_crlf)
-		strbuf_append(out, "\r\n", 2);
+		milter_strbuf_append(out, "\r\n", 2);
 }
 
-bool dkim_canon_header_line(struct strbuf *out, const char *field,
-			    size_t len, bool with_crlf)
+bool milter_dkim_canon_header_line(struct strbuf *out, const char *field,
+				   size_t len, bool with_crlf)
 {
 	const char *colon = memchr(field, ':', len);
 
 	if (colon == NULL)
 		return false;
-	dkim_canon_header(out, field, (size_t)(colon - field), colon + 1,
-			  len - (size_t)(colon - field) - 1, with_crlf);
+	milter_dkim_canon_header(out, field, (size_t)(colon - field), colon + 1,
+				 len - (size_t)(colon - field) - 1, with_crlf);
 	return true;
 }
 
-void dkim_body_canon_init(struct dkim_body_canon *canon,
-			  dkim_canon_sink_t *sink, void *context)
+void milter_dkim_body_canon_init(struct dkim_body_canon *canon,
+				 dkim_canon_sink_t *sink, void *context)
 {
 	memset(canon, 0, sizeof(*canon));
 	canon->sink = sink;
@@ -118,8 +119,8 @@ static void text_byte(struct dkim_body_canon *canon, unsigned char c)
 	emit(canon, (const char *)&c, 1);
 }
 
-void dkim_body_canon_update(struct dkim_body_canon *canon,
-			    const void *data, size_t len)
+void milter_dkim_body_canon_update(struct dkim_body_canon *canon,
+				   const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t i;
@@ -147,7 +148,7 @@ void dkim_body_canon_update(struct dkim_body_canon *canon,
 	}
 }
 
-void dkim_body_canon_final(struct dkim_body_canon *canon)
+void milter_dkim_body_canon_final(struct dkim_body_canon *canon)
 {
 	if (canon->pending_cr) {
 		canon->pending_cr = false;

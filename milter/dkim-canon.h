@@ -17,13 +17,14 @@
    ':', the value unfolded with every whitespace run turned into one SP and
    no whitespace at either end.  A CRLF follows when with_crlf is true
    (every signed header except the DKIM-Signature being computed). */
-void dkim_canon_header(struct strbuf *out, const char *name, size_t name_len,
-		       const char *value, size_t value_len, bool with_crlf);
+void milter_dkim_canon_header(struct strbuf *out, const char *name,
+			      size_t name_len, const char *value,
+			      size_t value_len, bool with_crlf);
 
 /* The same for a whole "Name: value" field as it appears in a message;
    returns false (and appends nothing) when there is no colon. */
-bool dkim_canon_header_line(struct strbuf *out, const char *field,
-			    size_t len, bool with_crlf);
+bool milter_dkim_canon_header_line(struct strbuf *out, const char *field,
+				   size_t len, bool with_crlf);
 
 /* Receives canonical body bytes, in order, in pieces of any size. */
 typedef void dkim_canon_sink_t(void *context, const void *data, size_t len);
@@ -39,13 +40,13 @@ struct dkim_body_canon {
 	unsigned char out[4096];
 };
 
-void dkim_body_canon_init(struct dkim_body_canon *canon,
-			  dkim_canon_sink_t *sink, void *context);
+void milter_dkim_body_canon_init(struct dkim_body_canon *canon,
+				 dkim_canon_sink_t *sink, void *context);
 /* Feeds body bytes; output reaches the sink in order. */
-void dkim_body_canon_update(struct dkim_body_canon *canon,
-			    const void *data, size_t len);
+void milter_dkim_body_canon_update(struct dkim_body_canon *canon,
+				   const void *data, size_t len);
 /* Ends the body: trailing empty lines are dropped, a last line without
    a line end gets CRLF; an empty body yields nothing (RFC 6376 3.4.4). */
-void dkim_body_canon_final(struct dkim_body_canon *canon);
+void milter_dkim_body_canon_final(struct dkim_body_canon *canon);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <openssl/rsa.h>
 
+#include "../shared/ms-alloc.h"
 #include "dkim-canon.h"
 #include "dkim-sign.h"
 
@@ -69,7 +70,7 @@ struct dkim_msg {
 	bool ended;
 };
 
-const char *dkim_alg_name(enum dkim_alg alg)
+const char *milter_dkim_alg_name(enum dkim_alg alg)
 {
 	return alg == DKIM_ALG_ED25519_SHA256 ? "ed25519-sha256" :
 		"rsa-sha256";
@@ -82,11 +83,11 @@ static void body_sink(void *context, const void *data, size_t len)
 	EVP_DigestUpdate(msg->body_hash, data, len);
 }
 
-struct dkim_msg *dkim_msg_new(void)
+struct dkim_msg *milter_dkim_msg_new(void)
 {
-	struct dkim_msg *msg = xcalloc(1, sizeof(*msg));
+	struct dkim_msg *msg = ms_xcalloc(1, sizeof(*msg));
 
-	msg->fields = xcalloc(DKIM_MAX_HEADERS, sizeof(*msg->fields));
+	msg->fields = ms_xcalloc(DKIM_MAX_HEADERS, sizeof(*msg->fields));
 	msg->body_hash = EVP_MD_CTX_new();
 	if (msg->body_hash == NULL ||
 	    EVP_DigestInit_ex(msg->body_hash, EVP_sha256(), NULL) != 1) {
@@ -95,11 +96,11 @@ struct dkim_msg *dkim_msg_new(void)
 			"start a SHA-256 digest\n");
 		abort();
 	}
-	dkim_body_canon_init(&msg->body, body_sink, msg);
+	milter_dkim_body_canon_init(&msg->body, body_sink, msg);
 	return msg;
 }
 
-void dkim_msg_free(struct dkim_msg **msgp)
+void milter_dkim_msg_free(struct dkim_msg **msgp)
 {
 	struct dkim_msg *msg = *msgp;
 	unsigned int i;
@@ -116,8 +117,8 @@ void dkim_msg_free(struct dkim_msg **msgp)
 	*msgp = NULL;
 }
 
-int dkim_msg_header(struct dkim_msg *msg, const char *name, const char *value,
-		    const char **error_r)
+int milter_dkim_msg_header(struct dkim_msg *msg, const char *name,
+			   const char *value, const char **error_r)
 {
 	size_t bytes = strlen(name) + strlen(value) + 4;
 
@@ -129,33 +130,33 @@ int dkim_msg_header(struct dkim_msg *msg, const char *name, const char *value,
 		*error_r = "header section larger than 1 MiB";
 		return -1;
 	}
-	msg->fields[msg->field_count].name = xstrdup(name);
-	msg->fields[msg->field_count].value = xstrdup(value);
+	msg->fields[msg->field_count].name = ms_xstrdup(name);
+	msg->fields[msg->field_count].value = ms_xstrdup(value);
 	msg->field_count++;
 	msg->field_bytes += bytes;
 	return 0;
 }
 
-void dkim_msg_body(struct dkim_msg *msg, const void *data, size_t len)
+void milter_dkim_msg_body(struct dkim_msg *msg, const void *data, size_t len)
 {
 	if (!msg->ended)
-		dkim_body_canon_update(&msg->body, data, len);
+		milter_dkim_body_canon_update(&msg->body, data, len);
 }
 
-void dkim_msg_eob(struct dkim_msg *msg)
+void milter_dkim_msg_eob(struct dkim_msg *msg)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 
 	if (msg->ended)
 		return;
-	dkim_body_canon_final(&msg->body);
+	milter_dkim_body_canon_final(&msg->body);
 	EVP_DigestFinal_ex(msg->body_hash, md, &md_len);
 	EVP_EncodeBlock((unsigned char *)msg->bh, md, (int)md_len);
 	msg->ended = true;
 }
 
-const char *dkim_msg_body_hash(const struct dkim_msg *msg)
+const char *milter_dkim_msg_body_hash(const struct dkim_msg *msg)
 {
 	return msg->bh;
 }
@@ -222,14 +223,14 @@ static int sign_digest(EVP_PKEY *key, enum dkim_alg alg,
 		return -1;
 	}
 	EVP_EncodeBlock(b64, sig, (int)sig_len);
-	strbuf_append_str(b_r, (const char *)b64);
+	milter_strbuf_append_str(b_r, (const char *)b64);
 	return 0;
 }
 
-int dkim_msg_sign_fields(struct dkim_msg *msg, EVP_PKEY *key,
-			 enum dkim_alg alg, const char *const *h_names,
-			 unsigned int h_count, const char *sig_value,
-			 struct strbuf *b_r, const char **error_r)
+int milter_dkim_msg_sign_fields(struct dkim_msg *msg, EVP_PKEY *key,
+				enum dkim_alg alg, const char *const *h_names,
+				unsigned int h_count, const char *sig_value,
+				struct strbuf *b_r, const char **error_r)
 {
 	struct strbuf canon = { 0 };
 	unsigned char digest[EVP_MAX_MD_SIZE];
@@ -255,18 +256,19 @@ int dkim_msg_sign_fields(struct dkim_msg *msg, EVP_PKEY *key,
 		field = field_from_bottom(msg, h_names[i], earlier);
 		if (field == NULL)
 			continue;
-		strbuf_truncate(&canon);
-		dkim_canon_header(&canon, field->name, strlen(field->name),
-				  field->value, strlen(field->value), true);
+		milter_strbuf_truncate(&canon);
+		milter_dkim_canon_header(&canon, field->name,
+					 strlen(field->name), field->value,
+					 strlen(field->value), true);
 		EVP_DigestUpdate(hash, canon.data, canon.len);
 	}
-	strbuf_truncate(&canon);
-	dkim_canon_header(&canon, "DKIM-Signature", 14, sig_value,
-			  strlen(sig_value), false);
+	milter_strbuf_truncate(&canon);
+	milter_dkim_canon_header(&canon, "DKIM-Signature", 14, sig_value,
+				 strlen(sig_value), false);
 	EVP_DigestUpdate(hash, canon.data, canon.len);
 	EVP_DigestFinal_ex(hash, digest, &digest_len);
 	EVP_MD_CTX_free(hash);
-	strbuf_free(&canon);
+	milter_strbuf_free(&canon);
 
 	ret = sign_digest(key, alg, digest, digest_len, b_r, error_r);
 	OPENSSL_cleanse(digest, sizeof(digest));
@@ -281,19 +283,19 @@ static void append_folded(struct strbuf *out, size_t *column,
 	size_t len = strlen(text);
 
 	if (*column + len + 1 > 75) {
-		strbuf_append(out, "\n\t", 2);
+		milter_strbuf_append(out, "\n\t", 2);
 		*column = 1;
 	} else if (space_before) {
-		strbuf_append_c(out, ' ');
+		milter_strbuf_append_c(out, ' ');
 		(*column)++;
 	}
-	strbuf_append(out, text, len);
+	milter_strbuf_append(out, text, len);
 	*column += len;
 }
 
-int dkim_msg_sign(struct dkim_msg *msg, EVP_PKEY *key, enum dkim_alg alg,
-		  const char *domain, const char *selector, time_t now,
-		  struct strbuf *value_r, const char **error_r)
+int milter_dkim_msg_sign(struct dkim_msg *msg, EVP_PKEY *key, enum dkim_alg alg,
+			 const char *domain, const char *selector, time_t now,
+			 struct strbuf *value_r, const char **error_r)
 {
 	const char *h_names[MAX_H_NAMES];
 	unsigned int h_count = 0, i, n;
@@ -302,7 +304,7 @@ int dkim_msg_sign(struct dkim_msg *msg, EVP_PKEY *key, enum dkim_alg alg,
 	size_t pos;
 	int ret;
 
-	dkim_msg_eob(msg);
+	milter_dkim_msg_eob(msg);
 	for (i = 0; i < SIGN_FIELD_COUNT; i++) {
 		n = count_fields(msg, sign_fields[i].name);
 		if (sign_fields[i].oversign)
@@ -311,43 +313,43 @@ int dkim_msg_sign(struct dkim_msg *msg, EVP_PKEY *key, enum dkim_alg alg,
 			h_names[h_count++] = sign_fields[i].name;
 	}
 
-	strbuf_printf(&piece, "v=1; a=%s; c=relaxed/relaxed;",
-		      dkim_alg_name(alg));
-	append_folded(&sig, &column, strbuf_str(&piece), false);
-	strbuf_truncate(&piece);
-	strbuf_printf(&piece, "d=%s;", domain);
-	append_folded(&sig, &column, strbuf_str(&piece), true);
-	strbuf_truncate(&piece);
-	strbuf_printf(&piece, "s=%s;", selector);
-	append_folded(&sig, &column, strbuf_str(&piece), true);
-	strbuf_truncate(&piece);
-	strbuf_printf(&piece, "t=%lld;", (long long)now);
-	append_folded(&sig, &column, strbuf_str(&piece), true);
+	milter_strbuf_printf(&piece, "v=1; a=%s; c=relaxed/relaxed;",
+			     milter_dkim_alg_name(alg));
+	append_folded(&sig, &column, milter_strbuf_str(&piece), false);
+	milter_strbuf_truncate(&piece);
+	milter_strbuf_printf(&piece, "d=%s;", domain);
+	append_folded(&sig, &column, milter_strbuf_str(&piece), true);
+	milter_strbuf_truncate(&piece);
+	milter_strbuf_printf(&piece, "s=%s;", selector);
+	append_folded(&sig, &column, milter_strbuf_str(&piece), true);
+	milter_strbuf_truncate(&piece);
+	milter_strbuf_printf(&piece, "t=%lld;", (long long)now);
+	append_folded(&sig, &column, milter_strbuf_str(&piece), true);
 	for (i = 0; i < h_count; i++) {
-		strbuf_truncate(&piece);
-		strbuf_printf(&piece, "%s%s%s", i == 0 ? "h=" : ":",
-			      h_names[i], i + 1 == h_count ? ";" : "");
-		append_folded(&sig, &column, strbuf_str(&piece), i == 0);
+		milter_strbuf_truncate(&piece);
+		milter_strbuf_printf(&piece, "%s%s%s", i == 0 ? "h=" : ":",
+				     h_names[i], i + 1 == h_count ? ";" : "");
+		append_folded(&sig, &column, milter_strbuf_str(&piece), i == 0);
 	}
-	strbuf_truncate(&piece);
-	strbuf_printf(&piece, "bh=%s;", msg->bh);
-	append_folded(&sig, &column, strbuf_str(&piece), true);
-	strbuf_append(&sig, "\n\tb=", 4);
-	strbuf_free(&piece);
+	milter_strbuf_truncate(&piece);
+	milter_strbuf_printf(&piece, "bh=%s;", msg->bh);
+	append_folded(&sig, &column, milter_strbuf_str(&piece), true);
+	milter_strbuf_append(&sig, "\n\tb=", 4);
+	milter_strbuf_free(&piece);
 
-	ret = dkim_msg_sign_fields(msg, key, alg, h_names, h_count,
-				   strbuf_str(&sig), &b, error_r);
+	ret = milter_dkim_msg_sign_fields(msg, key, alg, h_names, h_count,
+					  milter_strbuf_str(&sig), &b, error_r);
 	if (ret == 0) {
 		/* b= goes on its own lines, 72 base64 characters each. */
-		strbuf_append(value_r, sig.data, sig.len);
+		milter_strbuf_append(value_r, sig.data, sig.len);
 		for (pos = 0; pos < b.len; pos += 72) {
 			if (pos > 0)
-				strbuf_append(value_r, "\n\t", 2);
-			strbuf_append(value_r, b.data + pos,
-				      b.len - pos < 72 ? b.len - pos : 72);
+				milter_strbuf_append(value_r, "\n\t", 2);
+			milter_strbuf_append(value_r, b.data + pos, b.len - pos
+					     < 72 ? b.len - pos : 72);
 		}
 	}
-	strbuf_free(&sig);
-	strbuf_free(&b);
+	milter_strbuf_free(&sig);
+	milter_strbuf_free(&b);
 	return ret;
 }

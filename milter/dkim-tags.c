@@ -30,8 +30,8 @@ static void trim(const char **start, const char **end)
 		(*end)--;
 }
 
-int dkim_tags_find(const char *text, size_t len, const char *tag,
-		   const char **value_r, size_t *value_len_r)
+int milter_dkim_tags_find(const char *text, size_t len, const char *tag,
+			  const char **value_r, size_t *value_len_r)
 {
 	const char *p = text, *end = text + len;
 	size_t tag_len = strlen(tag);

@@ -12,7 +12,7 @@
    is there, 0 when the list is well-formed and lacks it, -1 when the list
    is malformed (a tag without '=', an empty or invalid tag name, or the
    tag given twice). */
-int dkim_tags_find(const char *text, size_t len, const char *tag,
-		   const char **value_r, size_t *value_len_r);
+int milter_dkim_tags_find(const char *text, size_t len, const char *tag,
+			  const char **value_r, size_t *value_len_r);
 
 #endif

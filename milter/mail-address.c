@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../shared/ms-alloc.h"
 #include "mail-address.h"
 #include "strbuf.h"
 
@@ -151,7 +152,7 @@ static bool add_mailbox(struct from_parser *fp, const struct token *domain)
 		len--;
 	if (len == 0)
 		return parse_fail(fp, "a mailbox without @domain");
-	name = xstrndup(domain->start, len);
+	name = ms_xstrndup(domain->start, len);
 	for (i = 0; i < len; i++)
 		name[i] = (char)tolower((unsigned char)name[i]);
 	if (fp->domain == NULL) {
@@ -269,8 +270,8 @@ static bool parse_element(struct from_parser *fp, bool in_group,
 	return add_mailbox(fp, &domain);
 }
 
-int mail_from_domain(const char *value, char **domain_r,
-		     const char **error_r)
+int milter_mail_from_domain(const char *value, char **domain_r,
+			    const char **error_r)
 {
 	struct from_parser fp = { .p = value };
 	struct token end;

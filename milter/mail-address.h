@@ -14,7 +14,7 @@
    comment, domain literal or angle address, a mailbox without @domain,
    text after an address, mailboxes of different domains, no mailbox at
    all.  A signer must not guess there: a receiver may read it otherwise. */
-int mail_from_domain(const char *value, char **domain_r,
-		     const char **error_r);
+int milter_mail_from_domain(const char *value, char **domain_r,
+			    const char **error_r);
 
 #endif

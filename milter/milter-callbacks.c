@@ -33,12 +33,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "dkim-sign.h"
 #include "dkim-tags.h"
 #include "mail-address.h"
 #include "milter-callbacks.h"
 #include "milter-dns.h"
-#include "milter-log.h"
 
 #define MAX_FOREIGN_SIGNATURES 64
 
@@ -71,7 +72,7 @@ static void message_free(struct message **msgp)
 
 	if (msg == NULL)
 		return;
-	dkim_msg_free(&msg->dkim);
+	milter_dkim_msg_free(&msg->dkim);
 	free(msg->from_domain);
 	free(msg->from_shown);
 	free(msg->foreign_desc);
@@ -103,11 +104,11 @@ static void append_sanitized(struct strbuf *out, const char *text,
 	for (i = 0; i < len && i < max; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		strbuf_append_c(out, c >= 0x20 && c < 0x7f && c != '%' ?
-				(char)c : '?');
+		milter_strbuf_append_c(out, c >= 0x20 && c < 0x7f && c != '%' ?
+				       (char)c : '?');
 	}
 	if (len > max)
-		strbuf_append_str(out, "...");
+		milter_strbuf_append_str(out, "...");
 }
 
 /* Notes a DKIM-Signature whose d= is ours but whose s= is not. */
@@ -119,11 +120,11 @@ static void check_signature(struct message *msg, const char *value)
 	const struct milter_domain *domain;
 
 	msg->dkim_sig_count++;
-	if (dkim_tags_find(value, strlen(value), "d", &d, &d_len) != 1 ||
-	    dkim_tags_find(value, strlen(value), "s", &s, &s_len) != 1)
+	if (milter_dkim_tags_find(value, strlen(value), "d", &d, &d_len) != 1 ||
+	    milter_dkim_tags_find(value, strlen(value), "s", &s, &s_len) != 1)
 		return;	/* cannot verify anyway; not ours to judge */
-	dname = xstrndup(d, d_len);
-	sname = xstrndup(s, s_len);
+	dname = ms_xstrndup(d, d_len);
+	sname = ms_xstrndup(s, s_len);
 	domain = milter_config_domain(config, dname);
 	if (domain != NULL && milter_domain_selector(domain, sname) == NULL) {
 		/* One more than we can remember is enough to refuse. */
@@ -137,10 +138,11 @@ static void check_signature(struct message *msg, const char *value)
 
 			/* s= comes from the message: it goes into log lines
 			   and the reply text, so only safe bytes. */
-			strbuf_printf(&desc, "d=%s s=", domain->name);
+			milter_strbuf_printf(&desc, "d=%s s=", domain->name);
 			append_sanitized(&desc, sname, s_len, 64);
-			msg->foreign_desc = xstrdup(strbuf_str(&desc));
-			strbuf_free(&desc);
+			msg->foreign_desc =
+				ms_xstrdup(milter_strbuf_str(&desc));
+			milter_strbuf_free(&desc);
 		}
 	}
 out:
@@ -151,7 +153,7 @@ out:
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname,
 			   struct sockaddr *hostaddr)
 {
-	struct connection *conn = xcalloc(1, sizeof(*conn));
+	struct connection *conn = ms_xcalloc(1, sizeof(*conn));
 
 	/* Postfix's non_smtpd_milters (sendmail(1)) present local
 	   submission as client 127.0.0.1, inside the default
@@ -174,8 +176,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	message_free(&conn->msg);
 	if (!conn->internal && (auth == NULL || *auth == '\0'))
 		return SMFIS_ACCEPT;	/* inbound: never signed */
-	conn->msg = xcalloc(1, sizeof(*conn->msg));
-	conn->msg->dkim = dkim_msg_new();
+	conn->msg = ms_xcalloc(1, sizeof(*conn->msg));
+	conn->msg->dkim = milter_dkim_msg_new();
 	return SMFIS_CONTINUE;
 }
 
@@ -188,22 +190,23 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_CONTINUE;
 	if (strcasecmp(name, "From") == 0) {
 		if (msg->from_count++ == 0 &&
-		    mail_from_domain(value, &msg->from_domain,
-				     &msg->from_error) < 0) {
+		    milter_mail_from_domain(value, &msg->from_domain,
+					    &msg->from_error) < 0) {
 			struct strbuf text = { 0 };
 
 			/* it goes into a log line: safe bytes only */
 			append_sanitized(&text, value, strlen(value), 200);
-			msg->from_shown = xstrdup(strbuf_str(&text));
-			strbuf_free(&text);
+			msg->from_shown = ms_xstrdup(milter_strbuf_str(&text));
+			milter_strbuf_free(&text);
 		}
 	} else if (strcasecmp(name, "DKIM-Signature") == 0) {
 		check_signature(msg, value);
 	}
 	if (msg->header_error == NULL &&
-	    dkim_msg_header(msg->dkim, name, value, &msg->header_error) < 0)
-		log_warning("queue_id=%s: %s", queue_id(ctx),
-			    msg->header_error);
+	    milter_dkim_msg_header(msg->dkim, name, value,
+				   &msg->header_error) < 0)
+		ms_warning("queue_id=%s: %s", queue_id(ctx),
+			   msg->header_error);
 	return SMFIS_CONTINUE;
 }
 
@@ -211,14 +214,15 @@ static sfsistat reject_foreign(SMFICTX *ctx, const struct message *msg)
 {
 	struct strbuf text = { 0 };
 
-	log_error("queue_id=%s: rejected: DKIM-Signature %s is not this "
-		  "host's selector (wrong_selector = reject)", queue_id(ctx),
-		  msg->foreign_desc);
-	strbuf_printf(&text, "message carries a DKIM signature %s, which is "
-		      "not this host's selector; it would fail "
-		      "verification after leaving here", msg->foreign_desc);
+	ms_error("queue_id=%s: rejected: DKIM-Signature %s is not this "
+		 "host's selector (wrong_selector = reject)", queue_id(ctx),
+		 msg->foreign_desc);
+	milter_strbuf_printf(&text, "message carries a DKIM signature %s, "
+			     "which is not this host's selector; it would fail "
+			     "verification after leaving here",
+			     msg->foreign_desc);
 	smfi_setreply(ctx, "550", "5.7.1", text.data);
-	strbuf_free(&text);
+	milter_strbuf_free(&text);
 	return SMFIS_REJECT;
 }
 
@@ -234,21 +238,21 @@ static const char *domain_unusable(SMFICTX *ctx,
 		enum dns_key_state state;
 
 		if (sel->key == NULL) {
-			log_error("queue_id=%s domain=%s selector=%s: no "
-				  "usable key (see the start-up log): "
-				  "tempfailed",
-				  queue_id(ctx), domain->name, sel->name);
+			ms_error("queue_id=%s domain=%s selector=%s: no "
+				 "usable key (see the start-up log): "
+				 "tempfailed",
+				 queue_id(ctx), domain->name, sel->name);
 			return "DKIM signing key unavailable, try again later";
 		}
-		if (config->dns_check == DNS_CHECK_OFF)
+		if (config->dns_check == MILTER_DNS_CHECK_OFF)
 			continue;
 		state = milter_dns_check(config, domain, sel, now);
 		if (state != DNS_KEY_MATCH &&
-		    config->dns_check == DNS_CHECK_TEMPFAIL) {
-			log_error("queue_id=%s domain=%s selector=%s: DNS does "
-				  "not publish our key: tempfailed "
-				  "(dns_check = tempfail)", queue_id(ctx),
-				  domain->name, sel->name);
+		    config->dns_check == MILTER_DNS_CHECK_TEMPFAIL) {
+			ms_error("queue_id=%s domain=%s selector=%s: DNS does "
+				 "not publish our key: tempfailed "
+				 "(dns_check = tempfail)", queue_id(ctx),
+				 domain->name, sel->name);
 			return "DKIM key not published in DNS, try again later";
 		}
 	}
@@ -265,29 +269,29 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	if (msg == NULL)
 		return SMFIS_CONTINUE;
 	if (msg->foreign_count > 0 &&
-	    config->wrong_selector == WRONG_SELECTOR_REJECT)
+	    config->wrong_selector == MILTER_WRONG_SELECTOR_REJECT)
 		return reject_foreign(ctx, msg);
 	if (msg->foreign_overflow) {
 		/* We could not remove them all: none may leave. */
-		log_error("queue_id=%s: more than %d DKIM-Signature fields "
-			  "with a foreign selector: tempfailed", queue_id(ctx),
-			  MAX_FOREIGN_SIGNATURES);
+		ms_error("queue_id=%s: more than %d DKIM-Signature fields "
+			 "with a foreign selector: tempfailed", queue_id(ctx),
+			 MAX_FOREIGN_SIGNATURES);
 		return tempfail(ctx, "too many DKIM signatures");
 	}
 	/* Before the domain is looked at: a foreign first From: must not
 	   let a second one of ours through unsigned. */
 	if (msg->from_count != 1) {
-		log_error("queue_id=%s: message has %u From: fields; cannot "
-			  "tell which domain it speaks for: tempfailed",
-			  queue_id(ctx), msg->from_count);
+		ms_error("queue_id=%s: message has %u From: fields; cannot "
+			 "tell which domain it speaks for: tempfailed",
+			 queue_id(ctx), msg->from_count);
 		return tempfail(ctx, msg->from_count == 0 ?
 				"message has no From: field" :
 				"message has more than one From: field");
 	}
 	if (msg->from_domain == NULL) {
-		log_error("queue_id=%s: From: %s: %s; cannot tell which "
-			  "domain it speaks for: tempfailed", queue_id(ctx),
-			  msg->from_shown, msg->from_error);
+		ms_error("queue_id=%s: From: %s: %s; cannot tell which "
+			 "domain it speaks for: tempfailed", queue_id(ctx),
+			 msg->from_shown, msg->from_error);
 		return tempfail(ctx, "the From: field cannot be read");
 	}
 	domain = milter_config_domain(config, msg->from_domain);
@@ -300,9 +304,9 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	}
 	if (msg->header_error != NULL) {
-		log_error("queue_id=%s domain=%s: header too large to sign "
-			  "(%s): tempfailed", queue_id(ctx), domain->name,
-			  msg->header_error);
+		ms_error("queue_id=%s domain=%s: header too large to sign "
+			 "(%s): tempfailed", queue_id(ctx), domain->name,
+			 msg->header_error);
 		return tempfail(ctx, "message header too large to sign");
 	}
 	why = domain_unusable(ctx, domain);
@@ -317,7 +321,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	struct connection *conn = smfi_getpriv(ctx);
 
 	if (conn != NULL && conn->msg != NULL && conn->msg->domain != NULL)
-		dkim_msg_body(conn->msg->dkim, data, len);
+		milter_dkim_msg_body(conn->msg->dkim, data, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -331,16 +335,16 @@ static sfsistat remove_foreign(SMFICTX *ctx, struct message *msg)
 
 		if (smfi_chgheader(ctx, "DKIM-Signature", index, NULL) !=
 		    MI_SUCCESS) {
-			log_error("queue_id=%s: cannot remove DKIM-Signature "
-				  "%s: tempfailed", queue_id(ctx),
-				  msg->foreign_desc);
+			ms_error("queue_id=%s: cannot remove DKIM-Signature "
+				 "%s: tempfailed", queue_id(ctx),
+				 msg->foreign_desc);
 			return tempfail(ctx, "cannot remove foreign DKIM "
 					"signature");
 		}
 	}
-	log_info("queue_id=%s: removed %u DKIM-Signature(s) with a selector "
-		 "that is not this host's (first: %s)", queue_id(ctx),
-		 msg->foreign_count, msg->foreign_desc);
+	ms_info("queue_id=%s: removed %u DKIM-Signature(s) with a selector "
+		"that is not this host's (first: %s)", queue_id(ctx),
+		msg->foreign_count, msg->foreign_desc);
 	return SMFIS_CONTINUE;
 }
 
@@ -366,32 +370,33 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	for (i = 0; i < domain->selector_count; i++) {
 		const struct milter_selector *sel = &domain->selectors[i];
 
-		strbuf_truncate(&value);
-		if (dkim_msg_sign(msg->dkim, sel->key, sel->alg, domain->name,
-				  sel->name, now, &value, &error) < 0) {
-			log_error("queue_id=%s domain=%s selector=%s: %s: "
-				  "tempfailed", queue_id(ctx), domain->name,
-				  sel->name, error);
+		milter_strbuf_truncate(&value);
+		if (milter_dkim_msg_sign(msg->dkim, sel->key, sel->alg,
+					 domain->name, sel->name, now, &value,
+					 &error) < 0) {
+			ms_error("queue_id=%s domain=%s selector=%s: %s: "
+				 "tempfailed", queue_id(ctx), domain->name,
+				 sel->name, error);
 			ret = tempfail(ctx, "DKIM signing failed");
 			goto out;
 		}
 		/* On top: a signature covers what is below it. */
 		if (smfi_insheader(ctx, 0, "DKIM-Signature",
 				   value.data) != MI_SUCCESS) {
-			log_error("queue_id=%s domain=%s: the MTA refused the "
-				  "DKIM-Signature header: tempfailed",
-				  queue_id(ctx), domain->name);
+			ms_error("queue_id=%s domain=%s: the MTA refused the "
+				 "DKIM-Signature header: tempfailed",
+				 queue_id(ctx), domain->name);
 			ret = tempfail(ctx, "cannot add DKIM signature");
 			goto out;
 		}
 	}
 	for (i = 0; i < domain->selector_count; i++)
-		log_info("queue_id=%s domain=%s selector=%s algorithm=%s: "
-			 "signed", queue_id(ctx), domain->name,
-			 domain->selectors[i].name,
-			 dkim_alg_name(domain->selectors[i].alg));
+		ms_info("queue_id=%s domain=%s selector=%s algorithm=%s: "
+			"signed", queue_id(ctx), domain->name,
+			domain->selectors[i].name,
+			milter_dkim_alg_name(domain->selectors[i].alg));
 out:
-	strbuf_free(&value);
+	milter_strbuf_free(&value);
 	message_free(&conn->msg);
 	return ret;
 }

@@ -1,8 +1,9 @@
 /* milter-config - read mailshift-milter.conf.
 
-   One table lists every setting with its default, so the file, the
-   defaults and the error messages cannot drift apart.  "domain" is the
-   one setting that may repeat: one line per signing domain. */
+   One table lists every setting with its default and the field it sets
+   (ms-config reads the file), so the file, the defaults and the error
+   messages cannot drift apart.  "domain" is the one setting that
+   repeats: one line per signing domain. */
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,30 +14,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-config.h"
 #include "milter-config.h"
 
 #define MAX_SELECTORS_PER_DOMAIN 8
-
-enum setting_type { SET_STRING, SET_BOOL, SET_SECONDS, SET_SPECIAL };
-
-static const struct setting {
-	const char *name;
-	enum setting_type type;
-	const char *default_value;
-} settings[] = {
-	{ "socket", SET_STRING, MILTER_DEFAULT_SOCKET },
-	{ "socket_group", SET_STRING, "postfix" },
-	{ "socket_mode", SET_SPECIAL, "0660" },
-	{ "key_directory", SET_STRING, "/etc/mailshift/dkim" },
-	{ "user", SET_STRING, "" },
-	{ "resolver", SET_STRING, "" },
-	{ "syslog", SET_BOOL, "yes" },
-	{ "wrong_selector", SET_SPECIAL, "resign" },
-	{ "dns_check", SET_SPECIAL, "log" },
-	{ "dns_check_interval", SET_SECONDS, "3600" },
-	{ "internal_networks", SET_SPECIAL, "127.0.0.0/8 ::1/128" },
-	{ "domain", SET_SPECIAL, NULL },
-};
+#define MAX_NETWORKS 256
+/* ms-config's longest line */
+#define MAX_LINE 4096
+#define SETTING_COUNT 12
 
 static int parse_network(const char *text, struct milter_network *net)
 {
@@ -124,13 +110,16 @@ bool milter_config_is_internal(const struct milter_config *config,
 	return false;
 }
 
-/* Splits value at whitespace and commas into words; returns the count. */
-static unsigned int split_words(char *value, char **words, unsigned int max)
+/* Copies value into copy[size] and splits it at whitespace and commas
+   into words; returns the count (max + 1: more than max). */
+static unsigned int split_words(const char *value, char *copy, size_t size,
+				char **words, unsigned int max)
 {
 	unsigned int n = 0;
 	char *save = NULL, *word;
 
-	for (word = strtok_r(value, " \t,", &save); word != NULL;
+	snprintf(copy, size, "%s", value);
+	for (word = strtok_r(copy, " \t,", &save); word != NULL;
 	     word = strtok_r(NULL, " \t,", &save)) {
 		if (n == max)
 			return max + 1;
@@ -139,23 +128,27 @@ static unsigned int split_words(char *value, char **words, unsigned int max)
 	return n;
 }
 
-static int set_networks(struct milter_config *config, char *value,
-			struct strbuf *error_r)
+/* internal_networks: replaces the list. */
+static int set_networks(void *target, const char *value, char *why,
+			size_t why_size)
 {
-	char *words[256];
-	unsigned int n = split_words(value, words, 256), i;
+	struct milter_config *config = target;
+	char copy[MAX_LINE], *words[MAX_NETWORKS];
+	unsigned int n = split_words(value, copy, sizeof(copy), words,
+				     MAX_NETWORKS), i;
 
-	if (n > 256) {
-		strbuf_append_str(error_r, "more than 256 networks");
+	if (n > MAX_NETWORKS) {
+		snprintf(why, why_size, "more than %d networks",
+			 MAX_NETWORKS);
 		return -1;
 	}
 	free(config->networks);
-	config->networks = xcalloc(n, sizeof(*config->networks));
+	config->networks = ms_xcalloc(n, sizeof(*config->networks));
 	config->network_count = 0;
 	for (i = 0; i < n; i++) {
 		if (parse_network(words[i], &config->networks[i]) < 0) {
-			strbuf_printf(error_r, "not an address or "
-				      "address/prefix: '%s'", words[i]);
+			snprintf(why, why_size, "not an address or "
+				 "address/prefix: '%s'", words[i]);
 			return -1;
 		}
 		config->network_count++;
@@ -175,234 +168,123 @@ static bool valid_dns_label_text(const char *s)
 	return true;
 }
 
-static int add_domain(struct milter_config *config, char *value,
-		      struct strbuf *error_r)
+/* domain: the one setting that repeats, each line adds a domain. */
+static int add_domain(void *target, const char *value, char *why,
+		      size_t why_size)
 {
-	char *words[MAX_SELECTORS_PER_DOMAIN + 1];
-	unsigned int n = split_words(value, words,
+	struct milter_config *config = target;
+	char copy[MAX_LINE], *words[MAX_SELECTORS_PER_DOMAIN + 1], *p;
+	unsigned int n = split_words(value, copy, sizeof(copy), words,
 				     MAX_SELECTORS_PER_DOMAIN + 1), i;
 	struct milter_domain *d;
-	char *p;
 
 	if (n < 2 || n > MAX_SELECTORS_PER_DOMAIN + 1) {
-		strbuf_append_str(error_r, "want: domain = DOMAIN SELECTOR "
-				  "[SELECTOR...] (1 to 8 selectors)");
+		snprintf(why, why_size, "use domain = DOMAIN SELECTOR "
+			 "[SELECTOR...] (1 to %d selectors)",
+			 MAX_SELECTORS_PER_DOMAIN);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!valid_dns_label_text(words[i])) {
-			strbuf_printf(error_r, "not a domain or selector "
-				      "name: '%s'", words[i]);
+			snprintf(why, why_size, "not a domain or selector "
+				 "name: '%s'", words[i]);
 			return -1;
 		}
 	}
 	for (p = words[0]; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (milter_config_domain(config, words[0]) != NULL) {
-		strbuf_printf(error_r, "domain %s is listed twice", words[0]);
+		snprintf(why, why_size, "domain %s is listed twice",
+			 words[0]);
 		return -1;
 	}
-	config->domains = xrealloc(config->domains, config->domain_count + 1,
-				   sizeof(*config->domains));
+	config->domains = ms_xrealloc(config->domains,
+				      config->domain_count + 1,
+				      sizeof(*config->domains));
 	d = &config->domains[config->domain_count++];
-	d->name = xstrdup(words[0]);
+	d->name = ms_xstrdup(words[0]);
 	d->selector_count = n - 1;
-	d->selectors = xcalloc(n - 1, sizeof(*d->selectors));
+	d->selectors = ms_xcalloc(n - 1, sizeof(*d->selectors));
 	for (i = 1; i < n; i++)
-		d->selectors[i - 1].name = xstrdup(words[i]);
+		d->selectors[i - 1].name = ms_xstrdup(words[i]);
 	return 0;
 }
 
-static int apply(struct milter_config *config, const struct setting *set,
-		 char *value, struct strbuf *error_r)
+static const struct ms_setting_choice wrong_selector_choices[] = {
+	{ "resign", MILTER_WRONG_SELECTOR_RESIGN },
+	{ "reject", MILTER_WRONG_SELECTOR_REJECT },
+	{ NULL, 0 }
+};
+
+static const struct ms_setting_choice dns_check_choices[] = {
+	{ "off", MILTER_DNS_CHECK_OFF },
+	{ "log", MILTER_DNS_CHECK_LOG },
+	{ "tempfail", MILTER_DNS_CHECK_TEMPFAIL },
+	{ NULL, 0 }
+};
+
+/* The table of config's settings, each row setting its own field (see
+   conf.d/mailshift-milter.conf for what each does). */
+static void settings_of(struct milter_config *config,
+			struct ms_setting table[SETTING_COUNT])
 {
-	char **target = NULL;
-	unsigned long seconds;
-	char *end;
+	const struct ms_setting rows[] = {
+		MS_SETTING_STR("socket", MILTER_DEFAULT_SOCKET,
+			       &config->socket),
+		MS_SETTING_STR("socket_group", "postfix",
+			       &config->socket_group),
+		MS_SETTING_MODE("socket_mode", "0660", &config->socket_mode,
+				0660, "admits others than its owner and "
+				"group, who could have any mail signed: use "
+				"0660 (or 0600) with socket_group"),
+		MS_SETTING_STR("key_directory", "/etc/mailshift/dkim",
+			       &config->key_directory),
+		MS_SETTING_STR("user", "", &config->user),
+		MS_SETTING_STR("resolver", "", &config->resolver),
+		MS_SETTING_BOOL("syslog", "yes", &config->syslog),
+		MS_SETTING_ENUM("wrong_selector", "resign",
+				&config->wrong_selector,
+				wrong_selector_choices),
+		MS_SETTING_ENUM("dns_check", "log", &config->dns_check,
+				dns_check_choices),
+		MS_SETTING_TIME("dns_check_interval", "3600",
+				&config->dns_check_interval, 60, 7 * 86400),
+		MS_SETTING_CUSTOM("internal_networks", "127.0.0.0/8 ::1/128",
+				  config, set_networks, NULL),
+		MS_SETTING_CUSTOM("domain", NULL, config, add_domain, NULL),
+	};
 
-	if (strcmp(set->name, "domain") == 0)
-		return add_domain(config, value, error_r);
-	if (strcmp(set->name, "internal_networks") == 0)
-		return set_networks(config, value, error_r);
-	if (strcmp(set->name, "socket_mode") == 0) {
-		errno = 0;
-		seconds = strtoul(value, &end, 8);
-		if (errno != 0 || *end != '\0' || end == value)
-			goto bad_value;
-		/* Others on the socket could have any mail signed. */
-		if ((seconds & ~0660UL) != 0) {
-			strbuf_printf(error_r, "%s admits others than its "
-				      "owner and group, who could have any "
-				      "mail signed: use 0660 (or 0600) with "
-				      "socket_group", value);
-			return -1;
-		}
-		config->socket_mode = (unsigned int)seconds;
-		return 0;
-	}
-	if (strcmp(set->name, "wrong_selector") == 0) {
-		if (strcmp(value, "resign") == 0)
-			config->wrong_selector = WRONG_SELECTOR_RESIGN;
-		else if (strcmp(value, "reject") == 0)
-			config->wrong_selector = WRONG_SELECTOR_REJECT;
-		else
-			goto bad_value;
-		return 0;
-	}
-	if (strcmp(set->name, "dns_check") == 0) {
-		if (strcmp(value, "off") == 0)
-			config->dns_check = DNS_CHECK_OFF;
-		else if (strcmp(value, "log") == 0)
-			config->dns_check = DNS_CHECK_LOG;
-		else if (strcmp(value, "tempfail") == 0)
-			config->dns_check = DNS_CHECK_TEMPFAIL;
-		else
-			goto bad_value;
-		return 0;
-	}
-	if (set->type == SET_BOOL) {
-		if (strcmp(value, "yes") == 0)
-			config->syslog = true;
-		else if (strcmp(value, "no") == 0)
-			config->syslog = false;
-		else
-			goto bad_value;
-		return 0;
-	}
-	if (set->type == SET_SECONDS) {
-		errno = 0;
-		seconds = strtoul(value, &end, 10);
-		if (errno != 0 || *end != '\0' || end == value ||
-		    seconds < 60 || seconds > 86400 * 7)
-			goto bad_value;
-		config->dns_check_interval = (unsigned int)seconds;
-		return 0;
-	}
-	if (strcmp(set->name, "socket") == 0)
-		target = &config->socket;
-	else if (strcmp(set->name, "socket_group") == 0)
-		target = &config->socket_group;
-	else if (strcmp(set->name, "key_directory") == 0)
-		target = &config->key_directory;
-	else if (strcmp(set->name, "user") == 0)
-		target = &config->user;
-	else
-		target = &config->resolver;
-	free(*target);
-	*target = *value == '\0' ? NULL : xstrdup(value);
-	return 0;
-
-bad_value:
-	strbuf_printf(error_r, "invalid value '%s' for %s", value, set->name);
-	return -1;
-}
-
-static const struct setting *find_setting(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	}
-	return NULL;
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
-static void apply_defaults(struct milter_config *config)
-{
-	struct strbuf ignored = { 0 };
-	char *copy;
-	size_t i;
-
-	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
-		if (settings[i].default_value == NULL)
-			continue;
-		copy = xstrdup(settings[i].default_value);
-		(void)apply(config, &settings[i], copy, &ignored);
-		free(copy);
-	}
-	strbuf_free(&ignored);
+	_Static_assert(MS_SETTING_COUNT(rows) == SETTING_COUNT,
+		       "SETTING_COUNT is the number of rows");
+	memcpy(table, rows, sizeof(rows));
 }
 
 int milter_config_read(const char *path, struct milter_config **config_r,
 		       struct strbuf *error_r)
 {
-	struct milter_config *config = xcalloc(1, sizeof(*config));
-	char line[4096];
-	unsigned int lineno = 0;
-	FILE *file;
+	struct milter_config *config = ms_xcalloc(1, sizeof(*config));
+	struct ms_setting table[SETTING_COUNT];
+	char error[MAX_LINE + 256];
 
-	apply_defaults(config);
 	*config_r = config;
-	file = fopen(path, "r");
-	if (file == NULL) {
-		strbuf_printf(error_r, "cannot open configuration %s: %s",
-			      path, strerror(errno));
+	settings_of(config, table);
+	if (ms_config_read(path, table, SETTING_COUNT, error,
+			   sizeof(error)) < 0) {
+		milter_strbuf_append_str(error_r, error);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), file) != NULL) {
-		const struct setting *set;
-		char *name, *value, *eq;
-		struct strbuf why = { 0 };
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(file)) {
-			strbuf_printf(error_r, "%s line %u: line longer than "
-				      "4095 bytes", path, lineno);
-			goto fail;
-		}
-		name = trim(line);
-		if (*name == '\0' || *name == '#')
-			continue;
-		eq = strchr(name, '=');
-		if (eq == NULL) {
-			strbuf_printf(error_r, "%s line %u: want 'name = "
-				      "value'", path, lineno);
-			goto fail;
-		}
-		*eq = '\0';
-		value = trim(eq + 1);
-		name = trim(name);
-		set = find_setting(name);
-		if (set == NULL) {
-			strbuf_printf(error_r, "%s line %u: unknown setting "
-				      "'%s'", path, lineno, name);
-			goto fail;
-		}
-		if (apply(config, set, value, &why) < 0) {
-			strbuf_printf(error_r, "%s line %u: %s: %s", path,
-				      lineno, name, strbuf_str(&why));
-			strbuf_free(&why);
-			goto fail;
-		}
-	}
-	fclose(file);
 	if (config->domain_count == 0) {
-		strbuf_printf(error_r, "%s: no 'domain = DOMAIN SELECTOR' "
-			      "line: nothing to sign", path);
+		milter_strbuf_printf(error_r, "%s: no 'domain = DOMAIN "
+				     "SELECTOR' line: nothing to sign", path);
 		return -1;
 	}
 	return 0;
-fail:
-	fclose(file);
-	return -1;
 }
 
 void milter_config_free(struct milter_config **configp)
 {
 	struct milter_config *config = *configp;
+	struct ms_setting table[SETTING_COUNT];
 	unsigned int i, j;
 
 	if (config == NULL)
@@ -421,11 +303,8 @@ void milter_config_free(struct milter_config **configp)
 	}
 	free(config->domains);
 	free(config->networks);
-	free(config->socket);
-	free(config->socket_group);
-	free(config->key_directory);
-	free(config->user);
-	free(config->resolver);
+	settings_of(config, table);
+	ms_config_free(table, SETTING_COUNT);
 	free(config);
 	*configp = NULL;
 }

@@ -14,15 +14,17 @@
 #include "dkim-sign.h"
 #include "strbuf.h"
 
-enum wrong_selector_policy {
-	WRONG_SELECTOR_RESIGN,	/* remove the foreign signature, sign */
-	WRONG_SELECTOR_REJECT,	/* 550 5.7.1 */
+enum milter_wrong_selector {
+	/* remove the foreign signature, sign */
+	MILTER_WRONG_SELECTOR_RESIGN,
+	MILTER_WRONG_SELECTOR_REJECT,	/* 550 5.7.1 */
 };
 
-enum dns_check_policy {
-	DNS_CHECK_OFF,
-	DNS_CHECK_LOG,		/* log a mismatch loudly, sign anyway */
-	DNS_CHECK_TEMPFAIL,	/* ... and tempfail the domain's mail */
+enum milter_dns_check {
+	MILTER_DNS_CHECK_OFF,
+	MILTER_DNS_CHECK_LOG,	/* log a mismatch loudly, sign anyway */
+	/* ... and tempfail the domain's mail */
+	MILTER_DNS_CHECK_TEMPFAIL,
 };
 
 struct milter_selector {
@@ -61,8 +63,8 @@ struct milter_config {
 	char *user;
 	char *resolver;		/* "addr[:port]"; NULL: resolv.conf */
 	bool syslog;
-	enum wrong_selector_policy wrong_selector;
-	enum dns_check_policy dns_check;
+	enum milter_wrong_selector wrong_selector;
+	enum milter_dns_check dns_check;
 	unsigned int dns_check_interval;	/* seconds */
 	unsigned int network_count;
 	struct milter_network *networks;

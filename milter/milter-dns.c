@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../shared/ms-log.h"
 #include "dkim-tags.h"
 #include "milter-dns.h"
-#include "milter-log.h"
 
 #define RETRY_FAILED_LOOKUP_SECS 60
 
@@ -54,8 +54,8 @@ static int set_resolver(struct __res_state *res, const char *resolver,
 	res->nsaddr_list[0].sin_port = htons((unsigned short)port);
 	return 0;
 bad:
-	strbuf_printf(error_r, "resolver = %s is not IPv4-ADDRESS[:PORT]",
-		      resolver);
+	milter_strbuf_printf(error_r, "resolver = %s is not "
+			     "IPv4-ADDRESS[:PORT]", resolver);
 	return -1;
 }
 
@@ -69,7 +69,7 @@ static void txt_rdata(const unsigned char *rdata, size_t len,
 		n = rdata[pos++];
 		if (n > len - pos)
 			n = len - pos;
-		strbuf_append(out, rdata + pos, n);
+		milter_strbuf_append(out, rdata + pos, n);
 		pos += n;
 	}
 }
@@ -86,8 +86,8 @@ int milter_dns_txt(const char *resolver, const char *name,
 
 	memset(&res, 0, sizeof(res));
 	if (res_ninit(&res) != 0) {
-		strbuf_append_str(error_r, "cannot initialise the resolver "
-				  "(/etc/resolv.conf)");
+		milter_strbuf_append_str(error_r, "cannot initialise the "
+					 "resolver (/etc/resolv.conf)");
 		return -1;
 	}
 	res.options |= RES_USE_EDNS0;
@@ -105,14 +105,15 @@ int milter_dns_txt(const char *resolver, const char *name,
 		res_nclose(&res);
 		if (herr == HOST_NOT_FOUND || herr == NO_DATA)
 			return 0;
-		strbuf_printf(error_r, "TXT lookup of %s failed: %s", name,
-			      herr == TRY_AGAIN ? "server failure or timeout" :
-			      hstrerror(herr));
+		milter_strbuf_printf(error_r, "TXT lookup of %s failed: %s",
+				     name, herr == TRY_AGAIN ? "server failure "
+				     "or timeout" : hstrerror(herr));
 		return -1;
 	}
 	res_nclose(&res);
 	if (ns_initparse(answer, len, &msg) < 0) {
-		strbuf_printf(error_r, "TXT answer for %s is malformed", name);
+		milter_strbuf_printf(error_r, "TXT answer for %s is malformed",
+				     name);
 		return -1;
 	}
 	count = ns_msg_count(msg, ns_s_an);
@@ -121,15 +122,15 @@ int milter_dns_txt(const char *resolver, const char *name,
 			break;
 		if (ns_rr_type(rr) != ns_t_txt)
 			continue;
-		strbuf_truncate(&one);
+		milter_strbuf_truncate(&one);
 		txt_rdata(ns_rr_rdata(rr), ns_rr_rdlen(rr), &one);
 		/* Other TXT records may share the name; take the DKIM one. */
-		if (strstr(strbuf_str(&one), "p=") != NULL) {
-			strbuf_append(txt_r, one.data, one.len);
+		if (strstr(milter_strbuf_str(&one), "p=") != NULL) {
+			milter_strbuf_append(txt_r, one.data, one.len);
 			found = 1;
 		}
 	}
-	strbuf_free(&one);
+	milter_strbuf_free(&one);
 	return found;
 }
 
@@ -139,7 +140,8 @@ static bool record_has_key(const char *record, const char *public_b64)
 	const char *p, *value;
 	size_t len, i;
 
-	if (dkim_tags_find(record, strlen(record), "p", &value, &len) != 1)
+	if (milter_dkim_tags_find(record, strlen(record), "p", &value,
+				  &len) != 1)
 		return false;
 	p = public_b64;
 	for (i = 0; i < len; i++) {
@@ -161,34 +163,35 @@ static enum dns_key_state check_now(const struct milter_config *config,
 	enum dns_key_state state;
 	int ret;
 
-	strbuf_printf(&name, "%s._domainkey.%s", sel->name, domain->name);
-	ret = milter_dns_txt(config->resolver, strbuf_str(&name), &txt,
+	milter_strbuf_printf(&name, "%s._domainkey.%s", sel->name,
+			     domain->name);
+	ret = milter_dns_txt(config->resolver, milter_strbuf_str(&name), &txt,
 			     &error);
 	if (ret < 0) {
-		log_warning("domain=%s selector=%s: cannot check the DKIM key "
-			    "in DNS: %s", domain->name, sel->name,
-			    strbuf_str(&error));
+		ms_warning("domain=%s selector=%s: cannot check the DKIM key "
+			   "in DNS: %s", domain->name, sel->name,
+			   milter_strbuf_str(&error));
 		state = DNS_KEY_LOOKUP_FAILED;
 	} else if (ret == 0) {
-		log_error("domain=%s selector=%s: DNS publishes no DKIM key at "
-			  "%s: receivers cannot verify this host's signatures; "
-			  "publish the record printed by 'mailshift-milter "
-			  "genkey'",
-			  domain->name, sel->name, strbuf_str(&name));
+		ms_error("domain=%s selector=%s: DNS publishes no DKIM key at "
+			 "%s: receivers cannot verify this host's signatures; "
+			 "publish the record printed by 'mailshift-milter "
+			 "genkey'",
+			 domain->name, sel->name, milter_strbuf_str(&name));
 		state = DNS_KEY_MISMATCH;
-	} else if (!record_has_key(strbuf_str(&txt), sel->public_b64)) {
-		log_error("domain=%s selector=%s: the DKIM key in DNS at %s is "
-			  "NOT the public key of %s: receivers will reject "
-			  "this host's signatures; publish the right p= or "
-			  "fix the key file", domain->name, sel->name,
-			  strbuf_str(&name), sel->key_path);
+	} else if (!record_has_key(milter_strbuf_str(&txt), sel->public_b64)) {
+		ms_error("domain=%s selector=%s: the DKIM key in DNS at %s is "
+			 "NOT the public key of %s: receivers will reject "
+			 "this host's signatures; publish the right p= or "
+			 "fix the key file", domain->name, sel->name,
+			 milter_strbuf_str(&name), sel->key_path);
 		state = DNS_KEY_MISMATCH;
 	} else {
 		state = DNS_KEY_MATCH;
 	}
-	strbuf_free(&name);
-	strbuf_free(&txt);
-	strbuf_free(&error);
+	milter_strbuf_free(&name);
+	milter_strbuf_free(&txt);
+	milter_strbuf_free(&error);
 	return state;
 }
 

@@ -17,8 +17,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "milter-keys.h"
-#include "milter-log.h"
 
 static const char *alg_suffix(enum dkim_alg alg)
 {
@@ -29,8 +30,8 @@ static void key_path(struct strbuf *path, const char *keydir,
 		     const char *domain, const char *selector,
 		     enum dkim_alg alg)
 {
-	strbuf_printf(path, "%s/%s/%s.%s.pem", keydir, domain, selector,
-		      alg_suffix(alg));
+	milter_strbuf_printf(path, "%s/%s/%s.%s.pem", keydir, domain, selector,
+			     alg_suffix(alg));
 }
 
 int milter_key_load(const char *path, enum dkim_alg alg, EVP_PKEY **key_r,
@@ -44,48 +45,50 @@ int milter_key_load(const char *path, enum dkim_alg alg, EVP_PKEY **key_r,
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		strbuf_printf(error_r, "cannot open DKIM key %s: %s", path,
-			      strerror(errno));
+		milter_strbuf_printf(error_r, "cannot open DKIM key %s: %s",
+				     path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		strbuf_printf(error_r, "DKIM key %s is not a regular file",
-			      path);
+		milter_strbuf_printf(error_r, "DKIM key %s is not a regular "
+				     "file", path);
 		close(fd);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
-		strbuf_printf(error_r, "DKIM key %s is readable by group or "
-			      "others (mode %04o): refused; run chmod 600 %s",
-			      path, (unsigned int)(st.st_mode & 07777), path);
+		milter_strbuf_printf(error_r, "DKIM key %s is readable by "
+				     "group or others (mode %04o): refused; "
+				     "run chmod 600 %s", path,
+				     (unsigned int)(st.st_mode & 07777), path);
 		close(fd);
 		return -1;
 	}
 	file = fdopen(fd, "r");
 	if (file == NULL) {
 		close(fd);
-		strbuf_printf(error_r, "cannot read DKIM key %s: %s", path,
-			      strerror(errno));
+		milter_strbuf_printf(error_r, "cannot read DKIM key %s: %s",
+				     path, strerror(errno));
 		return -1;
 	}
 	key = PEM_read_PrivateKey(file, NULL, NULL, NULL);
 	fclose(file);
 	if (key == NULL) {
-		strbuf_printf(error_r, "DKIM key %s is not a PEM private key "
-			      "(unencrypted PKCS#8 or traditional format)",
-			      path);
+		milter_strbuf_printf(error_r, "DKIM key %s is not a PEM "
+				     "private key (unencrypted PKCS#8 or "
+				     "traditional format)", path);
 		return -1;
 	}
 	if (EVP_PKEY_get_base_id(key) != want) {
-		strbuf_printf(error_r, "DKIM key %s is not an %s key, as its "
-			      "name says", path, alg_suffix(alg));
+		milter_strbuf_printf(error_r, "DKIM key %s is not an %s key, "
+				     "as its name says", path, alg_suffix(alg));
 		EVP_PKEY_free(key);
 		return -1;
 	}
 	if (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) < 1024) {
-		strbuf_printf(error_r, "DKIM key %s has %d bits; receivers "
-			      "ignore RSA keys under 1024 bits (use 2048)",
-			      path, EVP_PKEY_get_bits(key));
+		milter_strbuf_printf(error_r, "DKIM key %s has %d bits; "
+				     "receivers ignore RSA keys under 1024 "
+				     "bits (use 2048)", path,
+				     EVP_PKEY_get_bits(key));
 		EVP_PKEY_free(key);
 		return -1;
 	}
@@ -114,7 +117,7 @@ int milter_key_public_b64(EVP_PKEY *key, enum dkim_alg alg,
 		raw_len = (size_t)len;
 	}
 	EVP_EncodeBlock(b64, raw, (int)raw_len);
-	strbuf_append_str(out, (const char *)b64);
+	milter_strbuf_append_str(out, (const char *)b64);
 	return 0;
 }
 
@@ -135,50 +138,49 @@ static int load_selector(const char *keydir, const char *domain,
 
 	key_path(&rsa, keydir, domain, sel->name, DKIM_ALG_RSA_SHA256);
 	key_path(&ed, keydir, domain, sel->name, DKIM_ALG_ED25519_SHA256);
-	have_rsa = file_exists(strbuf_str(&rsa));
-	have_ed = file_exists(strbuf_str(&ed));
+	have_rsa = file_exists(milter_strbuf_str(&rsa));
+	have_ed = file_exists(milter_strbuf_str(&ed));
 	if (have_rsa && have_ed) {
-		log_error("domain=%s selector=%s: both %s and %s exist; one "
-			  "selector publishes one key: remove one, or give the "
-			  "other its own selector", domain, sel->name,
-			  strbuf_str(&rsa), strbuf_str(&ed));
+		ms_error("domain=%s selector=%s: both %s and %s exist; one "
+			 "selector publishes one key: remove one, or give the "
+			 "other its own selector", domain, sel->name,
+			 milter_strbuf_str(&rsa), milter_strbuf_str(&ed));
 		goto out;
 	}
 	if (!have_rsa && !have_ed) {
-		log_error("domain=%s selector=%s: no key file %s (or "
-			  ".ed25519.pem): mail from %s will be tempfailed; "
-			  "create one with: mailshift-milter genkey -d %s "
-			  "-s %s",
-			  domain, sel->name, strbuf_str(&rsa), domain, domain,
-			  sel->name);
+		ms_error("domain=%s selector=%s: no key file %s (or "
+			 ".ed25519.pem): mail from %s will be tempfailed; "
+			 "create one with: mailshift-milter genkey -d %s -s %s",
+			 domain, sel->name, milter_strbuf_str(&rsa), domain,
+			 domain, sel->name);
 		goto out;
 	}
 	sel->alg = have_ed ? DKIM_ALG_ED25519_SHA256 : DKIM_ALG_RSA_SHA256;
 	free(sel->key_path);
-	sel->key_path = xstrdup(strbuf_str(have_ed ? &ed : &rsa));
+	sel->key_path = ms_xstrdup(milter_strbuf_str(have_ed ? &ed : &rsa));
 	if (milter_key_load(sel->key_path, sel->alg, &sel->key, &error) < 0) {
-		log_error("domain=%s selector=%s: %s: mail from %s will be "
-			  "tempfailed", domain, sel->name, strbuf_str(&error),
-			  domain);
+		ms_error("domain=%s selector=%s: %s: mail from %s will be "
+			 "tempfailed", domain, sel->name,
+			 milter_strbuf_str(&error), domain);
 		goto out;
 	}
 	if (milter_key_public_b64(sel->key, sel->alg, &pub) < 0) {
-		log_error("domain=%s selector=%s: cannot derive the public key "
-			  "of %s", domain, sel->name, sel->key_path);
+		ms_error("domain=%s selector=%s: cannot derive the public key "
+			 "of %s", domain, sel->name, sel->key_path);
 		EVP_PKEY_free(sel->key);
 		sel->key = NULL;
 		goto out;
 	}
 	free(sel->public_b64);
-	sel->public_b64 = xstrdup(strbuf_str(&pub));
-	log_info("domain=%s selector=%s key=%s algorithm=%s: loaded", domain,
-		 sel->name, sel->key_path, dkim_alg_name(sel->alg));
+	sel->public_b64 = ms_xstrdup(milter_strbuf_str(&pub));
+	ms_info("domain=%s selector=%s key=%s algorithm=%s: loaded", domain,
+		sel->name, sel->key_path, milter_dkim_alg_name(sel->alg));
 	ret = 0;
 out:
-	strbuf_free(&rsa);
-	strbuf_free(&ed);
-	strbuf_free(&error);
-	strbuf_free(&pub);
+	milter_strbuf_free(&rsa);
+	milter_strbuf_free(&ed);
+	milter_strbuf_free(&error);
+	milter_strbuf_free(&pub);
 	return ret;
 }
 
@@ -204,9 +206,9 @@ static void print_txt_record(const char *domain, const char *selector,
 	struct strbuf txt = { 0 };
 	size_t pos;
 
-	strbuf_printf(&txt, "v=DKIM1; k=%s; p=%s",
-		      alg == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa",
-		      public_b64);
+	milter_strbuf_printf(&txt, "v=DKIM1; k=%s; p=%s",
+			     alg == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa",
+			     public_b64);
 	/* One TXT string holds at most 255 bytes; longer data is split
 	   into several strings, which receivers join. */
 	printf("%s._domainkey.%s. IN TXT (", selector, domain);
@@ -215,7 +217,7 @@ static void print_txt_record(const char *domain, const char *selector,
 					  txt.len - pos : 250),
 		       txt.data + pos);
 	printf(" )\n");
-	strbuf_free(&txt);
+	milter_strbuf_free(&txt);
 }
 
 int milter_genkey(const char *keydir, const char *domain,
@@ -230,18 +232,19 @@ int milter_genkey(const char *keydir, const char *domain,
 	key_path(&other, keydir, domain, selector,
 		 alg == DKIM_ALG_RSA_SHA256 ? DKIM_ALG_ED25519_SHA256 :
 		 DKIM_ALG_RSA_SHA256);
-	if (file_exists(strbuf_str(&path)) || file_exists(strbuf_str(&other))) {
+	if (file_exists(milter_strbuf_str(&path)) ||
+	    file_exists(milter_strbuf_str(&other))) {
 		fprintf(stderr, "mailshift-milter: a key for selector %s of %s "
 			"exists already (%s or %s); not replacing it.  To "
 			"rotate, choose a new selector.\n", selector, domain,
-			strbuf_str(&path), strbuf_str(&other));
+			milter_strbuf_str(&path), milter_strbuf_str(&other));
 		goto out;
 	}
-	strbuf_printf(&dir, "%s/%s", keydir, domain);
+	milter_strbuf_printf(&dir, "%s/%s", keydir, domain);
 	if ((mkdir(keydir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(strbuf_str(&dir), 0700) < 0 && errno != EEXIST)) {
+	    (mkdir(milter_strbuf_str(&dir), 0700) < 0 && errno != EEXIST)) {
 		fprintf(stderr, "mailshift-milter: cannot create %s: %s\n",
-			strbuf_str(&dir), strerror(errno));
+			milter_strbuf_str(&dir), strerror(errno));
 		goto out;
 	}
 	key = alg == DKIM_ALG_ED25519_SHA256 ?
@@ -252,11 +255,11 @@ int milter_genkey(const char *keydir, const char *domain,
 			"the key\n");
 		goto out;
 	}
-	fd = open(strbuf_str(&path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-		  0600);
+	fd = open(milter_strbuf_str(&path), O_WRONLY | O_CREAT | O_EXCL |
+		  O_CLOEXEC, 0600);
 	if (fd < 0 || (file = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "mailshift-milter: cannot create %s: %s\n",
-			strbuf_str(&path), strerror(errno));
+			milter_strbuf_str(&path), strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto out;
@@ -264,9 +267,9 @@ int milter_genkey(const char *keydir, const char *domain,
 	if (PEM_write_PrivateKey(file, key, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    fflush(file) != 0 || fsync(fileno(file)) != 0) {
 		fprintf(stderr, "mailshift-milter: cannot write %s\n",
-			strbuf_str(&path));
+			milter_strbuf_str(&path));
 		fclose(file);
-		unlink(strbuf_str(&path));
+		unlink(milter_strbuf_str(&path));
 		goto out;
 	}
 	fclose(file);
@@ -277,14 +280,14 @@ int milter_genkey(const char *keydir, const char *domain,
 	}
 	fprintf(stderr, "mailshift-milter: created %s; publish this record, "
 		"then add 'domain = %s %s' to the configuration:\n",
-		strbuf_str(&path), domain, selector);
-	print_txt_record(domain, selector, alg, strbuf_str(&pub));
+		milter_strbuf_str(&path), domain, selector);
+	print_txt_record(domain, selector, alg, milter_strbuf_str(&pub));
 	ret = 0;
 out:
 	EVP_PKEY_free(key);
-	strbuf_free(&path);
-	strbuf_free(&other);
-	strbuf_free(&dir);
-	strbuf_free(&pub);
+	milter_strbuf_free(&path);
+	milter_strbuf_free(&other);
+	milter_strbuf_free(&dir);
+	milter_strbuf_free(&pub);
 	return ret;
 }

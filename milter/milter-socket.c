@@ -25,7 +25,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "milter-log.h"
+#include "../shared/ms-log.h"
 #include "milter-socket.h"
 
 /* The path of a unix:/local: socket, or NULL for an inet one. */
@@ -53,23 +53,24 @@ int milter_socket_check(const struct milter_config *config,
 	if (path == NULL) {
 		if (is_inet(config->socket))
 			return 0;
-		strbuf_printf(error_r, "socket = %s: use unix:/path (the "
-			      "default: %s) or inet:port@address",
-			      config->socket, MILTER_DEFAULT_SOCKET);
+		milter_strbuf_printf(error_r, "socket = %s: use unix:/path "
+				     "(the default: %s) or inet:port@address",
+				     config->socket, MILTER_DEFAULT_SOCKET);
 		return -1;
 	}
 	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path) ||
 	    strcmp(strrchr(path, '/'), "/") == 0) {
-		strbuf_printf(error_r, "socket = %s: use an absolute path of "
-			      "at most %zu characters, ending in a file name",
-			      config->socket, sizeof(sun.sun_path) - 1);
+		milter_strbuf_printf(error_r, "socket = %s: use an absolute "
+				     "path of at most %zu characters, ending "
+				     "in a file name", config->socket,
+				     sizeof(sun.sun_path) - 1);
 		return -1;
 	}
 	if (config->socket_group != NULL &&
 	    getgrnam(config->socket_group) == NULL) {
-		strbuf_printf(error_r, "socket_group = %s: no such group (use "
-			      "the group Postfix runs as, usually postfix)",
-			      config->socket_group);
+		milter_strbuf_printf(error_r, "socket_group = %s: no such "
+				     "group (use the group Postfix runs as, "
+				     "usually postfix)", config->socket_group);
 		return -1;
 	}
 	return 0;
@@ -93,28 +94,28 @@ static void dir_prepare(const struct milter_config *config, const char *dir,
 	if (lstat(dir, &st) < 0 && errno == ENOENT) {
 		if (mkdir(dir, mode) < 0 || chown(dir, (uid_t)-1, gid) < 0 ||
 		    chmod(dir, mode) < 0)
-			log_fatal("socket = %s: cannot create the directory "
-				  "%s: %s (create it: install -d -m %04o -g %s "
-				  "%s)", config->socket, dir, strerror(errno),
-				  (unsigned int)mode, group, dir);
-		log_info("created the socket directory %s", dir);
+			ms_fatal("socket = %s: cannot create the directory "
+				 "%s: %s (create it: install -d -m %04o -g %s "
+				 "%s)", config->socket, dir, strerror(errno),
+				 (unsigned int)mode, group, dir);
+		ms_info("created the socket directory %s", dir);
 	}
 	if (lstat(dir, &st) < 0)
-		log_fatal("socket = %s: %s: %s (create it: install -d -m %04o "
-			  "-g %s %s)", config->socket, dir, strerror(errno),
-			  (unsigned int)mode, group, dir);
+		ms_fatal("socket = %s: %s: %s (create it: install -d -m %04o "
+			 "-g %s %s)", config->socket, dir, strerror(errno),
+			 (unsigned int)mode, group, dir);
 	if (!S_ISDIR(st.st_mode))
-		log_fatal("socket = %s: %s is not a directory (make it one: "
-			  "install -d -m %04o -g %s %s)", config->socket, dir,
-			  (unsigned int)mode, group, dir);
+		ms_fatal("socket = %s: %s is not a directory (make it one: "
+			 "install -d -m %04o -g %s %s)", config->socket, dir,
+			 (unsigned int)mode, group, dir);
 	/* Whoever may write the directory may replace our socket with
 	   theirs, and answer Postfix in our name, or move it away. */
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 0022) != 0)
-		log_fatal("socket = %s: the directory %s may be written by "
-			  "others than root, who could replace the socket: "
-			  "chown root %s; chmod %04o %s", config->socket, dir,
-			  dir, (unsigned int)mode, dir);
+		ms_fatal("socket = %s: the directory %s may be written by "
+			 "others than root, who could replace the socket: "
+			 "chown root %s; chmod %04o %s", config->socket, dir,
+			 dir, (unsigned int)mode, dir);
 }
 
 static void open_unix(const struct milter_config *config, const char *path)
@@ -136,38 +137,38 @@ static void open_unix(const struct milter_config *config, const char *path)
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
-			log_fatal("socket = %s: %s exists and is not a socket: "
-				  "remove it or choose another path",
-				  config->socket, path);
+			ms_fatal("socket = %s: %s exists and is not a socket: "
+				 "remove it or choose another path",
+				 config->socket, path);
 		/* left by an earlier run that could not remove it after
 		   dropping privileges */
 		if (unlink(path) < 0)
-			log_fatal("socket = %s: cannot remove the old socket: "
-				  "%s", config->socket, strerror(errno));
+			ms_fatal("socket = %s: cannot remove the old socket: "
+				 "%s", config->socket, strerror(errno));
 	}
 	if (smfi_setconn(config->socket) != MI_SUCCESS)
-		log_fatal("socket = %s: not a valid milter socket",
-			  config->socket);
+		ms_fatal("socket = %s: not a valid milter socket",
+			 config->socket);
 	/* The socket is born with its final mode: at no instant may
 	   others connect. */
 	old_umask = umask(~config->socket_mode & 0777);
 	ret = smfi_opensocket(false);
 	(void)umask(old_umask);
 	if (ret != MI_SUCCESS)
-		log_fatal("socket = %s: cannot listen (in use by another "
-			  "milter?)", config->socket);
+		ms_fatal("socket = %s: cannot listen (in use by another "
+			 "milter?)", config->socket);
 	if (gid != (gid_t)-1 &&
 	    fchownat(AT_FDCWD, path, (uid_t)-1, gid,
 		     AT_SYMLINK_NOFOLLOW) < 0)
-		log_fatal("socket_group = %s: chown %s: %s",
-			  config->socket_group, path, strerror(errno));
+		ms_fatal("socket_group = %s: chown %s: %s",
+			 config->socket_group, path, strerror(errno));
 	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
 	    (st.st_mode & 0777) != config->socket_mode ||
 	    (gid != (gid_t)-1 && st.st_gid != gid))
-		log_fatal("socket = %s: the socket did not get mode %04o and "
-			  "group %s: refusing to serve on it", config->socket,
-			  config->socket_mode, config->socket_group != NULL ?
-			  config->socket_group : "(unchanged)");
+		ms_fatal("socket = %s: the socket did not get mode %04o and "
+			 "group %s: refusing to serve on it", config->socket,
+			 config->socket_mode, config->socket_group != NULL ?
+			 config->socket_group : "(unchanged)");
 }
 
 void milter_socket_open(const struct milter_config *config)
@@ -179,14 +180,14 @@ void milter_socket_open(const struct milter_config *config)
 		return;
 	}
 	if (smfi_setconn(config->socket) != MI_SUCCESS)
-		log_fatal("socket = %s: not a valid milter socket",
-			  config->socket);
+		ms_fatal("socket = %s: not a valid milter socket",
+			 config->socket);
 	if (smfi_opensocket(true) != MI_SUCCESS)
-		log_fatal("socket = %s: cannot listen (in use? address not "
-			  "on this host?)", config->socket);
-	log_warning("socket = %s: every local user (and every host that "
-		    "reaches this address) can connect and have mail signed "
-		    "for %u domain(s); unless Postfix runs on another host, "
-		    "use the default %s", config->socket, config->domain_count,
-		    MILTER_DEFAULT_SOCKET);
+		ms_fatal("socket = %s: cannot listen (in use? address not "
+			 "on this host?)", config->socket);
+	ms_warning("socket = %s: every local user (and every host that "
+		   "reaches this address) can connect and have mail signed "
+		   "for %u domain(s); unless Postfix runs on another host, "
+		   "use the default %s", config->socket, config->domain_count,
+		   MILTER_DEFAULT_SOCKET);
 }

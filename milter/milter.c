@@ -53,14 +53,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
+#include "../shared/ms-log.h"
 #include "milter-callbacks.h"
 #include "milter-config.h"
 #include "milter-keys.h"
-#include "milter-log.h"
 #include "milter-socket.h"
 
 #define DEFAULT_CONFIG "/etc/mailshift/mailshift-milter.conf"
@@ -72,7 +73,7 @@ static void usage(void)
 		"usage: mailshift-milter [-c config] [-n]\n"
 		"       mailshift-milter genkey -d domain -s selector "
 		"[-t rsa|ed25519] [-b bits] [-k keydir | -c config]\n");
-	exit(64);
+	exit(EX_USAGE);
 }
 
 static struct milter_config *read_config(const char *path)
@@ -82,11 +83,9 @@ static struct milter_config *read_config(const char *path)
 
 	if (milter_config_read(path, &config, &error) < 0 ||
 	    milter_socket_check(config, &error) < 0) {
-		fprintf(stderr, "mailshift-milter: fatal: %s\n",
-			strbuf_str(&error));
-		exit(78);
+		ms_fatal_status(EX_CONFIG, "%s", milter_strbuf_str(&error));
 	}
-	strbuf_free(&error);
+	milter_strbuf_free(&error);
 	return config;
 }
 
@@ -129,10 +128,9 @@ static int cmd_genkey(int argc, char **argv)
 		if (milter_config_read(config_path != NULL ? config_path :
 				       DEFAULT_CONFIG, &config, &error) < 0 &&
 		    config_path != NULL)
-			fprintf(stderr, "mailshift-milter: warning: %s\n",
-				strbuf_str(&error));
+			ms_warning("%s", milter_strbuf_str(&error));
 		keydir = config->key_directory;
-		strbuf_free(&error);
+		milter_strbuf_free(&error);
 	}
 	umask(077);
 	ret = milter_genkey(keydir, domain, selector, alg, bits);
@@ -156,22 +154,22 @@ static void drop_privileges(const struct milter_config *config)
 	if (config->user == NULL)
 		return;
 	if (geteuid() != 0) {
-		log_warning("user = %s ignored: not started as root",
-			    config->user);
+		ms_warning("user = %s ignored: not started as root",
+			   config->user);
 		return;
 	}
 	pw = getpwnam(config->user);
 	if (pw == NULL)
-		log_fatal("user = %s: no such user", config->user);
+		ms_fatal("user = %s: no such user", config->user);
 	/* The socket stays root's: the listening descriptor is all we
 	   need, and "user" must not be able to let others in. */
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
-		log_fatal("cannot drop privileges to %s: %s", config->user,
-			  strerror(errno));
+		ms_fatal("cannot drop privileges to %s: %s", config->user,
+			 strerror(errno));
 	if (setuid(0) == 0)
-		log_fatal("still root after dropping privileges to %s",
-			  config->user);
+		ms_fatal("still root after dropping privileges to %s",
+			 config->user);
 }
 
 int main(int argc, char **argv)
@@ -182,6 +180,9 @@ int main(int argc, char **argv)
 	unsigned int failed;
 	int c, ret;
 
+	/* Until the configuration is read: the lines of a command-line
+	   tool, without the daemon's time stamps. */
+	ms_log_init("mailshift-milter", 0);
 	if (argc > 1 && strcmp(argv[1], "genkey") == 0)
 		return cmd_genkey(argc - 1, argv + 1);
 	while ((c = getopt(argc, argv, "c:n")) != -1) {
@@ -195,38 +196,39 @@ int main(int argc, char **argv)
 		usage();
 	config = read_config(config_path);
 	if (check_only) {
-		milter_log_init(false);
+		ms_log_init("mailshift-milter", MS_LOG_STAMP);
 		failed = milter_keys_load(config);
 		if (failed > 0) {
 			fprintf(stderr, "mailshift-milter: %u selector(s) have "
 				"no usable key\n", failed);
 			milter_config_free(&config);
-			return 78;
+			return EX_CONFIG;
 		}
 		printf("configuration OK\n");
 		milter_config_free(&config);
 		return 0;
 	}
-	milter_log_init(config->syslog);
+	ms_log_init("mailshift-milter", MS_LOG_STAMP |
+		    (config->syslog ? MS_LOG_SYSLOG : 0));
 	if (smfi_register(*milter_callbacks(config)) != MI_SUCCESS)
-		log_fatal("smfi_register failed");
+		ms_fatal("smfi_register failed");
 	/* Postfix sends header fields of up to header_size_limit (100 kB);
 	   libmilter's default 64 kB would drop such a session instead of
 	   letting us answer it. */
 	if (smfi_setmaxdatasize(MILTER_MAX_PACKET) == 0)
-		log_warning("libmilter refuses packets over 64 kB: sessions "
-			    "with larger header fields will be dropped "
-			    "(milter_default_action applies)");
+		ms_warning("libmilter refuses packets over 64 kB: sessions "
+			   "with larger header fields will be dropped "
+			   "(milter_default_action applies)");
 	failed = pre_drop_init(config);
 	drop_privileges(config);
-	log_info("listening on %s (%u domain(s), %u selector(s) without a "
-		 "usable key; wrong_selector=%s dns_check=%s)", config->socket,
-		 config->domain_count, failed,
-		 config->wrong_selector == WRONG_SELECTOR_REJECT ? "reject" :
-		 "resign", config->dns_check == DNS_CHECK_OFF ? "off" :
-		 config->dns_check == DNS_CHECK_LOG ? "log" : "tempfail");
+	ms_info("listening on %s (%u domain(s), %u selector(s) without a "
+		"usable key; wrong_selector=%s dns_check=%s)", config->socket,
+		config->domain_count, failed, config->wrong_selector ==
+		MILTER_WRONG_SELECTOR_REJECT ? "reject" : "resign",
+		config->dns_check == MILTER_DNS_CHECK_OFF ? "off" :
+		config->dns_check == MILTER_DNS_CHECK_LOG ? "log" : "tempfail");
 	ret = smfi_main();
-	log_info("stopped");
+	ms_info("stopped");
 	milter_config_free(&config);
-	return ret == MI_SUCCESS ? 0 : 75;
+	return ret == MI_SUCCESS ? 0 : EX_TEMPFAIL;
 }

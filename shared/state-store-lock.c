@@ -65,7 +65,7 @@ static int lock_holder_row(void *ctx, const char *const *cols,
 	struct ms_store *store = ctx;
 
 	free(store->holder);
-	store->holder = cols[0] == NULL ? NULL : ms_store_xstrdup(cols[0]);
+	store->holder = cols[0] == NULL ? NULL : ms_xstrdup(cols[0]);
 	return 0;
 }
 
@@ -131,7 +131,7 @@ int ms_store_user_lock(struct ms_store *store, const char *user,
 		     strcmp(dead_owner, store->holder) != 0) &&
 		    lock_owner_is_dead(store->holder)) {
 			free(dead_owner);
-			dead_owner = ms_store_xstrdup(store->holder);
+			dead_owner = ms_xstrdup(store->holder);
 			continue;
 		}
 		*holder_r = store->holder;

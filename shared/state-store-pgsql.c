@@ -118,7 +118,7 @@ static void pgsql_find_secrets(const char *spec,
 			continue;
 		if (strcmp(opt->keyword, "password") == 0 ||
 		    strcmp(opt->keyword, "sslpassword") == 0)
-			secrets[count++] = ms_store_xstrdup(opt->val);
+			secrets[count++] = ms_xstrdup(opt->val);
 	}
 	PQconninfoFree(opts);
 }
@@ -184,7 +184,7 @@ static int pgsql_store_open(const char *spec, struct ms_store **store_r,
 
 	if (pgsql_load(reason, reason_size) < 0)
 		return -1;
-	pstore = ms_store_xcalloc(sizeof(*pstore));
+	pstore = ms_xcalloc(1, sizeof(*pstore));
 
 	pgsql_find_secrets(spec, pstore->secrets);
 	pstore->conn = PQconnectdbParams(keywords, values, 1);

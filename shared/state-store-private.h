@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ms-alloc.h"
 #include "state-store.h"
 
 enum ms_sql_type { MS_SQL_INT, MS_SQL_TEXT };
@@ -83,10 +84,5 @@ int ms_store_fail(struct ms_store *store, const char *what,
 /* How an error about the schema ends, from store->reason (the database's
    own words): what to run or what to grant, or "". */
 const char *ms_store_schema_hint(const struct ms_store *store);
-
-/* Allocation never fails visibly: these abort on out of memory. */
-void *ms_store_xcalloc(size_t size);
-char *ms_store_xstrdup(const char *str);
-
 
 #endif

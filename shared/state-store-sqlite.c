@@ -165,7 +165,7 @@ static int sqlite_store_open(const char *path, struct ms_store **store_r,
 		sqlite3_close(db);
 		return -1;
 	}
-	sstore = ms_store_xcalloc(sizeof(*sstore));
+	sstore = ms_xcalloc(1, sizeof(*sstore));
 	sstore->db = db;
 	*store_r = &sstore->store;
 	return 0;
@@ -235,7 +235,7 @@ static int sqlite_store_query(struct ms_store *store, const char *sql,
 	struct sqlite_store *sstore = (struct sqlite_store *)store;
 	const char *cols[SQLITE_MAX_COLUMNS];
 	sqlite3_stmt *stmt = NULL;
-	char *qsql = ms_store_xstrdup(sql);
+	char *qsql = ms_xstrdup(sql);
 	int rc, ret = 0, i, ncols;
 
 	/* $1 is PostgreSQL's spelling of SQLite's ?1; the shared SQL has

@@ -110,24 +110,6 @@ static const struct user_field {
 /* ms_store_open() has no store to keep its error in yet. */
 static __thread char open_error[2048];
 
-void *ms_store_xcalloc(size_t size)
-{
-	void *mem = calloc(1, size);
-
-	if (mem == NULL) {
-		fputs("mailshift: panic: out of memory\n", stderr);
-		abort();
-	}
-	return mem;
-}
-
-char *ms_store_xstrdup(const char *str)
-{
-	size_t len = strlen(str) + 1;
-
-	return memcpy(ms_store_xcalloc(len), str, len);
-}
-
 static void mask_append(char *dest, size_t size, size_t *pos,
 			const char *src, size_t len)
 {
@@ -473,7 +455,7 @@ static bool record_parse_field(struct ms_user_record *rec,
 		return field->nullable;
 	switch (field->type) {
 	case FIELD_STR:
-		*(char **)dest = ms_store_xstrdup(value);
+		*(char **)dest = ms_xstrdup(value);
 		return true;
 	case FIELD_STATE:
 		return ms_user_state_from_str(value, dest);
@@ -516,7 +498,7 @@ static int record_row(void *context, const char *const *cols,
 	unsigned int i;
 
 	ms_user_record_free(&ctx->rec);
-	ctx->rec = ms_store_xcalloc(sizeof(*ctx->rec));
+	ctx->rec = ms_xcalloc(1, sizeof(*ctx->rec));
 	for (i = 0; i < USER_FIELD_COUNT && i < ncols; i++) {
 		if (!record_parse_field(ctx->rec, &user_fields[i], cols[i])) {
 			/* A record we cannot read is an error, never

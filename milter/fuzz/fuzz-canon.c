@@ -19,7 +19,7 @@
 
 static void sink(void *context, const void *data, size_t len)
 {
-	strbuf_append(context, data, len);
+	milter_strbuf_append(context, data, len);
 }
 
 static void canon_body(const uint8_t *data, size_t len, size_t chunk,
@@ -28,12 +28,12 @@ static void canon_body(const uint8_t *data, size_t len, size_t chunk,
 	struct dkim_body_canon canon;
 	size_t pos, n;
 
-	dkim_body_canon_init(&canon, sink, out);
+	milter_dkim_body_canon_init(&canon, sink, out);
 	for (pos = 0; pos < len; pos += n) {
 		n = len - pos < chunk ? len - pos : chunk;
-		dkim_body_canon_update(&canon, data + pos, n);
+		milter_dkim_body_canon_update(&canon, data + pos, n);
 	}
-	dkim_body_canon_final(&canon);
+	milter_dkim_body_canon_final(&canon);
 }
 
 static void check_body(const struct strbuf *b)
@@ -104,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = split == NULL ? data + size : split + 2;
 	body_len = (size_t)(data + size - body);
 
-	if (dkim_canon_header_line(&header, (const char *)data, head_len,
-				   false))
+	if (milter_dkim_canon_header_line(&header, (const char *)data,
+					  head_len, false))
 		check_header(&header);
 
 	canon_body(body, body_len, body_len == 0 ? 1 : body_len, &whole);
@@ -115,8 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_body(&whole);
 
-	strbuf_free(&whole);
-	strbuf_free(&chunked);
-	strbuf_free(&header);
+	milter_strbuf_free(&whole);
+	milter_strbuf_free(&chunked);
+	milter_strbuf_free(&header);
 	return 0;
 }

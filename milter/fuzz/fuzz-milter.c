@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)desc->xxfi_close(NULL);
 
 	if (from_count == 1 &&
-	    mail_from_domain(from_value, &domain, &error) < 0)
+	    milter_mail_from_domain(from_value, &domain, &error) < 0)
 		domain = NULL;
 	if (signatures > 0 &&
 	    (domain == NULL || strcmp(domain, "example.test") != 0))

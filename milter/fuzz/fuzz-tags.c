@@ -24,7 +24,7 @@ static void check_tag(const char *text, size_t len, const char *tag)
 {
 	const char *value;
 	size_t value_len;
-	int ret = dkim_tags_find(text, len, tag, &value, &value_len);
+	int ret = milter_dkim_tags_find(text, len, tag, &value, &value_len);
 
 	if (ret < -1 || ret > 1)
 		abort();
@@ -45,7 +45,7 @@ static void check_from(const char *text)
 	const char *error = NULL, *p;
 	char *domain;
 
-	if (mail_from_domain(text, &domain, &error) < 0) {
+	if (milter_mail_from_domain(text, &domain, &error) < 0) {
 		if (domain != NULL || error == NULL)
 			abort();
 		return;
@@ -90,18 +90,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (colon != NULL) {
 		char *name = strndup(text, (size_t)(colon - text));
 
-		msg = dkim_msg_new();
-		(void)dkim_msg_header(msg, name, colon + 1, &error);
-		(void)dkim_msg_header(msg, "From", colon + 1, &error);
-		dkim_msg_body(msg, colon + 1, strlen(colon + 1));
-		if (dkim_msg_sign(msg, key, DKIM_ALG_ED25519_SHA256,
-				  "example.test", "fuzz", 0, &value,
-				  &error) != 0)
+		msg = milter_dkim_msg_new();
+		(void)milter_dkim_msg_header(msg, name, colon + 1, &error);
+		(void)milter_dkim_msg_header(msg, "From", colon + 1, &error);
+		milter_dkim_msg_body(msg, colon + 1, strlen(colon + 1));
+		if (milter_dkim_msg_sign(msg, key, DKIM_ALG_ED25519_SHA256,
+					 "example.test", "fuzz", 0, &value,
+					 &error) != 0)
 			abort();
-		dkim_msg_free(&msg);
+		milter_dkim_msg_free(&msg);
 		free(name);
 	}
-	strbuf_free(&value);
+	milter_strbuf_free(&value);
 	free(text);
 	return 0;
 }

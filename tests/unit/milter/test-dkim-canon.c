@@ -8,7 +8,7 @@
 
 static void sink(void *context, const void *data, size_t len)
 {
-	strbuf_append(context, data, len);
+	milter_strbuf_append(context, data, len);
 }
 
 /* Canonicalizes body, fed in pieces of chunk bytes (0 = all at once). */
@@ -18,14 +18,14 @@ static const char *canon_body(const char *body, size_t chunk,
 	struct dkim_body_canon canon;
 	size_t len = strlen(body), pos, n;
 
-	strbuf_truncate(out);
-	dkim_body_canon_init(&canon, sink, out);
+	milter_strbuf_truncate(out);
+	milter_dkim_body_canon_init(&canon, sink, out);
 	for (pos = 0; pos < len; pos += n) {
 		n = chunk == 0 || len - pos < chunk ? len - pos : chunk;
-		dkim_body_canon_update(&canon, body + pos, n);
+		milter_dkim_body_canon_update(&canon, body + pos, n);
 	}
-	dkim_body_canon_final(&canon);
-	return strbuf_str(out);
+	milter_dkim_body_canon_final(&canon);
+	return milter_strbuf_str(out);
 }
 
 static const struct body_case {
@@ -66,7 +66,7 @@ static void test_body(void)
 			ms_test_end();
 		}
 	}
-	strbuf_free(&out);
+	milter_strbuf_free(&out);
 }
 
 static void test_long_body(void)
@@ -80,15 +80,15 @@ static void test_long_body(void)
 		big[i] = i % 7 == 0 ? ' ' : 'x';
 	big[200000] = '\0';
 	for (i = 0; i < 200000; i++)
-		strbuf_append_c(&want, big[i]);
+		milter_strbuf_append_c(&want, big[i]);
 	/* The line starts with a space and ends without a line end. */
-	strbuf_append(&want, "\r\n", 2);
+	milter_strbuf_append(&want, "\r\n", 2);
 	ms_test_assert(strcmp(canon_body(big, 999, &out),
-			      strbuf_str(&want)) == 0);
+			      milter_strbuf_str(&want)) == 0);
 	ms_test_end();
 	free(big);
-	strbuf_free(&out);
-	strbuf_free(&want);
+	milter_strbuf_free(&out);
+	milter_strbuf_free(&want);
 }
 
 static const struct header_case {
@@ -115,26 +115,27 @@ static void test_headers(void)
 
 		snprintf(name, sizeof(name), "header: %s", c->name);
 		ms_test_begin(name);
-		strbuf_truncate(&out);
-		dkim_canon_header(&out, c->field, strlen(c->field), c->value,
-				  strlen(c->value), true);
-		ms_test_assert_str(strbuf_str(&out), c->want);
+		milter_strbuf_truncate(&out);
+		milter_dkim_canon_header(&out, c->field, strlen(c->field),
+					 c->value, strlen(c->value), true);
+		ms_test_assert_str(milter_strbuf_str(&out), c->want);
 		ms_test_end();
 	}
 
 	ms_test_begin("header line: split at the first colon, no CRLF");
-	strbuf_truncate(&out);
-	ms_test_assert(dkim_canon_header_line(&out, "DKIM-Signature : a=b:c; "
-					      "b= ", 27, false));
-	ms_test_assert_str(strbuf_str(&out), "dkim-signature:a=b:c; b=");
+	milter_strbuf_truncate(&out);
+	ms_test_assert(milter_dkim_canon_header_line(&out, "DKIM-Signature : "
+						     "a=b:c; b= ", 27, false));
+	ms_test_assert_str(milter_strbuf_str(&out), "dkim-signature:a=b:c; b=");
 	ms_test_end();
 
 	ms_test_begin("header line: no colon is refused");
-	strbuf_truncate(&out);
-	ms_test_assert(!dkim_canon_header_line(&out, "nocolon", 7, true));
-	ms_test_assert_str(strbuf_str(&out), "");
+	milter_strbuf_truncate(&out);
+	ms_test_assert(!milter_dkim_canon_header_line(&out, "nocolon", 7,
+						       true));
+	ms_test_assert_str(milter_strbuf_str(&out), "");
 	ms_test_end();
-	strbuf_free(&out);
+	milter_strbuf_free(&out);
 }
 
 int main(void)

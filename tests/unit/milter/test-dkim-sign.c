@@ -41,18 +41,19 @@ static const char rfc_body[] =
 
 static struct dkim_msg *rfc_message(size_t chunk)
 {
-	struct dkim_msg *msg = dkim_msg_new();
+	struct dkim_msg *msg = milter_dkim_msg_new();
 	const char *error;
 	size_t i, pos, n, len = strlen(rfc_body);
 
 	for (i = 0; i < 5; i++)
-		ms_test_assert(dkim_msg_header(msg, rfc_headers[i][0],
-					       rfc_headers[i][1], &error) == 0);
+		ms_test_assert(milter_dkim_msg_header(msg, rfc_headers[i][0],
+						      rfc_headers[i][1], &error)
+						      == 0);
 	for (pos = 0; pos < len; pos += n) {
 		n = len - pos < chunk ? len - pos : chunk;
-		dkim_msg_body(msg, rfc_body + pos, n);
+		milter_dkim_msg_body(msg, rfc_body + pos, n);
 	}
-	dkim_msg_eob(msg);
+	milter_dkim_msg_eob(msg);
 	return msg;
 }
 
@@ -84,31 +85,34 @@ static void test_rfc8463(void)
 	for (chunk = 1; chunk <= 64; chunk *= 4) {
 		ms_test_begin("RFC 8463 A.3 body hash (bh=)");
 		msg = rfc_message(chunk);
-		ms_test_assert_str(dkim_msg_body_hash(msg),
+		ms_test_assert_str(milter_dkim_msg_body_hash(msg),
 			"2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
-		dkim_msg_free(&msg);
+		milter_dkim_msg_free(&msg);
 		ms_test_end();
 	}
 
 	ms_test_begin("RFC 8463 A.3 Ed25519 signature (b=)");
 	msg = rfc_message(1000);
-	ms_test_assert(dkim_msg_sign_fields(msg, key, DKIM_ALG_ED25519_SHA256,
-					    h, 8, sig_value, &b, &error) == 0);
-	ms_test_assert_str(strbuf_str(&b),
+	ms_test_assert(milter_dkim_msg_sign_fields(msg, key,
+						   DKIM_ALG_ED25519_SHA256, h,
+						   8, sig_value, &b, &error) ==
+						   0);
+	ms_test_assert_str(milter_strbuf_str(&b),
 		"/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus"
 		"Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==");
 	ms_test_end();
 
 	ms_test_begin("an Ed25519 key refuses to sign as RSA, with a reason");
-	strbuf_truncate(&b);
+	milter_strbuf_truncate(&b);
 	error = NULL;
-	ms_test_assert(dkim_msg_sign_fields(msg, key, DKIM_ALG_RSA_SHA256,
-					    h, 8, sig_value, &b, &error) < 0);
+	ms_test_assert(milter_dkim_msg_sign_fields(msg, key,
+						   DKIM_ALG_RSA_SHA256, h, 8,
+						   sig_value, &b, &error) < 0);
 	ms_test_assert(error != NULL);
 	ms_test_end();
 
-	dkim_msg_free(&msg);
-	strbuf_free(&b);
+	milter_dkim_msg_free(&msg);
+	milter_strbuf_free(&b);
 	EVP_PKEY_free(key);
 }
 
@@ -120,32 +124,32 @@ static void test_our_format(void)
 	const char *error;
 
 	ms_test_begin("our DKIM-Signature for the RFC message, to the byte");
-	ms_test_assert(dkim_msg_sign(msg, key, DKIM_ALG_ED25519_SHA256,
-				     "football.example.com", "brisbane",
-				     1528637909, &value, &error) == 0);
-	ms_test_assert_str(strbuf_str(&value), GOLDEN_SIGNATURE);
-	ms_test_assert(strstr(strbuf_str(&value), " l=") == NULL);
+	ms_test_assert(milter_dkim_msg_sign(msg, key, DKIM_ALG_ED25519_SHA256,
+					    "football.example.com", "brisbane",
+					    1528637909, &value, &error) == 0);
+	ms_test_assert_str(milter_strbuf_str(&value), GOLDEN_SIGNATURE);
+	ms_test_assert(strstr(milter_strbuf_str(&value), " l=") == NULL);
 	ms_test_end();
 
-	dkim_msg_free(&msg);
-	strbuf_free(&value);
+	milter_dkim_msg_free(&msg);
+	milter_strbuf_free(&value);
 	EVP_PKEY_free(key);
 }
 
 static void test_limits(void)
 {
-	struct dkim_msg *msg = dkim_msg_new();
+	struct dkim_msg *msg = milter_dkim_msg_new();
 	const char *error = NULL;
 	unsigned int i;
 	int ret = 0;
 
 	ms_test_begin("more than DKIM_MAX_HEADERS fields is refused");
 	for (i = 0; i <= DKIM_MAX_HEADERS && ret == 0; i++)
-		ret = dkim_msg_header(msg, "X-Many", "v", &error);
+		ret = milter_dkim_msg_header(msg, "X-Many", "v", &error);
 	ms_test_assert(ret < 0 && i == DKIM_MAX_HEADERS + 1);
 	ms_test_assert(error != NULL);
 	ms_test_end();
-	dkim_msg_free(&msg);
+	milter_dkim_msg_free(&msg);
 }
 
 int main(void)

@@ -34,8 +34,8 @@ int main(void)
 		int ret;
 
 		ms_test_begin(c->name);
-		ret = dkim_tags_find(c->list, strlen(c->list), c->tag, &value,
-				     &len);
+		ret = milter_dkim_tags_find(c->list, strlen(c->list), c->tag,
+					    &value, &len);
 		ms_test_assert(ret == c->want_ret);
 		if (c->want_value != NULL && ret == 1) {
 			snprintf(got, sizeof(got), "%.*s", (int)len, value);

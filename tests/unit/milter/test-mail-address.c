@@ -96,7 +96,7 @@ int main(void)
 		int ret;
 
 		ms_test_begin(cases[i].name);
-		ret = mail_from_domain(cases[i].value, &got, &error);
+		ret = milter_mail_from_domain(cases[i].value, &got, &error);
 		ms_test_assert(ret == (cases[i].want == NULL ? -1 : 0));
 		ms_test_assert_str(got, cases[i].want);
 		ms_test_assert_str(ret < 0 ? error : NULL, cases[i].error);

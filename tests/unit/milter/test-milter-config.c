@@ -1,5 +1,6 @@
-/* test-milter-config: reading mailshift-milter.conf and matching clients
-   against internal_networks. */
+/* test-milter-config: reading mailshift-milter.conf (each setting into
+   its own field, anything unknown refused) and matching clients against
+   internal_networks. */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,10 +21,10 @@ static const char *read_text(const char *text, struct milter_config **cfg)
 
 	fputs(text, f);
 	fclose(f);
-	strbuf_truncate(&error);
+	milter_strbuf_truncate(&error);
 	milter_config_free(cfg);
 	(void)milter_config_read(path, cfg, &error);
-	return strbuf_str(&error);
+	return milter_strbuf_str(&error);
 }
 
 static bool internal(const struct milter_config *cfg, const char *addr)
@@ -38,16 +39,95 @@ static bool internal(const struct milter_config *cfg, const char *addr)
 	return milter_config_is_internal(cfg, (struct sockaddr *)&in6);
 }
 
+/* The fields settings set, one "field=value" line each. */
+static const char *fields(const struct milter_config *cfg)
+{
+	static char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "socket=%s\nsocket_group=%s\nsocket_mode=%04o\n"
+		 "key_directory=%s\nuser=%s\nresolver=%s\nsyslog=%s\n"
+		 "wrong_selector=%s\ndns_check=%s\ndns_check_interval=%u\n"
+		 "networks=%u\ndomains=%u\n",
+		 cfg->socket == NULL ? "(none)" : cfg->socket,
+		 cfg->socket_group == NULL ? "(none)" : cfg->socket_group,
+		 cfg->socket_mode,
+		 cfg->key_directory == NULL ? "(none)" : cfg->key_directory,
+		 cfg->user == NULL ? "(none)" : cfg->user,
+		 cfg->resolver == NULL ? "(none)" : cfg->resolver,
+		 cfg->syslog ? "yes" : "no",
+		 cfg->wrong_selector == MILTER_WRONG_SELECTOR_REJECT ?
+		 "reject" : "resign",
+		 cfg->dns_check == MILTER_DNS_CHECK_OFF ? "off" :
+		 cfg->dns_check == MILTER_DNS_CHECK_LOG ? "log" : "tempfail",
+		 cfg->dns_check_interval, cfg->network_count,
+		 cfg->domain_count);
+	return text;
+}
+
+/* Each setting, given alone, changes its own field and no other. */
+static const struct field_case {
+	const char *line;
+	const char *want;	/* the one field line that changes */
+} field_cases[] = {
+	{ "socket = inet:8891@127.0.0.1", "socket=inet:8891@127.0.0.1" },
+	{ "socket_group = mail", "socket_group=mail" },
+	{ "socket_group =", "socket_group=(none)" },
+	{ "socket_mode = 0600", "socket_mode=0600" },
+	{ "key_directory = /srv/dkim", "key_directory=/srv/dkim" },
+	{ "user = mailshift-milter", "user=mailshift-milter" },
+	{ "resolver = 192.0.2.53:5353", "resolver=192.0.2.53:5353" },
+	{ "syslog = no", "syslog=no" },
+	{ "wrong_selector = reject", "wrong_selector=reject" },
+	{ "dns_check = tempfail", "dns_check=tempfail" },
+	{ "dns_check = off", "dns_check=off" },
+	{ "dns_check_interval = 7200", "dns_check_interval=7200" },
+	{ "dns_check_interval = 2h", "dns_check_interval=7200" },
+	{ "internal_networks = 10.0.0.0/8", "networks=1" },
+	{ "domain = b.test s2 s3", "domains=2" },
+};
+
+/* The lines of got that are not in base, "" if none. */
+static const char *changed_lines(const char *base, const char *got)
+{
+	static char diff[1024];
+	char line[256];
+	const char *p = got, *nl;
+
+	diff[0] = '\0';
+	for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		snprintf(line, sizeof(line), "%.*s\n", (int)(nl - p), p);
+		if (strstr(base, line) == NULL)
+			strncat(diff, line, sizeof(diff) - strlen(diff) - 1);
+	}
+	if (*diff != '\0')
+		diff[strlen(diff) - 1] = '\0';
+	return diff;
+}
+
 static const struct error_case {
 	const char *name, *text, *want;
 } error_cases[] = {
 	{ "unknown setting names the line",
 	  "domain = a.test s1\nsigning = yes\n",
-	  "line 2: unknown setting 'signing'" },
+	  ":2: signing = yes: unknown setting" },
+	{ "misspelt setting: refused, the right name suggested",
+	  "domain = a.test s1\nsocket_grup = mail\n",
+	  ":2: socket_grup = mail: unknown setting (did you mean "
+	  "socket_group?)" },
+	{ "a setting of the policy daemon's is not the milter's",
+	  "domain = a.test s1\nlocal_domains = a.test\n",
+	  "local_domains = a.test: unknown setting" },
+	{ "not name = value", "domain = a.test s1\nsyslog\n",
+	  ":2: not name = value: syslog" },
 	{ "bad policy value", "domain = a.test s1\nwrong_selector = drop\n",
-	  "invalid value 'drop' for wrong_selector" },
+	  "wrong_selector = drop: use resign or reject" },
+	{ "bad dns_check value", "domain = a.test s1\ndns_check = on\n",
+	  "dns_check = on: use off, log or tempfail" },
+	{ "bad bool", "domain = a.test s1\nsyslog = maybe\n",
+	  "syslog = maybe: use yes or no" },
 	{ "domain without selector", "domain = a.test\n",
-	  "want: domain = DOMAIN SELECTOR" },
+	  "domain = a.test: use domain = DOMAIN SELECTOR" },
 	{ "domain twice", "domain = a.test s1\ndomain = A.test s2\n",
 	  "domain a.test is listed twice" },
 	{ "bad network",
@@ -56,18 +136,20 @@ static const struct error_case {
 	{ "no domain at all", "socket = inet:1@127.0.0.1\n",
 	  "nothing to sign" },
 	{ "interval too short", "domain = a.test s1\ndns_check_interval = 5\n",
-	  "invalid value '5' for dns_check_interval" },
+	  "dns_check_interval = 5: not a number in range (use 60 to 604800 "
+	  "seconds" },
 	{ "selector with a slash", "domain = a.test ../x\n",
 	  "not a domain or selector name: '../x'" },
 	{ "socket others may use", "domain = a.test s1\nsocket_mode = 0666\n",
-	  "socket_mode: 0666 admits others than its owner and group" },
+	  "socket_mode = 0666: admits others than its owner and group" },
 	{ "socket mode not octal", "domain = a.test s1\nsocket_mode = 660x\n",
-	  "invalid value '660x' for socket_mode" },
+	  "socket_mode = 660x: not an octal mode within 0660" },
 };
 
 int main(void)
 {
 	struct milter_config *cfg = NULL;
+	char base[2048];
 	const char *error;
 	size_t i;
 	int fd = mkstemp(path);
@@ -81,8 +163,8 @@ int main(void)
 			   "unix:/var/spool/postfix/mailshift/milter.sock");
 	ms_test_assert_str(cfg->socket_group, "postfix");
 	ms_test_assert(cfg->socket_mode == 0660);
-	ms_test_assert(cfg->wrong_selector == WRONG_SELECTOR_RESIGN);
-	ms_test_assert(cfg->dns_check == DNS_CHECK_LOG);
+	ms_test_assert(cfg->wrong_selector == MILTER_WRONG_SELECTOR_RESIGN);
+	ms_test_assert(cfg->dns_check == MILTER_DNS_CHECK_LOG);
 	ms_test_assert(cfg->dns_check_interval == 3600);
 	ms_test_assert(milter_config_domain(cfg, "example.test") != NULL);
 	ms_test_assert(milter_domain_selector(
@@ -103,6 +185,27 @@ int main(void)
 	ms_test_assert(internal(cfg, "::ffff:10.1.0.9"));
 	ms_test_assert(!internal(cfg, "127.0.0.1"));
 	ms_test_end();
+
+	/* Setup: what the file gives with one domain and nothing else. */
+	(void)read_text("domain = a.test s1\n", &cfg);
+	snprintf(base, sizeof(base), "%s", fields(cfg));
+	for (i = 0; i < sizeof(field_cases) / sizeof(field_cases[0]); i++) {
+		char name[200], text[300];
+
+		snprintf(name, sizeof(name), "'%s' sets only its own field",
+			 field_cases[i].line);
+		ms_test_begin(name);
+		/* Run */
+		snprintf(text, sizeof(text), "domain = a.test s1\n%s\n",
+			 field_cases[i].line);
+		error = read_text(text, &cfg);
+		/* Verify */
+		ms_test_assert_str(error, "");
+		if (*error == '\0')
+			ms_test_assert_str(changed_lines(base, fields(cfg)),
+					   field_cases[i].want);
+		ms_test_end();
+	}
 
 	for (i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
 		char name[200];
