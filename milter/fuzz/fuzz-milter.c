@@ -3,7 +3,8 @@
    an internal client, the input being its header section ("Name: value"
    lines, folds kept, up to an empty line) and its body.  libmilter is
    replaced by the few smfi_* functions the callbacks call.  The
-   callbacks log to stderr: run with -close_fd_mask=2 (make fuzz does).
+   callbacks log every refusal to stderr: make fuzz discards it
+   (-close_fd_mask=2), or the log would hold a line per input.
 
    Checked beyond "no crash", the rule the milter exists for: a message
    is signed only when it has exactly one From: field that reads as our
