@@ -206,10 +206,11 @@ static void count_released(const struct policyd_config *cfg,
 {
 	struct ms_policy_counters delta = { .released = released };
 	struct ms_store *store;
-	const char *error;
+	char open_error[1024];
+	const char *error = open_error;
 
-	if (ms_store_open(cfg->store, &store, &error) < 0 ||
-	    ms_store_policy_init(store, &error) < 0 ||
+	if (policyd_store_open(cfg->store, &store, open_error,
+			       sizeof(open_error)) < 0 ||
 	    ms_store_policy_add(store, user, &delta, &error) < 0)
 		policyd_warning("count released mail user=%s: %s", user,
 				error);
@@ -273,12 +274,11 @@ static int print_counters(const char *user,
 static int open_store(const struct policyd_config *cfg,
 		      struct ms_store **store_r)
 {
-	const char *error;
+	char error[1024];
 
-	if (ms_store_open(cfg->store, store_r, &error) < 0 ||
-	    ms_store_policy_init(*store_r, &error) < 0) {
+	if (policyd_store_open(cfg->store, store_r, error,
+			       sizeof(error)) < 0) {
 		fprintf(stderr, "mailshift-policyd: %s\n", error);
-		ms_store_close(store_r);
 		return -1;
 	}
 	return 0;

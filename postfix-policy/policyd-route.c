@@ -55,49 +55,6 @@ struct policyd_cached_state {
 	time_t state_changed;
 };
 
-struct ms_store *policyd_store(struct policyd *pd, const char **error_r)
-{
-	time_t now = time(NULL);
-	const char *error;
-
-	if (pd->store != NULL && !pd->store_failed)
-		return pd->store;
-	if (now < pd->store_retry_at) {
-		*error_r = pd->store_error;
-		return NULL;
-	}
-	ms_store_close(&pd->store);
-	pd->store_failed = false;
-	if (ms_store_open(pd->cfg->store, &pd->store, &error) < 0 ||
-	    ms_store_policy_init(pd->store, &error) < 0) {
-		snprintf(pd->store_error, sizeof(pd->store_error), "%s",
-			 error);
-		ms_store_close(&pd->store);
-		pd->store_retry_at = now + 1;
-		/* Once a minute is enough to say it is still down. */
-		if (now - pd->store_logged >= 60) {
-			pd->store_logged = now;
-			policyd_error("state store unavailable, answering TEMP"
-				      " (Postfix defers) until it is back: %s",
-				      pd->store_error);
-		}
-		*error_r = pd->store_error;
-		return NULL;
-	}
-	if (pd->store_logged != 0)
-		policyd_info("state store is back");
-	else
-		policyd_info("state store open");
-	pd->store_logged = 0;
-	return pd->store;
-}
-
-void policyd_store_failed(struct policyd *pd)
-{
-	pd->store_failed = true;
-	pd->store_retry_at = 0;
-}
-
 /* The user's state, from the cache when it is fresh enough.  Returns 1,
    0 (no such user), or -1 with *error_r.  *state_r is valid until the
    next call.
@@ -124,14 +81,14 @@ static int user_state(struct policyd *pd, const char *user, bool fresh,
 		*state_r = cached;
 		return cached->found ? 1 : 0;
 	}
-	if ((store = policyd_store(pd, error_r)) == NULL)
+	if ((store = policyd_store_get(pd->store, error_r)) == NULL)
 		return -1;
 	ret = ms_store_user_get(store, user, &rec, error_r);
 	if (ret < 0) {
 		/* Forget what we knew: an answer from before the failure
 		   could be the state the user has since left. */
 		policyd_table_remove(pd->states, user);
-		policyd_store_failed(pd);
+		policyd_store_failed(pd->store);
 		return -1;
 	}
 	cached = policyd_table_find(pd->states, user);
@@ -203,8 +160,8 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 		   what leaves the new IP. */
 		if (rcpt.local || !pd->cfg->warmup)
 			reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
-		else if (policyd_warmup_route(pd, pd->warmup, rcpt.domain,
-					      reply, size) > 0)
+		else if (policyd_warmup_route(pd->warmup, pd->store,
+					      rcpt.domain, reply, size) > 0)
 			return false;
 		return true;
 	}
@@ -414,16 +371,16 @@ void policyd_route_tick(struct policyd *pd, time_t now)
 	/* a stale state is asked again anyway: it only takes room */
 	policyd_table_walk(pd->states, state_stale, pd);
 	route_map_check(pd, now);
-	if ((fctx.store = policyd_store(pd, &error)) == NULL)
+	if ((fctx.store = policyd_store_get(pd->store, &error)) == NULL)
 		return;
 	policyd_table_walk(pd->counters, flush_user, &fctx);
 	if (fctx.failed)
-		policyd_store_failed(pd);
+		policyd_store_failed(pd->store);
 	if (pd->warmup != NULL &&
 	    policyd_warmup_flush(pd->warmup, fctx.store, &error) < 0) {
 		policyd_warning("write warm-up counters: %s (kept, retried)",
 				error);
-		policyd_store_failed(pd);
+		policyd_store_failed(pd->store);
 	}
 	if (now - last_release_check >=
 	    (time_t)pd->cfg->release_check_interval) {
@@ -446,6 +403,7 @@ void policyd_route_init(struct policyd *pd)
 	pd->states = policyd_table_create(sizeof(struct policyd_cached_state));
 	pd->counters = policyd_table_create(sizeof(struct ms_policy_counters));
 	pd->held = policyd_table_create(sizeof(time_t));
+	pd->store = policyd_store_init(pd->cfg->store);
 	if (pd->cfg->warmup)
 		pd->warmup = policyd_warmup_init(pd->cfg);
 }
@@ -472,5 +430,5 @@ void policyd_route_deinit(struct policyd *pd)
 	policyd_table_destroy(&pd->states);
 	policyd_table_destroy(&pd->counters);
 	policyd_table_destroy(&pd->held);
-	ms_store_close(&pd->store);
+	policyd_store_deinit(&pd->store);
 }

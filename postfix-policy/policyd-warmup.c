@@ -689,9 +689,9 @@ static void reserve(struct group_day *gd, time_t now)
 
 /* count_from_log: reads today's count again, and retires a reservation
    for each delivery the log booked since.  Returns 0 or -1. */
-static int group_refresh(struct policyd *pd, struct policyd_warmup *wu,
-			 unsigned int group, time_t now,
-			 const char **error_r)
+static int group_refresh(struct policyd_warmup *wu,
+			 struct policyd_store *ps, unsigned int group,
+			 time_t now, const char **error_r)
 {
 	struct group_day *gd = &wu->groups[group];
 	struct ms_warmup_day today;
@@ -701,11 +701,11 @@ static int group_refresh(struct policyd *pd, struct policyd_warmup *wu,
 
 	if (now - gd->read_at < REFRESH_SECS)
 		return 0;
-	if ((store = policyd_store(pd, error_r)) == NULL)
+	if ((store = policyd_store_get(ps, error_r)) == NULL)
 		return -1;
 	if (policyd_warmup_today(wu, store, group, now, &step, &cap, &today,
 				 error_r) < 0) {
-		policyd_store_failed(pd);
+		policyd_store_failed(ps);
 		return -1;
 	}
 	if (today.sent > gd->base.sent) {
@@ -722,8 +722,8 @@ static int group_refresh(struct policyd *pd, struct policyd_warmup *wu,
 
 /* Today's counters of group, read from the store on the first lookup of
    each day (and every REFRESH_SECS with count_from_log). */
-static struct group_day *group_today(struct policyd *pd,
-				     struct policyd_warmup *wu,
+static struct group_day *group_today(struct policyd_warmup *wu,
+				     struct policyd_store *ps,
 				     unsigned int group, const char **error_r)
 {
 	struct group_day *gd = &wu->groups[group];
@@ -735,19 +735,19 @@ static struct group_day *group_today(struct policyd *pd,
 	if (strcmp(gd->day, today) == 0) {
 		if (wu->cfg->count_from_log) {
 			reservations_expire(gd, group, now);
-			if (group_refresh(pd, wu, group, now, error_r) < 0)
+			if (group_refresh(wu, ps, group, now, error_r) < 0)
 				return NULL;
 		}
 		return gd;
 	}
 	/* A new day: yesterday's delta must reach the store first, or it
 	   would be counted for today. */
-	if ((store = policyd_store(pd, error_r)) == NULL ||
+	if ((store = policyd_store_get(ps, error_r)) == NULL ||
 	    policyd_warmup_flush(wu, store, error_r) < 0 ||
 	    policyd_warmup_today(wu, store, group, now, &gd->step, &gd->cap,
 				 &gd->base, error_r) < 0) {
 		if (store != NULL)
-			policyd_store_failed(pd);
+			policyd_store_failed(ps);
 		return NULL;
 	}
 	memset(&gd->delta, 0, sizeof(gd->delta));
@@ -765,7 +765,7 @@ static struct group_day *group_today(struct policyd *pd,
 	return gd;
 }
 
-int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
+int policyd_warmup_route(struct policyd_warmup *wu, struct policyd_store *ps,
 			 const char *domain, char *reply, size_t size)
 {
 	unsigned int group;
@@ -776,7 +776,7 @@ int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
 		return 1;
 	name = policyd_group_names[group];
 
-	if ((gd = group_today(pd, wu, group, &error)) == NULL) {
+	if ((gd = group_today(wu, ps, group, &error)) == NULL) {
 		policyd_error("warm-up domain=%s group=%s: %s -- answering "
 			      "TEMP", domain, name, error);
 		snprintf(reply, size, POLICYD_REPLY_TEMP_STORE);

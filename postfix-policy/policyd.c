@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	if (cfg.forward_nexthop[0] != '\0')
 		policyd_route_find_held(&pd);
 	/* Open the store now to log trouble at start; lookups retry. */
-	(void)policyd_store(&pd, &(const char *){ NULL });
+	(void)policyd_store_get(pd.store, &(const char *){ NULL });
 	ret = policyd_server_run(&pd);
 	policyd_route_deinit(&pd);
 	policyd_config_free(&cfg);

@@ -169,6 +169,26 @@ bool policyd_recipient_parse(const struct policyd_config *cfg,
 			     const char *key, size_t len,
 			     struct policyd_recipient *rcpt);
 
+/* policyd-store.c: the daemon's store connection, reopened after a
+   failure. */
+struct policyd_store;
+/* Remembers uri; opens nothing yet. */
+struct policyd_store *policyd_store_init(const char *uri);
+/* Closes the connection and frees *ps, setting it NULL; NULL-tolerant. */
+void policyd_store_deinit(struct policyd_store **ps);
+/* The store, opened again if the last use failed.  NULL with *error_r
+   (valid until the next call) if it cannot be opened now: retried at
+   most once a second, logged at most once a minute. */
+struct ms_store *policyd_store_get(struct policyd_store *ps,
+				   const char **error_r);
+/* Marks the store as failed: the next policyd_store_get() reopens it. */
+void policyd_store_failed(struct policyd_store *ps);
+/* One connection of its own, with the policy tables ready (admin
+   commands).  Returns 0, or -1 with the reason in error[size] (*store_r
+   is then NULL).  Close it with ms_store_close(). */
+int policyd_store_open(const char *uri, struct ms_store **store_r,
+		       char *error, size_t size);
+
 /* policyd-route.c: the old host's answers, and the state they need. */
 struct policyd;
 /* Answers one socketmap query ("OK ...", "NOTFOUND ", "TEMP ...") into
@@ -190,11 +210,6 @@ void policyd_route_find_held(struct policyd *pd);
 /* Periodic work: flushes counters, releases mail of users that reached
    migrated.  Called about once a second. */
 void policyd_route_tick(struct policyd *pd, time_t now);
-/* The store, opened again if the last use failed.  NULL with *error_r
-   if it cannot be opened now (retried at most once a second). */
-struct ms_store *policyd_store(struct policyd *pd, const char **error_r);
-/* Marks the store as failed: the next policyd_store() reopens it. */
-void policyd_store_failed(struct policyd *pd);
 
 /* policyd-warmup.c: the new host's warm-up. */
 extern const char *const policyd_group_names[POLICYD_GROUP_COUNT];
@@ -217,7 +232,7 @@ void policyd_warmup_collect(struct policyd_warmup *wu);
    (reply is then TEMP), or 1 without a reply while the domain's MX
    lookup runs (after policyd_warmup_fd(): ask again after
    policyd_warmup_collect()). */
-int policyd_warmup_route(struct policyd *pd, struct policyd_warmup *wu,
+int policyd_warmup_route(struct policyd_warmup *wu, struct policyd_store *ps,
 			 const char *domain, char *reply, size_t size);
 /* Writes counted deltas to the store.  Returns 0 or -1. */
 int policyd_warmup_flush(struct policyd_warmup *wu, struct ms_store *store,
@@ -256,11 +271,7 @@ struct policyd_cached_state;
 struct policyd {
 	struct policyd_config *cfg;
 	const char *config_path;	/* for the release child */
-	struct ms_store *store;
-	bool store_failed;
-	time_t store_retry_at;
-	time_t store_logged;	/* when "unavailable" was last logged */
-	char store_error[1024];
+	struct policyd_store *store;
 	struct policyd_table *states;	/* user -> policyd_cached_state */
 	struct policyd_table *counters;	/* user -> ms_policy_counters */
 	struct policyd_table *held;	/* user -> time first held */

@@ -66,7 +66,7 @@ static void setup(void)
 	policyd_route_init(&pd);
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		enum ms_user_state state;
-		struct ms_store *store = policyd_store(&pd, &err);
+		struct ms_store *store = policyd_store_get(pd.store, &err);
 
 		if (store == NULL ||
 		    !ms_user_state_from_str(users[i][1], &state) ||

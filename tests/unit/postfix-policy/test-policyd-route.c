@@ -91,7 +91,7 @@ static void setup(struct policyd *pd, struct policyd_config *cfg,
 	policyd_route_init(pd);
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
 		enum ms_user_state state;
-		struct ms_store *s = policyd_store(pd, &err);
+		struct ms_store *s = policyd_store_get(pd->store, &err);
 
 		if (s == NULL || !ms_user_state_from_str(users[i][1], &state) ||
 		    ms_store_user_set_state(s, users[i][0], state, NULL,
@@ -188,7 +188,7 @@ static void test_route(const char *dir)
 	ms_test_begin("route: a store that fails answers TEMP, never local");
 	/* Setup: the store's file becomes a directory's sibling that is no
 	   database, and the open store is dropped. */
-	ms_store_close(&pd.store);
+	policyd_store_failed(pd.store);
 	snprintf(name, sizeof(name), "%s/state.db", dir);
 	unlink(name);
 	if (mkdir(name, 0700) < 0)
@@ -205,7 +205,7 @@ static void test_route(const char *dir)
 	ms_test_end();
 
 	ms_test_begin("policy: a store that fails defers RCPT of ours");
-	pd.store_retry_at = 0;
+	policyd_store_failed(pd.store);	/* tried again at once */
 	policy_check(&pd, policy_cases[0].attrs, reply, sizeof(reply));
 	ms_test_assert_str(reply, "action=DEFER_IF_PERMIT 4.3.0 mailshift: "
 			   "state store unavailable, try again later");
