@@ -412,7 +412,7 @@ void policyd_route_find_held(struct policyd *pd)
 {
 	/* Mail held before a restart is released at migrated like the
 	   rest: the queue says who has some. */
-	if (policyd_held_users(pd->cfg, remember_held, pd) < 0) {
+	if (policyd_queue_held_users(pd->cfg, remember_held, pd) < 0) {
 		policyd_warning("cannot list the queue of %s: mail held before "
 				"this start is released by Postfix's own retry"
 				" (set postfix_config_dir)",

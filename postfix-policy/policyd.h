@@ -249,18 +249,38 @@ uint64_t policyd_warmup_cap(const struct policyd_config *cfg,
 /* "YYYY-MM-DD" of t in UTC into day[11]. */
 void policyd_day_str(time_t t, char day[11]);
 
-/* policyd-admin.c: commands for admins (held, release, counters,
-   warmup-status, warmup-deferral).  Each returns an exit code. */
-int policyd_admin_command(const struct policyd_config *cfg, int argc,
-			  char **argv);
+/* policyd-queue.c: Postfix's queue (postqueue, postsuper). */
+/* One recipient of a queued message. */
+struct policyd_queued_rcpt {
+	char queue_name[32], queue_id[64], address[512], reason[512];
+	struct policyd_recipient rcpt;
+};
+/* Calls cb for every recipient of local domains in the queue, only those
+   of user unless it is NULL.  Returns 0, or -1 if postqueue failed
+   (logged). */
+int policyd_queue_walk(const struct policyd_config *cfg, const char *user,
+		       void (*cb)(const struct policyd_queued_rcpt *q,
+				  void *ctx),
+		       void *ctx);
+/* The delay reason Postfix shows for a recipient held by hold_nexthop
+   (also in its delivery log); points into cfg. */
+const char *policyd_queue_hold_reason(const struct policyd_config *cfg);
 /* Calls cb for every recipient in the queue held by hold_nexthop (a
    user may come more than once).  Returns 0, or -1 if postqueue failed. */
-int policyd_held_users(const struct policyd_config *cfg,
-		       void (*cb)(const char *user, void *ctx), void *ctx);
+int policyd_queue_held_users(const struct policyd_config *cfg,
+			     void (*cb)(const char *user, void *ctx),
+			     void *ctx);
 /* Releases every queued message of user (postqueue -i; postsuper -H
-   first for the hold queue).  Returns the number released, -1 on error. */
-int policyd_release_user(const struct policyd_config *cfg,
-			 const char *user, bool verbose);
+   first for the hold queue); with verbose, prints each queue ID.
+   Returns the number released, -1 on error. */
+int policyd_queue_release_user(const struct policyd_config *cfg,
+			       const char *user, bool verbose);
+
+/* policyd-admin.c: commands for admins (held, release, counters,
+   warmup-status, warmup-deferral, scan-log, init-store).  Each returns
+   an exit code. */
+int policyd_admin_command(const struct policyd_config *cfg, int argc,
+			  char **argv);
 
 /* policyd-server.c: sockets and the event loop. */
 /* Runs until SIGTERM/SIGINT.  Returns an exit code. */
