@@ -3,7 +3,8 @@
 #
 #   make              build everything (-Wall -Wextra -Werror)
 #   make check        unit + integration tests (real Dovecot and Postfix on
-#                     loopback)
+#                     loopback), and the policy daemon's layering
+#                     (postfix-policy/check-layers)
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   libFuzzer targets (clang) of the network parsers, 30 s
 #                     each
@@ -33,6 +34,7 @@ all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
 
 check-unit: all
+	$(MAKE) -C postfix-policy check-layers
 	$(MAKE) -C tests/unit check
 	$(MAKE) -C tests/unit/milter check
 
