@@ -26,7 +26,14 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "policyd.h"
+#include "../shared/state-store-policy.h"
+#include "policyd-admin.h"
+#include "policyd-log.h"
+#include "policyd-proto.h"
+#include "policyd-queue.h"
+#include "policyd-recipient.h"
+#include "policyd-store.h"
+#include "policyd-warmup.h"
 
 static void print_held(const struct policyd_queued_rcpt *q, void *ctx)
 {

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policyd.h"
+#include "../shared/state-store.h"
+#include "policyd-config.h"
 
 enum setting_type { SET_STR, SET_UINT, SET_OCTAL, SET_BOOL, SET_DOMAINS,
 		    SET_USER_KEY, SET_OVERFLOW, SET_SCHEDULE, SET_DAY };

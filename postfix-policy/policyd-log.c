@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "policyd.h"
+#include "policyd-log.h"
 
 /* Lines a limited kind of event may log per minute: enough to see what
    happens and to whom, too few to fill a disk. */

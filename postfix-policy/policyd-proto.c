@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policyd.h"
+#include "policyd-proto.h"
 
 /* Enough digits for any length we accept; more is malformed at once,
    before we buffer anything. */

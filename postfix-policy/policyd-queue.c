@@ -13,7 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "policyd.h"
+#include "policyd-log.h"
+#include "policyd-queue.h"
 
 #define MAX_QUEUE_IDS 100000
 

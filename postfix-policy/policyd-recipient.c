@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policyd.h"
+#include "policyd-recipient.h"
 
 bool policyd_recipient_parse(const struct policyd_config *cfg,
 			     const char *key, size_t len,

@@ -39,11 +39,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <strings.h>
+#include <sysexits.h>
 #include <unistd.h>
 
-#include "policyd.h"
+#include "../shared/state-store-policy.h"
+#include "policyd-log.h"
+#include "policyd-proto.h"
+#include "policyd-queue.h"
+#include "policyd-recipient.h"
+#include "policyd-route.h"
+#include "policyd-store.h"
+#include "policyd-table.h"
+#include "policyd-warmup.h"
 
 /* Users with counters not yet written, at most (see count_deferred()). */
 #define COUNTERS_MAX 100000

@@ -46,7 +46,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "policyd.h"
+#include "policyd-log.h"
+#include "policyd-proto.h"
+#include "policyd-route.h"
+#include "policyd-server.h"
+#include "policyd-warmup.h"
 
 #define REPLY_MAX 2048
 #define CONN_BUFFER_START 512

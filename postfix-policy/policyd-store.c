@@ -10,10 +10,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include "policyd.h"
+#include "../shared/state-store-policy.h"
+#include "policyd-log.h"
+#include "policyd-store.h"
 
 struct policyd_store {
 	char uri[1024];

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policyd.h"
+#include "policyd-log.h"
+#include "policyd-table.h"
 
 struct table_entry {
 	struct table_entry *next;

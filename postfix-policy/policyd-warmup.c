@@ -54,7 +54,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "policyd.h"
+#include "policyd-log.h"
+#include "policyd-proto.h"
+#include "policyd-table.h"
+#include "policyd-warmup.h"
 
 #define GROUP_OTHER (POLICYD_GROUP_COUNT - 1)
 #define DAY_SECS (24 * 60 * 60)

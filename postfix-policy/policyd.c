@@ -59,7 +59,12 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "policyd.h"
+#include "policyd-admin.h"
+#include "policyd-config.h"
+#include "policyd-log.h"
+#include "policyd-route.h"
+#include "policyd-server.h"
+#include "policyd-store.h"
 
 #define DEFAULT_CONFIG "/etc/mailshift/mailshift-policyd.conf"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policyd.h"
+#include "../policyd-proto.h"
 
 #define FIELD_OK(f) (memchr((f), '\0', sizeof(f)) != NULL)
 

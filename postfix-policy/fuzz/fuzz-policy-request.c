@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../policyd.h"
+#include "../policyd-proto.h"
 
 #define MAX_ATTRS 16
 #define MAX_LINE 256

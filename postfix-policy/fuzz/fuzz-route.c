@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../policyd.h"
+#include "../policyd-config.h"
+#include "../policyd-recipient.h"
+#include "../policyd-route.h"
+#include "../policyd-store.h"
 
 #define FWD "mailshift_fwd:[new.example.test]:25"
 #define HOLD "retry:4.2.0 mailbox in final sync"

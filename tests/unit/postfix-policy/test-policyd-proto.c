@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../../postfix-policy/policyd.h"
+#include "../../../postfix-policy/policyd-proto.h"
 #include "../test-common.h"
 
 struct parse_case {

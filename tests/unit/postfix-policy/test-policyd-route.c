@@ -1,7 +1,8 @@
 /* test-policyd-route.c: postfix-policy/policyd-route.c and
    policyd-warmup.c, the answers Postfix gets: per user state on the old
    host's maps, for foreign and malformed keys, for a store that fails,
-   and the warm-up caps per provider group.
+   and the warm-up caps per provider group.  (The configuration's own
+   cases are in test-policyd-config.c.)
 
    Setup: a SQLite store with one user per state and a config as the old
    host has it.  Run: one socketmap lookup.  Verify: the exact answer. */
@@ -12,7 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../../postfix-policy/policyd.h"
+#include "../../../postfix-policy/policyd-config.h"
+#include "../../../postfix-policy/policyd-route.h"
+#include "../../../postfix-policy/policyd-store.h"
+#include "../../../postfix-policy/policyd-warmup.h"
 #include "../test-common.h"
 
 struct route_case {
@@ -262,44 +266,6 @@ static void test_warmup(const char *dir)
 	policyd_config_free(&cfg);
 }
 
-static const struct {
-	const char *name, *line, *want;
-} config_cases[] = {
-	{ "unknown setting", "colour = blue\n", "unknown setting" },
-	{ "number out of range", "state_cache_seconds = 61\n",
-	  "state_cache_seconds = 61: not a number in range" },
-	{ "bad schedule", "warmup_schedule = 2:10 1:5\n", "use DAY:CAP" },
-	{ "warm-up without a start", "warmup = yes\n", "needs warmup_start" },
-	{ "not name = value", "just words\n", "not name = value" },
-};
-
-static void test_config(const char *dir)
-{
-	struct policyd_config cfg;
-	char path[512], error[512], name[256];
-	unsigned int i;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/bad.conf", dir);
-	for (i = 0; i < sizeof(config_cases) / sizeof(config_cases[0]); i++) {
-		snprintf(name, sizeof(name), "config: %s is refused, naming "
-			 "the line", config_cases[i].name);
-		ms_test_begin(name);
-		f = fopen(path, "w");
-		fprintf(f, "local_domains = example.test\n%s",
-			config_cases[i].line);
-		fclose(f);
-		error[0] = '\0';
-		ms_test_assert(policyd_config_read(path, &cfg, error,
-						   sizeof(error)) < 0);
-		if (strstr(error, config_cases[i].want) == NULL)
-			ms_test_fail_at(__FILE__, __LINE__, error,
-					config_cases[i].want);
-		policyd_config_free(&cfg);
-		ms_test_end();
-	}
-}
-
 int main(void)
 {
 	char dir[256], cmd[300];
@@ -318,7 +284,6 @@ int main(void)
 	if (system(cmd) != 0)
 		return 1;
 	test_warmup(dir);
-	test_config(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("note: could not remove %s\n", dir);
