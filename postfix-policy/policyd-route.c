@@ -147,6 +147,48 @@ static void count_deferred(struct policyd *pd, const char *user)
 		c->deferred++;
 }
 
+/* A user in final-sync: smtpd's map accepts as usual, the queue
+   manager's holds (see the top of this file). */
+static void answer_final_sync(struct policyd *pd, enum policyd_map map,
+			      const char *user, char *reply, size_t size)
+{
+	time_t *held_since;
+
+	if (map == POLICYD_MAP_ACCEPT) {
+		if (pd->final_sync_accepted == 0)
+			pd->final_sync_accepted = time(NULL);
+		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
+		return;
+	}
+	/* With count_from_log the delivery log counts each held message
+	   once; a lookup cannot (a cached repeat is never asked, a retry is
+	   asked again). */
+	if (!pd->cfg->count_from_log)
+		user_counters(pd, user)->held++;
+	held_since = policyd_table_get(pd->held, user);
+	if (*held_since == 0)
+		*held_since = time(NULL);
+	reply_set(reply, size, POLICYD_REPLY_OK "%s", pd->cfg->hold_nexthop);
+}
+
+/* A migrated user: forwarded to the new host by both maps. */
+static void answer_migrated(struct policyd *pd, enum policyd_map map,
+			    const char *user, char *reply, size_t size)
+{
+	if (pd->cfg->forward_nexthop[0] == '\0') {
+		policyd_error("user=%s is migrated but forward_nexthop is not "
+			      "set: set it to the new host, e.g. "
+			      "mailshift_fwd:[new.example.com]:25 -- "
+			      "answering TEMP", user);
+		reply_set(reply, size, POLICYD_REPLY_TEMP
+			  "forward_nexthop not set");
+		return;
+	}
+	if (map == POLICYD_MAP_ROUTE && !pd->cfg->count_from_log)
+		user_counters(pd, user)->forwarded++;
+	reply_set(reply, size, POLICYD_REPLY_OK "%s", pd->cfg->forward_nexthop);
+}
+
 bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 			  const char *key, size_t key_len, char *reply,
 			  size_t size)
@@ -154,7 +196,6 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	struct policyd_cached_state *st;
 	struct policyd_recipient rcpt;
 	const char *error;
-	time_t *held_since;
 	int ret;
 
 	if (!policyd_recipient_parse(pd->cfg, key, key_len, &rcpt)) {
@@ -195,37 +236,10 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	}
 	switch (st->state) {
 	case MS_USER_STATE_FINAL_SYNC:
-		if (map == POLICYD_MAP_ACCEPT) {
-			if (pd->final_sync_accepted == 0)
-				pd->final_sync_accepted = time(NULL);
-			reply_set(reply, size, POLICYD_REPLY_NOTFOUND);
-			break;
-		}
-		/* With count_from_log the delivery log counts each held
-		   message once; a lookup cannot (a cached repeat is never
-		   asked, a retry is asked again). */
-		if (!pd->cfg->count_from_log)
-			user_counters(pd, rcpt.user)->held++;
-		held_since = policyd_table_get(pd->held, rcpt.user);
-		if (*held_since == 0)
-			*held_since = time(NULL);
-		reply_set(reply, size, POLICYD_REPLY_OK "%s",
-			  pd->cfg->hold_nexthop);
+		answer_final_sync(pd, map, rcpt.user, reply, size);
 		break;
 	case MS_USER_STATE_MIGRATED:
-		if (pd->cfg->forward_nexthop[0] == '\0') {
-			policyd_error("user=%s is migrated but forward_nexthop"
-				      " is not set: set it to the new host, "
-				      "e.g. mailshift_fwd:[new.example.com]:25"
-				      " -- answering TEMP", rcpt.user);
-			reply_set(reply, size, POLICYD_REPLY_TEMP
-				  "forward_nexthop not set");
-			break;
-		}
-		if (map == POLICYD_MAP_ROUTE && !pd->cfg->count_from_log)
-			user_counters(pd, rcpt.user)->forwarded++;
-		reply_set(reply, size, POLICYD_REPLY_OK "%s",
-			  pd->cfg->forward_nexthop);
+		answer_migrated(pd, map, rcpt.user, reply, size);
 		break;
 	default:
 		reply_set(reply, size, POLICYD_REPLY_NOTFOUND);

@@ -682,14 +682,12 @@ static bool is_listener(const struct server *srv, const void *ptr)
 		(srv->listener_count > 1 && ptr == &srv->listeners[1]);
 }
 
-int policyd_server_run(struct policyd *pd)
+/* Signals, the epoll set with the resolver's descriptor, and the
+   listeners (exits if one cannot listen). */
+static void server_init(struct server *srv)
 {
-	struct server srv = { .pd = pd };
-	struct epoll_event events[64];
+	const struct policyd *pd = srv->pd;
 	struct sigaction sa;
-	time_t now, last_tick = 0;
-	bool dns_pending = false;
-	int n, i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
@@ -699,48 +697,81 @@ int policyd_server_run(struct policyd *pd)
 	/* release children (policyd-route.c) are reaped by the kernel */
 	signal(SIGCHLD, SIG_IGN);
 
-	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
-	srv.attrs = policyd_xcalloc(sizeof(*srv.attrs) *
-				    pd->cfg->max_attributes);
-	srv.dns_fd = pd->warmup == NULL ? -1 :
+	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv->attrs = policyd_xcalloc(sizeof(*srv->attrs) *
+				     pd->cfg->max_attributes);
+	srv->dns_fd = pd->warmup == NULL ? -1 :
 		policyd_warmup_fd(pd->warmup);
-	if (srv.dns_fd >= 0) {
+	if (srv->dns_fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN,
-					  .data.ptr = &srv.dns_fd };
+					  .data.ptr = &srv->dns_fd };
 
-		(void)epoll_ctl(srv.epfd, EPOLL_CTL_ADD, srv.dns_fd, &ev);
+		(void)epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->dns_fd, &ev);
 	}
-	add_listener(&srv, pd->cfg->socketmap_listen, CONN_SOCKETMAP);
+	add_listener(srv, pd->cfg->socketmap_listen, CONN_SOCKETMAP);
 	if (pd->cfg->policy_listen[0] != '\0')
-		add_listener(&srv, pd->cfg->policy_listen, CONN_POLICY);
+		add_listener(srv, pd->cfg->policy_listen, CONN_POLICY);
+}
+
+/* Handles one batch of epoll events.  Returns true if MX lookups
+   finished (the caller runs dns_done() after the batch). */
+static bool server_dispatch(struct server *srv, struct epoll_event *events,
+			    int n)
+{
+	bool dns_pending = false;
+	int i;
+
+	srv->batch = events;
+	srv->batch_len = n < 0 ? 0 : n;
+	for (i = 0; i < n; i++) {
+		if (is_listener(srv, events[i].data.ptr)) {
+			accept_clients(srv, events[i].data.ptr);
+			continue;
+		}
+		if (events[i].data.ptr == &srv->dns_fd) {
+			dns_pending = true;
+			continue;
+		}
+		struct conn *conn = events[i].data.ptr;
+
+		if (conn == NULL)
+			continue;	/* closed earlier in the batch */
+		if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0)
+			conn_readable(srv, conn);
+		else if ((events[i].events & EPOLLOUT) != 0)
+			(void)conn_run(srv, conn);
+	}
+	srv->batch_len = 0;
+	return dns_pending;
+}
+
+static void server_deinit(struct server *srv)
+{
+	/* A socket file left behind would tell admins and scripts that
+	   look for it that we still answer. */
+	for (unsigned int l = 0; l < srv->listener_count; l++) {
+		if (strncmp(srv->listeners[l].spec, "unix:", 5) == 0)
+			(void)unlink(srv->listeners[l].spec + 5);
+	}
+	policyd_route_tick(srv->pd, time(NULL));
+	while (srv->conns != NULL)
+		conn_close(srv, srv->conns);
+	free(srv->attrs);
+	close(srv->epfd);
+}
+
+int policyd_server_run(struct policyd *pd)
+{
+	struct server srv = { .pd = pd };
+	struct epoll_event events[64];
+	time_t now, last_tick = 0;
+	int n;
+
+	server_init(&srv);
 	while (stop_signal == 0) {
 		n = epoll_wait(srv.epfd, events, 64, 1000);
-		srv.batch = events;
-		srv.batch_len = n < 0 ? 0 : n;
-		for (i = 0; i < n; i++) {
-			if (is_listener(&srv, events[i].data.ptr)) {
-				accept_clients(&srv, events[i].data.ptr);
-				continue;
-			}
-			if (events[i].data.ptr == &srv.dns_fd) {
-				dns_pending = true;
-				continue;
-			}
-			struct conn *conn = events[i].data.ptr;
-
-			if (conn == NULL)
-				continue;	/* closed earlier in the batch */
-			if ((events[i].events & (EPOLLIN | EPOLLHUP |
-						 EPOLLERR)) != 0)
-				conn_readable(&srv, conn);
-			else if ((events[i].events & EPOLLOUT) != 0)
-				(void)conn_run(&srv, conn);
-		}
-		srv.batch_len = 0;
-		if (dns_pending) {
-			dns_pending = false;
+		if (server_dispatch(&srv, events, n))
 			dns_done(&srv);
-		}
 		now = time(NULL);
 		if (now != last_tick) {
 			last_tick = now;
@@ -749,16 +780,6 @@ int policyd_server_run(struct policyd *pd)
 		}
 	}
 	policyd_info("stopping on signal %d", (int)stop_signal);
-	/* A socket file left behind would tell admins and scripts that
-	   look for it that we still answer. */
-	for (unsigned int l = 0; l < srv.listener_count; l++) {
-		if (strncmp(srv.listeners[l].spec, "unix:", 5) == 0)
-			(void)unlink(srv.listeners[l].spec + 5);
-	}
-	policyd_route_tick(pd, time(NULL));
-	while (srv.conns != NULL)
-		conn_close(&srv, srv.conns);
-	free(srv.attrs);
-	close(srv.epfd);
+	server_deinit(&srv);
 	return 0;
 }
