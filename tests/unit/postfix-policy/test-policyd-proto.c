@@ -36,24 +36,31 @@ static const struct parse_case netstring_cases[] = {
 	  "bad: netstring does not end with ','" },
 };
 
+/* "more" or "bad: ERROR": what every parser's two other outcomes read
+   as in the cases' .want. */
+static void describe_not_ok(enum policyd_parse ret, const char *error,
+			    char *got, size_t size)
+{
+	if (ret == POLICYD_PARSE_MORE)
+		snprintf(got, size, "more");
+	else
+		snprintf(got, size, "bad: %s", error);
+}
+
 static void describe_netstring(const char *input, char *got, size_t size)
 {
 	const char *data, *error = "";
+	enum policyd_parse ret;
 	size_t len, used;
 
-	switch (policyd_netstring_parse(input, strlen(input), 100, &data,
-					&len, &used, &error)) {
-	case POLICYD_PARSE_OK:
-		snprintf(got, size, "ok %zu:%.*s used=%zu", len, (int)len,
-			 data, used);
-		break;
-	case POLICYD_PARSE_MORE:
-		snprintf(got, size, "more");
-		break;
-	case POLICYD_PARSE_BAD:
-		snprintf(got, size, "bad: %s", error);
-		break;
+	ret = policyd_netstring_parse(input, strlen(input), 100, &data, &len,
+				      &used, &error);
+	if (ret != POLICYD_PARSE_OK) {
+		describe_not_ok(ret, error, got, size);
+		return;
 	}
+	snprintf(got, size, "ok %zu:%.*s used=%zu", len, (int)len, data,
+		 used);
 }
 
 static const struct parse_case request_cases[] = {
@@ -86,26 +93,22 @@ static void describe_request(const char *input, char *got, size_t size)
 	struct policyd_request req = { attrs, 0, 4 };
 	char buf[256];
 	const char *error = "";
+	enum policyd_parse ret;
 	size_t used, len = strlen(input), pos;
 	unsigned int i;
 
 	memcpy(buf, input, len + 1);
-	switch (policyd_request_parse(buf, len, 32, &req, &used, &error)) {
-	case POLICYD_PARSE_OK:
-		pos = (size_t)snprintf(got, size, "ok %u ", req.count);
-		for (i = 0; i < req.count && pos < size; i++)
-			pos += (size_t)snprintf(got + pos, size - pos, "%s=%s|",
-						attrs[i].name, attrs[i].value);
-		if (pos < size)
-			snprintf(got + pos, size - pos, " used=%zu", used);
-		break;
-	case POLICYD_PARSE_MORE:
-		snprintf(got, size, "more");
-		break;
-	case POLICYD_PARSE_BAD:
-		snprintf(got, size, "bad: %s", error);
-		break;
+	ret = policyd_request_parse(buf, len, 32, &req, &used, &error);
+	if (ret != POLICYD_PARSE_OK) {
+		describe_not_ok(ret, error, got, size);
+		return;
 	}
+	pos = (size_t)snprintf(got, size, "ok %u ", req.count);
+	for (i = 0; i < req.count && pos < size; i++)
+		pos += (size_t)snprintf(got + pos, size - pos, "%s=%s|",
+					attrs[i].name, attrs[i].value);
+	if (pos < size)
+		snprintf(got + pos, size - pos, " used=%zu", used);
 }
 
 static const struct parse_case maillog_cases[] = {
