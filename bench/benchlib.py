@@ -40,14 +40,25 @@ def mailshift_plugin():
 
 
 # ------------------------------------------------------------ the corpus
-def corpus_root(count, small, seed):
+# Message sizes, (weight, min bytes, max bytes): "default" is mostly small
+# mail; "wan" is a mailbox as migrations between providers meet it, a few
+# percent of messages carrying attachments of 0.2-5 MB, and one message
+# of LARGEST bytes in alice's INBOX.
+SIZES = {"default": corpus.DEFAULT_SIZES,
+         "wan": ((0.62, 2000, 20000), (0.30, 20000, 50000),
+                 (0.05, 50000, 200000), (0.03, 200000, 5000000))}
+LARGEST = {"default": 0, "wan": 25 * 1000 * 1000}
+
+
+def corpus_root(count, small, seed, sizes="default"):
     """Where the corpus of these parameters is cached."""
-    return os.path.join(CACHE, "corpus-v%d-n%d-s%d-seed%d" % (
-        corpus.CORPUS_VERSION, count, small, seed))
+    return os.path.join(CACHE, "corpus-v%d-n%d-s%d-seed%d%s" % (
+        corpus.CORPUS_VERSION, count, small, seed,
+        "" if sizes == "default" else "-" + sizes))
 
 
-def old_server(count, small, seed):
-    root = corpus_root(count, small, seed)
+def old_server(count, small, seed, sizes="default"):
+    root = corpus_root(count, small, seed, sizes)
     marker = os.path.join(root, "complete.json")
     if not os.path.exists(marker):
         shutil.rmtree(root, ignore_errors=True)
@@ -65,7 +76,12 @@ def old_server(count, small, seed):
     for user, n, s in (("alice", count, seed), ("bob", small, seed + 1)):
         c = old.connect(user)
         info[user] = corpus.fill_bulk(c, n, s, old.prefix, old.sep,
+                                      sizes=SIZES[sizes],
                                       progress=max(n // 5, 1))
+        if user == "alice" and LARGEST[sizes]:
+            big = corpus.Builder(s).sized("INBOX", LARGEST[sizes])
+            info[user] = [x + y for x, y in zip(info[user], corpus.append_all(
+                c, [big], old.prefix, old.sep))]
         c.logout()
     info["generate_seconds"] = round(time.time() - t0, 1)
     print("corpus: %d messages / %.0f MB appended in %.0fs"

@@ -28,9 +28,10 @@
    Memory is bounded by the prefetch window, not by the mailbox, nor by
    the largest message: imapc 2.3.19 reads each FETCH BODY[] literal into
    memory (its temp-file spool for literals over 32 KB was never seen to
-   trigger), so messages over a piece (1 MB) are fetched in pieces into a
-   temp file instead (mailshift-source-body.h), in UID order between the
-   runs of prefetched ones. */
+   trigger), so messages over a piece (1 MB) are fetched in pieces into
+   temp files instead, by a queue that asks for them ahead of the copy
+   while imapc prefetches the others (mailshift-source-body.h); the copy
+   saves both in UID order. */
 
 #include "lib.h"
 #include "array.h"
@@ -981,38 +982,9 @@ static void mailshift_copy_throttle(struct mailshift_copy *copy)
 	}
 }
 
-static int
-mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
-			   struct istream *body);
-
-/* Copy one message; a large one has its body fetched in pieces.  Returns 1
-   copied, 0 refused by the new server (logged, the pass goes on) or gone
-   from the old one, -1 failure that stops the folder. */
-static int
-mailshift_folder_copy_mail(struct mailshift_folder_copy *fc, struct mail *mail,
-			   bool large)
-{
-	struct istream *input;
-	const char *error;
-	int ret;
-
-	if (!large)
-		return mailshift_folder_save_mail(fc, mail, NULL);
-	/* fetched in pieces into a temp file (mailshift-source-body.h) */
-	ret = mailshift_source_body_fetch(mail, &input, &error);
-	if (ret < 0) {
-		mailshift_copy_fail_reading(fc->copy, mail, error);
-		return -1;
-	}
-	if (ret == 0)
-		return 0;
-	ret = mailshift_folder_save_mail(fc, mail, input);
-	i_stream_unref(&input);
-	return ret;
-}
-
 /* Save mail (its body from body, else from imapc) into the new folder.
-   Returns as mailshift_folder_copy_mail(). */
+   Returns 1 copied, 0 refused by the new server (logged, the pass goes
+   on) or gone from the old one, -1 failure that stops the folder. */
 static int
 mailshift_folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 			   struct istream *body)
@@ -1138,77 +1110,161 @@ dest_failed:
 	return -1;
 }
 
-/* Copy the old messages with UIDs first..last that earlier passes did
-   not.  large: one message, its body fetched in pieces; otherwise imapc
-   prefetches the bodies.  Returns 0 or -1. */
-static int
-mailshift_folder_copy_range(struct mailshift_folder_copy *fc,
-			    struct mailbox_transaction_context *src_t,
-			    uint32_t first, uint32_t last, bool large)
+/* After one old message was copied (ret 1), refused or gone (0), or
+   failed (-1): count it, and commit every commit_interval messages.
+   Returns 0, or -1 when the folder stops. */
+static int mailshift_folder_copied(struct mailshift_folder_copy *fc,
+				   uint32_t uid, int ret)
 {
 	struct mailshift_copy *copy = fc->copy;
-	struct mail_search_args *search_args;
-	struct mail_search_context *search;
+
+	if (ret < 0)
+		return -1;
+	if (ret > 0)
+		copy->progress.msgs_copied++;
+	copy->progress.msgs_done++;
+	fc->state.src_last_uid = uid;
+	mailshift_copy_throttle(copy);
+
+	if (++fc->uncommitted >= copy->params->set->commit_interval ||
+	    fc->uncommitted_bytes >= MAILSHIFT_COMMIT_MAX_BYTES) {
+		if (mailshift_folder_commit(fc) < 0 ||
+		    mailshift_folder_begin_batch(fc) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy the large messages the queue holds below below_uid, in UID
+   order, asking for those up to horizon_uid ahead.  Returns 0 or -1. */
+static int mailshift_folder_copy_large(struct mailshift_folder_copy *fc,
+				       struct mailshift_body_queue *queue,
+				       uint32_t below_uid, uint32_t horizon_uid)
+{
 	struct mail *mail;
-	unsigned int fetch_ahead;
+	struct istream *input;
+	const char *error;
+	uint32_t uid;
 	int ret = 0;
 
-	search_args = mailshift_search_uids_from(first);
-	if (last != (uint32_t)-1) {
-		seq_range_array_remove_range(&search_args->args->value.seqset,
-					     last + 1, (uint32_t)-1);
+	while (ret == 0 &&
+	       (uid = mailshift_body_queue_next_uid(queue)) != 0 &&
+	       uid < below_uid) {
+		mailshift_body_queue_advance(queue, horizon_uid);
+		T_BEGIN {
+			ret = mailshift_body_queue_take(queue, &mail, &input,
+							&error);
+			if (ret < 0)
+				mailshift_copy_fail_reading(fc->copy, mail,
+							    error);
+			else if (ret > 0) {
+				ret = mailshift_folder_save_mail(fc, mail,
+								 input);
+				i_stream_unref(&input);
+			}
+		} T_END;
+		ret = mailshift_folder_copied(fc, uid, ret);
 	}
-	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
-					 &fc->present_uids);
-	if (array_count(&search_args->args->value.seqset) == 0) {
-		mail_search_args_unref(&search_args);
+	return ret;
+}
+
+/* The UID of the old message mail_prefetch_count messages after seq (the
+   last one if fewer follow): about as far as imapc prefetches. */
+static uint32_t
+mailshift_folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
+{
+	const struct mail_index_header *hdr =
+		mail_index_get_header(fc->src_box->view);
+	uint32_t uid;
+
+	seq = I_MIN(seq + fc->copy->params->set->source_prefetch,
+		    hdr->messages_count);
+	if (seq == 0)
 		return 0;
-	}
-	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
-	    mailshift_pop3_uidl_prepare(copy->params->set, src_t) < 0) {
-		mail_search_args_unref(&search_args);
-		mailshift_copy_fail_source(copy, fc->src_box,
-					   "POP3 UIDLs for");
+	mail_index_lookup_uid(fc->src_box->view, seq, &uid);
+	return uid;
+}
+
+/* Copy the old messages from UID first on that earlier passes did not
+   (fc->present_uids, and those below first): the ordinary ones as imapc
+   prefetches them, the large ones from a queue that fetches them ahead,
+   all in UID order so that the old UIDs can be kept.  Returns 0 or -1. */
+static int
+mailshift_folder_copy_from(struct mailshift_folder_copy *fc,
+			   struct mailbox_transaction_context *src_t,
+			   uint32_t first)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mailshift_body_queue *queue;
+	struct mailbox_header_lookup_ctx *headers = NULL;
+	struct mail_search_args *search_args;
+	struct mail_search_context *search = NULL;
+	ARRAY_TYPE(seq_range) large;
+	struct mail *mail;
+	unsigned int fetch_ahead;
+	uint32_t horizon;
+	const enum mail_fetch_field fields =
+		MAIL_FETCH_FLAGS | MAIL_FETCH_RECEIVED_DATE;
+	static const char *const key_headers[] = { "Message-ID", NULL };
+	int ret = 0;
+
+	if (copy->delivered_db != NULL || copy->message_ids != NULL)
+		headers = mailbox_header_lookup_init(fc->src_box, key_headers);
+	t_array_init(&large, 8);
+	ret = mailshift_body_queue_init(src_t, first, &fc->present_uids,
+					fields, headers, &large, &queue);
+	if (headers != NULL)
+		mailbox_header_lookup_unref(&headers);
+	if (ret < 0) {
+		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
+		mailshift_body_queue_deinit(&queue);
 		return -1;
 	}
-	/* asking for the body up front is what makes imapc prefetch */
-	search = mailbox_search_init(src_t, search_args, NULL,
-				     (large ? 0 : MAIL_FETCH_STREAM_BODY) |
-				     MAIL_FETCH_FLAGS |
-				     MAIL_FETCH_RECEIVED_DATE, NULL);
+
+	search_args = mailshift_search_uids_from(first);
+	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
+					 &fc->present_uids);
+	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
+					 &large);
+	if (array_count(&search_args->args->value.seqset) > 0) {
+		/* asking for the body up front is what makes imapc
+		   prefetch */
+		search = mailbox_search_init(src_t, search_args, NULL,
+					     fields | MAIL_FETCH_STREAM_BODY,
+					     NULL);
+	}
 	mail_search_args_unref(&search_args);
 	/* a FETCH for every quarter window: the old server always has at
 	   least 3/4 of mail_prefetch_count messages to serve */
 	fetch_ahead = I_MAX(copy->params->set->source_prefetch / 4, 1);
 
-	while (mailbox_search_next(search, &mail)) {
+	while (search != NULL && mailbox_search_next(search, &mail)) {
 		/* keep the old server busy while this message is saved */
-		if (!large)
-			mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
-		T_BEGIN {
-			ret = mailshift_folder_copy_mail(fc, mail, large);
-		} T_END;
-		if (ret < 0)
+		mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
+		horizon = mailshift_folder_horizon(fc, mail->seq);
+		mailshift_body_queue_advance(queue, horizon);
+		if (mailshift_folder_copy_large(fc, queue, mail->uid,
+						horizon) < 0) {
+			ret = -1;
 			break;
-		if (ret > 0)
-			copy->progress.msgs_copied++;
-		copy->progress.msgs_done++;
-		fc->state.src_last_uid = mail->uid;
-		mailshift_copy_throttle(copy);
-
-		if (++fc->uncommitted >= copy->params->set->commit_interval ||
-		    fc->uncommitted_bytes >= MAILSHIFT_COMMIT_MAX_BYTES) {
-			if (mailshift_folder_commit(fc) < 0 ||
-			    mailshift_folder_begin_batch(fc) < 0) {
-				ret = -1;
-				break;
-			}
+		}
+		T_BEGIN {
+			ret = mailshift_folder_save_mail(fc, mail, NULL);
+		} T_END;
+		if (mailshift_folder_copied(fc, mail->uid, ret) < 0) {
+			ret = -1;
+			break;
 		}
 	}
-	if (mailbox_search_deinit(&search) < 0 && ret >= 0) {
+	if (search != NULL && mailbox_search_deinit(&search) < 0 && ret >= 0) {
 		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
 		ret = -1;
 	}
+	if (ret >= 0) {
+		ret = mailshift_folder_copy_large(fc, queue, (uint32_t)-1,
+						  (uint32_t)-1);
+	}
+	mailshift_body_queue_deinit(&queue);
 	return ret < 0 ? -1 : 0;
 }
 
@@ -1216,10 +1272,7 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mailbox_transaction_context *src_t;
-	ARRAY_TYPE(seq_range) large;
-	struct seq_range_iter iter;
-	uint32_t seq1, seq2, next, uid;
-	unsigned int n = 0;
+	uint32_t seq1, seq2;
 	int ret = 0;
 
 	/* what earlier passes already handled counts as done */
@@ -1236,31 +1289,18 @@ static int mailshift_folder_copy_mails(struct mailshift_folder_copy *fc)
 	}
 	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
 
-	next = fc->state.src_last_uid + 1;
-	t_array_init(&large, 8);
-	if (mailshift_source_large_uids(fc->src_box, next, &large) < 0) {
-		mailshift_copy_fail_source(copy, fc->src_box, "searching");
-		return -1;
-	}
-
-	/* In UID order, so that the old UIDs can be kept: runs of ordinary
-	   messages with imapc's prefetch, each large message alone. */
 	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
-	if (mailshift_folder_begin_batch(fc) < 0)
+	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
+	    mailshift_pop3_uidl_prepare(copy->params->set, src_t) < 0) {
+		mailshift_copy_fail_source(copy, fc->src_box,
+					   "POP3 UIDLs for");
 		ret = -1;
-	seq_range_array_iter_init(&iter, &large);
-	while (ret == 0 && seq_range_array_iter_nth(&iter, n++, &uid)) {
-		if (uid > next)
-			ret = mailshift_folder_copy_range(fc, src_t, next,
-							  uid - 1, FALSE);
-		if (ret == 0)
-			ret = mailshift_folder_copy_range(fc, src_t, uid, uid,
-							  TRUE);
-		next = uid + 1;
 	}
-	if (ret == 0 && next != 0)
-		ret = mailshift_folder_copy_range(fc, src_t, next,
-						  (uint32_t)-1, FALSE);
+	if (ret == 0 && mailshift_folder_begin_batch(fc) < 0)
+		ret = -1;
+	if (ret == 0)
+		ret = mailshift_folder_copy_from(fc, src_t,
+						 fc->state.src_last_uid + 1);
 	(void)mailbox_transaction_commit(&src_t);
 
 	if (fc->dest_t != NULL) {

@@ -2,8 +2,12 @@
 
 /* The pieces go out pipelined on the folder's own imapc connection, and
    the untagged "* n FETCH (UID u BODY[]<offset> ...)" lines come back to a
-   handler registered on the folder for the duration of one message
-   (imapc's own FETCH handler only knows "BODY[]" and ignores them). */
+   handler registered on the folder while the queue lives (imapc's own
+   FETCH handler only knows "BODY[]" and ignores them).  The sizes come
+   first, for the whole folder in one UID FETCH RFC822.SIZE, so that the
+   pieces can be asked for long before the copy reaches their message;
+   each message's flags and date come from imapc's own prefetch of its
+   mail, asked when it comes within MAILSHIFT_BODY_AHEAD_MAILS. */
 
 #include "lib.h"
 #include "array.h"
@@ -12,40 +16,83 @@
 #include "imap-arg.h"
 #include "mail-storage-private.h"
 #include "mail-search-build.h"
+#include "index-mail.h"
 #include "imapc-storage.h"
 #include "imapc-client.h"
+#include "imapc-mail.h"
 #include "mailshift-search.h"
 #include "mailshift-source-body.h"
 
 #include <unistd.h>
 
+/* Bytes of large messages asked for and not yet taken: enough to keep a
+   long fat link busy, bounded so that a folder of large attachments does
+   not fill mail_temp_dir. */
+#define MAILSHIFT_BODY_AHEAD_BYTES (16 * MAILSHIFT_SOURCE_BODY_PIECE)
+/* Large messages whose metadata is asked for ahead of the copy. */
+#define MAILSHIFT_BODY_AHEAD_MAILS 8
+
 struct mailshift_body_piece {
-	struct mailshift_body_fetch *fetch;
+	struct mailshift_body_entry *entry;
 	uoff_t offset;
 	/* bytes the old server sent for it: set, not added to, as a piece
 	   resent after a reconnect may arrive twice */
 	uoff_t received;
 };
 
-struct mailshift_body_fetch {
-	struct imapc_mailbox *mbox;
+struct mailshift_body_entry {
+	struct mailshift_body_queue *queue;
 	uint32_t uid;
+	struct mail *mail;
 	int fd;
+	char *path;
 	uoff_t size;
 	struct mailshift_body_piece *pieces;
-	unsigned int count, pending;
+	unsigned int count, requested, pending;
+	/* bytes of the pieces requested */
+	uoff_t asked;
 	char *error;
 };
 
-/* imapc's untagged handlers take no context; a pass fetches one body at
-   a time. */
-static struct mailshift_body_fetch *mailshift_body_current;
+struct mailshift_body_size {
+	uint32_t uid;
+	uoff_t size;
+};
 
-static void mailshift_body_fail(struct mailshift_body_fetch *fetch,
+struct mailshift_body_queue {
+	struct imapc_mailbox *mbox;
+	struct mailbox_transaction_context *t;
+	enum mail_fetch_field wanted_fields;
+	struct mailbox_header_lookup_ctx *wanted_headers;
+
+	struct mailshift_body_entry *entries;
+	unsigned int count, head;
+
+	/* while the sizes are asked for: what the answer gives */
+	ARRAY(struct mailshift_body_size) sizes;
+	uint32_t first_uid;
+	const ARRAY_TYPE(seq_range) *skip;
+	bool sizing;
+	/* bytes asked for of entries not yet taken */
+	uoff_t bytes_ahead;
+	unsigned int pending;
+	/* the entry take() waits for */
+	struct mailshift_body_entry *waiting;
+	/* the entry take() returned last: its mail is the caller's */
+	struct mailshift_body_entry *taken;
+	/* deinit waits for the replies still on their way */
+	bool draining;
+};
+
+/* imapc's untagged handlers take no context; a pass copies one folder at
+   a time. */
+static struct mailshift_body_queue *mailshift_body_current;
+
+static void mailshift_body_fail(struct mailshift_body_entry *entry,
 				const char *error)
 {
-	if (fetch->error == NULL)
-		fetch->error = i_strdup(error);
+	if (entry->error == NULL)
+		entry->error = i_strdup(error);
 }
 
 /* The piece's data: in the reply, or in a temp file where imapc spooled
@@ -55,7 +102,7 @@ mailshift_body_piece_write(struct mailshift_body_piece *piece,
 			   const struct imapc_untagged_reply *reply,
 			   const struct imap_arg *list, unsigned int idx)
 {
-	struct mailshift_body_fetch *fetch = piece->fetch;
+	struct mailshift_body_entry *entry = piece->entry;
 	uoff_t offset = piece->offset;
 	const struct imap_arg *arg = &list[idx];
 	unsigned char buf[IO_BLOCK_SIZE];
@@ -76,15 +123,15 @@ mailshift_body_piece_write(struct mailshift_body_piece *piece,
 				ret = pread(farg->fd, buf, sizeof(buf), pos);
 				if (ret <= 0)
 					break;
-				if (pwrite(fetch->fd, buf, ret,
+				if (pwrite(entry->fd, buf, ret,
 					   offset + pos) != ret) {
-					mailshift_body_fail(fetch, t_strdup_printf(
+					mailshift_body_fail(entry, t_strdup_printf(
 						"write() to a temp file: %m"));
 					return TRUE;
 				}
 			}
 			if (ret < 0) {
-				mailshift_body_fail(fetch, t_strdup_printf(
+				mailshift_body_fail(entry, t_strdup_printf(
 					"read() of imapc's temp file: %m"));
 			}
 			piece->received = pos;
@@ -94,28 +141,62 @@ mailshift_body_piece_write(struct mailshift_body_piece *piece,
 	}
 	if (!imap_arg_get_nstring(arg, &data) || data == NULL)
 		return FALSE;
-	if (pwrite(fetch->fd, data, arg->str_len, offset) !=
+	if (pwrite(entry->fd, data, arg->str_len, offset) !=
 	    (ssize_t)arg->str_len) {
-		mailshift_body_fail(fetch, t_strdup_printf(
+		mailshift_body_fail(entry, t_strdup_printf(
 			"write() to a temp file: %m"));
 	}
 	piece->received = arg->str_len;
 	return TRUE;
 }
 
+/* The entry of uid among those that may have pieces on their way. */
+static struct mailshift_body_entry *
+mailshift_body_entry_find(struct mailshift_body_queue *queue, uint32_t uid)
+{
+	unsigned int i, end;
+
+	end = I_MIN(queue->count, queue->head + MAILSHIFT_BODY_AHEAD_MAILS);
+	for (i = queue->head; i < end; i++) {
+		if (queue->entries[i].uid == uid)
+			return queue->entries[i].pieces == NULL ? NULL :
+				&queue->entries[i];
+	}
+	return NULL;
+}
+
+/* "* n FETCH (UID u RFC822.SIZE s)" while the sizes are asked for: a
+   large message to queue. */
+static void
+mailshift_body_size_seen(struct mailshift_body_queue *queue, uint32_t uid,
+			 const char *value)
+{
+	struct mailshift_body_size *size;
+	uoff_t bytes;
+
+	if (str_to_uoff(value, &bytes) < 0 ||
+	    bytes <= MAILSHIFT_SOURCE_BODY_PIECE || uid < queue->first_uid ||
+	    seq_range_exists(queue->skip, uid))
+		return;
+	size = array_append_space(&queue->sizes);
+	size->uid = uid;
+	size->size = bytes;
+}
+
 static void
 mailshift_body_untagged(const struct imapc_untagged_reply *reply,
 			struct imapc_mailbox *mbox ATTR_UNUSED)
 {
-	struct mailshift_body_fetch *fetch = mailshift_body_current;
+	struct mailshift_body_queue *queue = mailshift_body_current;
+	struct mailshift_body_entry *entry;
 	const struct imap_arg *list;
-	const char *key, *value, *p;
+	const char *key, *value, *p, *size = NULL;
 	unsigned int i, count, body_idx = 0;
 	uint32_t uid = 0;
 	uoff_t offset = 0;
 	bool have_body = FALSE;
 
-	if (fetch == NULL || !imap_arg_get_list_full(&reply->args[0], &list,
+	if (queue == NULL || !imap_arg_get_list_full(&reply->args[0], &list,
 						     &count))
 		return;
 	for (i = 0; i + 1 < count; i += 2) {
@@ -124,6 +205,9 @@ mailshift_body_untagged(const struct imapc_untagged_reply *reply,
 		if (strcasecmp(key, "UID") == 0) {
 			if (!imap_arg_get_atom(&list[i+1], &value) ||
 			    str_to_uint32(value, &uid) < 0)
+				return;
+		} else if (strcasecmp(key, "RFC822.SIZE") == 0) {
+			if (!imap_arg_get_atom(&list[i+1], &size))
 				return;
 		} else if (strncasecmp(key, "BODY[]<", 7) == 0) {
 			p = strchr(key + 7, '>');
@@ -135,30 +219,40 @@ mailshift_body_untagged(const struct imapc_untagged_reply *reply,
 			have_body = TRUE;
 		}
 	}
-	if (uid != fetch->uid || !have_body ||
+	if (queue->sizing) {
+		if (size != NULL && uid != 0)
+			mailshift_body_size_seen(queue, uid, size);
+		return;
+	}
+	if (!have_body ||
+	    (entry = mailshift_body_entry_find(queue, uid)) == NULL ||
 	    offset % MAILSHIFT_SOURCE_BODY_PIECE != 0 ||
-	    offset / MAILSHIFT_SOURCE_BODY_PIECE >= fetch->count)
+	    offset / MAILSHIFT_SOURCE_BODY_PIECE >= entry->requested)
 		return;
 	if (!mailshift_body_piece_write(
-		&fetch->pieces[offset / MAILSHIFT_SOURCE_BODY_PIECE],
+		&entry->pieces[offset / MAILSHIFT_SOURCE_BODY_PIECE],
 		reply, list, body_idx))
-		mailshift_body_fail(fetch, "a FETCH BODY[] piece without data");
+		mailshift_body_fail(entry, "a FETCH BODY[] piece without data");
 }
 
 static void mailshift_body_reply(const struct imapc_command_reply *reply,
 				 void *context)
 {
 	struct mailshift_body_piece *piece = context;
-	struct mailshift_body_fetch *fetch = piece->fetch;
+	struct mailshift_body_entry *entry = piece->entry;
+	struct mailshift_body_queue *queue = entry->queue;
 
 	if (reply->state != IMAPC_COMMAND_STATE_OK) {
-		mailshift_body_fail(fetch, t_strdup_printf(
+		mailshift_body_fail(entry, t_strdup_printf(
 			"UID FETCH %u BODY.PEEK[]<%"PRIuUOFF_T">: %s",
-			fetch->uid, piece->offset, reply->text_full));
+			entry->uid, piece->offset, reply->text_full));
 	}
-	i_assert(fetch->pending > 0);
-	if (--fetch->pending == 0)
-		imapc_client_stop(fetch->mbox->storage->client->client);
+	i_assert(entry->pending > 0 && queue->pending > 0);
+	entry->pending--;
+	queue->pending--;
+	if ((queue->waiting == entry && entry->pending == 0) ||
+	    (queue->draining && queue->pending == 0))
+		imapc_client_stop(queue->mbox->storage->client->client);
 }
 
 /* imapc has no way to unregister a folder's handler: remove ours by its
@@ -178,106 +272,296 @@ static void mailshift_body_unregister(struct imapc_mailbox *mbox)
 	i_unreached();
 }
 
-int mailshift_source_large_uids(struct mailbox *box, uint32_t first_uid,
-				ARRAY_TYPE(seq_range) *uids_r)
+static void
+mailshift_body_sizes_reply(const struct imapc_command_reply *reply,
+			   void *context)
 {
-	struct mailbox_transaction_context *t;
-	struct mail_search_args *args;
-	struct mail_search_arg *arg;
-	struct mail_search_context *search;
-	struct mail *mail;
-	int ret = 0;
+	struct mailshift_body_queue *queue = context;
 
-	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0)
-		return 0;
-	args = mailshift_search_uids_from(first_uid);
-	arg = mail_search_build_add(args, SEARCH_LARGER);
-	arg->value.size = MAILSHIFT_SOURCE_BODY_PIECE;
-	t = mailbox_transaction_begin(box, 0, "mailshift large");
-	search = mailbox_search_init(t, args, NULL, 0, NULL);
-	mail_search_args_unref(&args);
-	while (mailbox_search_next(search, &mail))
-		seq_range_array_add(uids_r, mail->uid);
-	if (mailbox_search_deinit(&search) < 0)
-		ret = -1;
-	(void)mailbox_transaction_commit(&t);
-	return ret;
+	if (reply->state != IMAPC_COMMAND_STATE_OK) {
+		mailbox_set_critical(&queue->mbox->box,
+			"imapc: UID FETCH RFC822.SIZE failed: %s",
+			reply->text_full);
+		queue->first_uid = 0;
+	}
+	queue->sizing = FALSE;
+	imapc_client_stop(queue->mbox->storage->client->client);
 }
 
-int mailshift_source_body_fetch(struct mail *mail, struct istream **input_r,
-				const char **error_r)
+/* Every size from queue->first_uid on, in one FETCH.  Returns 0 or -1. */
+static int mailshift_body_ask_sizes(struct mailshift_body_queue *queue)
 {
-	struct mailshift_body_fetch fetch;
-	struct mailshift_body_piece *pieces;
 	struct imapc_command *cmd;
-	const char *path;
-	uoff_t size, offset, received = 0;
+
+	i_array_init(&queue->sizes, 16);
+	queue->sizing = TRUE;
+	cmd = imapc_client_mailbox_cmd(queue->mbox->client_box,
+				       mailshift_body_sizes_reply, queue);
+	imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_RETRIABLE);
+	imapc_command_sendf(cmd, "UID FETCH %u:* (RFC822.SIZE)",
+			    queue->first_uid);
+	while (queue->sizing)
+		imapc_client_run(queue->mbox->storage->client->client);
+	return queue->first_uid == 0 ? -1 : 0;
+}
+
+static int mailshift_body_size_cmp(const struct mailshift_body_size *a,
+				   const struct mailshift_body_size *b)
+{
+	return a->uid < b->uid ? -1 : a->uid > b->uid ? 1 : 0;
+}
+
+int mailshift_body_queue_init(struct mailbox_transaction_context *t,
+			      uint32_t first_uid,
+			      const ARRAY_TYPE(seq_range) *skip,
+			      enum mail_fetch_field wanted_fields,
+			      struct mailbox_header_lookup_ctx *wanted_headers,
+			      ARRAY_TYPE(seq_range) *large_r,
+			      struct mailshift_body_queue **queue_r)
+{
+	struct mailshift_body_queue *queue;
+	const struct mailshift_body_size *sizes;
 	unsigned int i, count;
 
 	i_assert(mailshift_body_current == NULL);
-	if (mail_get_physical_size(mail, &size) < 0) {
-		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
-		return mail->expunged ? 0 : -1;
-	}
-	i_zero(&fetch);
-	fetch.mbox = IMAPC_MAILBOX(mail->box);
-	fetch.uid = mail->uid;
-	fetch.size = size;
-	fetch.fd = imapc_client_create_temp_fd(
-		fetch.mbox->storage->client->client, &path);
-	if (fetch.fd == -1) {
-		*error_r = "cannot create a temp file for a large message "
-			"(see mail_temp_dir)";
-		return -1;
-	}
+	queue = i_new(struct mailshift_body_queue, 1);
+	queue->t = t;
+	queue->wanted_fields = wanted_fields;
+	queue->wanted_headers = wanted_headers;
+	if (wanted_headers != NULL)
+		mailbox_header_lookup_ref(wanted_headers);
+	*queue_r = queue;
+	if (strcmp(t->box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return 0;
 
-	count = (size + MAILSHIFT_SOURCE_BODY_PIECE - 1) /
-		MAILSHIFT_SOURCE_BODY_PIECE;
-	pieces = t_new(struct mailshift_body_piece, I_MAX(count, 1));
-	fetch.pieces = pieces;
-	fetch.count = count;
-	mailshift_body_current = &fetch;
-	imapc_mailbox_register_untagged(fetch.mbox, "FETCH",
+	queue->mbox = IMAPC_MAILBOX(t->box);
+	queue->first_uid = first_uid;
+	queue->skip = skip;
+	mailshift_body_current = queue;
+	imapc_mailbox_register_untagged(queue->mbox, "FETCH",
 					mailshift_body_untagged);
-	for (i = 0, offset = 0; i < count;
-	     i++, offset += MAILSHIFT_SOURCE_BODY_PIECE) {
-		pieces[i].fetch = &fetch;
-		pieces[i].offset = offset;
-		cmd = imapc_client_mailbox_cmd(fetch.mbox->client_box,
-					       mailshift_body_reply,
-					       &pieces[i]);
-		imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_RETRIABLE);
-		imapc_command_sendf(cmd, "UID FETCH %u (BODY.PEEK[]<%u.%u>)",
-				    fetch.uid, (unsigned int)offset,
-				    MAILSHIFT_SOURCE_BODY_PIECE);
-		fetch.pending++;
-	}
-	while (fetch.pending > 0)
-		imapc_client_run(fetch.mbox->storage->client->client);
-	mailshift_body_unregister(fetch.mbox);
-	mailshift_body_current = NULL;
+	if (mailshift_body_ask_sizes(queue) < 0)
+		return -1;
 
-	if (fetch.error != NULL) {
-		*error_r = t_strdup(fetch.error);
-		i_free(fetch.error);
-		i_close_fd(&fetch.fd);
+	/* in UID order, once: a server may answer in any order, and a
+	   resent command answers twice */
+	array_sort(&queue->sizes, mailshift_body_size_cmp);
+	sizes = array_get(&queue->sizes, &count);
+	queue->entries = i_new(struct mailshift_body_entry, I_MAX(count, 1));
+	for (i = 0; i < count; i++) {
+		struct mailshift_body_entry *entry;
+
+		if (queue->count > 0 &&
+		    queue->entries[queue->count - 1].uid == sizes[i].uid)
+			continue;
+		entry = &queue->entries[queue->count++];
+		entry->queue = queue;
+		entry->uid = sizes[i].uid;
+		entry->size = sizes[i].size;
+		entry->fd = -1;
+		seq_range_array_add(large_r, entry->uid);
+	}
+	array_free(&queue->sizes);
+	return 0;
+}
+
+static void mailshift_body_entry_free(struct mailshift_body_entry *entry)
+{
+	i_assert(entry->pending == 0);
+	if (entry->mail != NULL)
+		mail_free(&entry->mail);
+	i_close_fd(&entry->fd);
+	i_free(entry->path);
+	i_free(entry->pieces);
+	i_free(entry->error);
+}
+
+void mailshift_body_queue_deinit(struct mailshift_body_queue **_queue)
+{
+	struct mailshift_body_queue *queue = *_queue;
+	unsigned int i;
+
+	*_queue = NULL;
+	if (queue->mbox != NULL) {
+		/* the replies still on their way point at the entries */
+		mailshift_body_current = NULL;
+		queue->draining = TRUE;
+		while (queue->pending > 0)
+			imapc_client_run(queue->mbox->storage->client->client);
+		mailshift_body_unregister(queue->mbox);
+	}
+	if (array_is_created(&queue->sizes))
+		array_free(&queue->sizes);
+	for (i = 0; i < queue->count; i++)
+		mailshift_body_entry_free(&queue->entries[i]);
+	if (queue->wanted_headers != NULL)
+		mailbox_header_lookup_unref(&queue->wanted_headers);
+	i_free(queue->entries);
+	i_free(queue);
+}
+
+/* The temp file and the pieces, when the first piece is asked for.
+   Returns -1 with the entry's error set. */
+static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
+{
+	struct imapc_client *client =
+		entry->queue->mbox->storage->client->client;
+	const char *path;
+	unsigned int i;
+
+	if (entry->error != NULL)
+		return -1;
+	if (entry->pieces != NULL)
+		return 0;
+	entry->fd = imapc_client_create_temp_fd(client, &path);
+	if (entry->fd == -1) {
+		mailshift_body_fail(entry, "cannot create a temp file for a "
+				    "large message (see mail_temp_dir)");
 		return -1;
 	}
-	for (i = 0; i < count; i++)
-		received += pieces[i].received;
-	if (received == 0 && size > 0) {
+	entry->path = i_strdup(path);
+	entry->count = (entry->size + MAILSHIFT_SOURCE_BODY_PIECE - 1) /
+		MAILSHIFT_SOURCE_BODY_PIECE;
+	entry->pieces = i_new(struct mailshift_body_piece, entry->count);
+	for (i = 0; i < entry->count; i++) {
+		entry->pieces[i].entry = entry;
+		entry->pieces[i].offset =
+			(uoff_t)i * MAILSHIFT_SOURCE_BODY_PIECE;
+	}
+	return 0;
+}
+
+static void mailshift_body_request_piece(struct mailshift_body_entry *entry)
+{
+	struct mailshift_body_piece *piece = &entry->pieces[entry->requested++];
+	uoff_t length = I_MIN(MAILSHIFT_SOURCE_BODY_PIECE,
+			      entry->size - piece->offset);
+	struct imapc_command *cmd;
+
+	cmd = imapc_client_mailbox_cmd(entry->queue->mbox->client_box,
+				       mailshift_body_reply, piece);
+	imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_RETRIABLE);
+	imapc_command_sendf(cmd, "UID FETCH %u (BODY.PEEK[]<%u.%u>)",
+			    entry->uid, (unsigned int)piece->offset,
+			    MAILSHIFT_SOURCE_BODY_PIECE);
+	entry->pending++;
+	entry->queue->pending++;
+	entry->asked += length;
+	entry->queue->bytes_ahead += length;
+}
+
+/* The entry's mail, asked of the old server by imapc (its prefetch sends
+   the metadata FETCH) when it first comes within reach. */
+static void mailshift_body_entry_alloc(struct mailshift_body_entry *entry)
+{
+	struct mailshift_body_queue *queue = entry->queue;
+
+	entry->mail = mail_alloc(queue->t, queue->wanted_fields,
+				 queue->wanted_headers);
+	if (mail_set_uid(entry->mail, entry->uid))
+		(void)mail_prefetch(entry->mail);
+}
+
+void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
+				  uint32_t horizon_uid)
+{
+	struct mailshift_body_entry *entry;
+	unsigned int i, end;
+	bool allocated = FALSE;
+
+	end = I_MIN(queue->count, queue->head + MAILSHIFT_BODY_AHEAD_MAILS);
+	for (i = queue->head; i < end; i++) {
+		entry = &queue->entries[i];
+		if (entry->uid > horizon_uid)
+			break;
+		if (entry->mail == NULL) {
+			mailshift_body_entry_alloc(entry);
+			allocated = TRUE;
+		}
+		if (queue->bytes_ahead >= MAILSHIFT_BODY_AHEAD_BYTES ||
+		    mailshift_body_entry_open(entry) < 0)
+			continue;
+		while (entry->requested < entry->count &&
+		       queue->bytes_ahead < MAILSHIFT_BODY_AHEAD_BYTES)
+			mailshift_body_request_piece(entry);
+	}
+	if (allocated) {
+		/* the metadata goes out now, not when imapc next waits */
+		imapc_mail_fetch_flush(queue->mbox);
+	}
+}
+
+uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue)
+{
+	return queue->head < queue->count ?
+		queue->entries[queue->head].uid : 0;
+}
+
+/* Every piece of entry received; returns 1, 0 if the old server no longer
+   has the message, -1 with *error_r. */
+static int mailshift_body_entry_wait(struct mailshift_body_entry *entry,
+				     const char **error_r)
+{
+	struct mailshift_body_queue *queue = entry->queue;
+	uoff_t received = 0;
+	unsigned int i;
+
+	if (mailshift_body_entry_open(entry) < 0) {
+		*error_r = t_strdup(entry->error);
+		return -1;
+	}
+	while (entry->requested < entry->count)
+		mailshift_body_request_piece(entry);
+	queue->waiting = entry;
+	while (entry->pending > 0)
+		imapc_client_run(queue->mbox->storage->client->client);
+	queue->waiting = NULL;
+
+	if (entry->error != NULL) {
+		*error_r = t_strdup(entry->error);
+		return -1;
+	}
+	for (i = 0; i < entry->count; i++)
+		received += entry->pieces[i].received;
+	if (received == 0 && entry->size > 0) {
 		/* expunged on the old server since it was listed */
-		i_close_fd(&fetch.fd);
 		return 0;
 	}
-	if (received != size) {
+	if (received != entry->size) {
 		*error_r = t_strdup_printf("UID %u: the old server sent %"
 			PRIuUOFF_T" bytes of a %"PRIuUOFF_T"-byte message",
-			fetch.uid, received, size);
-		i_close_fd(&fetch.fd);
+			entry->uid, received, entry->size);
 		return -1;
 	}
-	*input_r = i_stream_create_fd_autoclose(&fetch.fd, IO_BLOCK_SIZE);
-	i_stream_set_name(*input_r, path);
 	return 1;
+}
+
+int mailshift_body_queue_take(struct mailshift_body_queue *queue,
+			      struct mail **mail_r, struct istream **input_r,
+			      const char **error_r)
+{
+	struct mailshift_body_entry *entry;
+	int ret;
+
+	i_assert(queue->head < queue->count);
+	if (queue->taken != NULL) {
+		mailshift_body_entry_free(queue->taken);
+		queue->taken = NULL;
+	}
+	entry = &queue->entries[queue->head];
+	if (entry->mail == NULL)
+		mailshift_body_entry_alloc(entry);
+	*mail_r = entry->mail;
+	ret = mailshift_body_entry_wait(entry, error_r);
+
+	i_assert(queue->bytes_ahead >= entry->asked);
+	queue->bytes_ahead -= entry->asked;
+	queue->head++;
+	queue->taken = entry;
+	if (ret > 0) {
+		*input_r = i_stream_create_fd_autoclose(&entry->fd,
+							IO_BLOCK_SIZE);
+		i_stream_set_name(*input_r, entry->path);
+	}
+	return ret;
 }

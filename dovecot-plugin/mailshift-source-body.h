@@ -1,33 +1,61 @@
 #ifndef MAILSHIFT_SOURCE_BODY_H
 #define MAILSHIFT_SOURCE_BODY_H
 
-/* Bodies of large messages, fetched in pieces.  imapc reads a FETCH BODY[]
-   literal whole into memory and holds it about three times over while it
-   hands it on (its input buffer, the parser's copy, the mail's own
-   buffer): one 20 MB message cost a pass 60 MB, and a message of a few
-   hundred MB could not be copied within the login service's vsz_limit.
-   Messages larger than MAILSHIFT_SOURCE_BODY_PIECE are fetched here as
-   BODY.PEEK[]<offset.length> pieces written to a temp file in
-   mail_temp_dir, so they cost the memory of a piece. */
+/* Bodies of large messages, fetched in pieces and ahead of the copy.
+   imapc reads a FETCH BODY[] literal whole into memory and holds it about
+   three times over while it hands it on (its input buffer, the parser's
+   copy, the mail's own buffer): one 20 MB message cost a pass 60 MB, and
+   a message of a few hundred MB could not be copied within the login
+   service's vsz_limit.  Messages larger than MAILSHIFT_SOURCE_BODY_PIECE
+   are fetched here as BODY.PEEK[]<offset.length> pieces written to temp
+   files in mail_temp_dir, so they cost the memory of a piece.
+
+   Across a WAN a message fetched only when the copy reaches it costs
+   round trips in which nothing flows, so a queue asks for the large
+   messages of a folder ahead: the metadata of the next few, and the
+   pieces of those whose size is known, up to a bounded number of bytes
+   not yet taken.  The pieces share the folder's imapc connection with
+   imapc's own prefetch of the other messages; both keep flowing. */
 
 #include "seq-range-array.h"
+#include "mail-storage.h"
 
-struct mail;
-struct mailbox;
 struct istream;
+struct mailshift_body_queue;
 
 #define MAILSHIFT_SOURCE_BODY_PIECE (1024 * 1024)
 
-/* UIDs from first_uid on of box's messages larger than a piece (asked of
-   the old server with one UID SEARCH LARGER).  box is the opened old
-   folder.  Returns 0, or -1 with the error in box's storage. */
-int mailshift_source_large_uids(struct mailbox *box, uint32_t first_uid,
-				ARRAY_TYPE(seq_range) *uids_r);
+/* The messages of t's old folder from UID first_uid on that are larger
+   than a piece, less those in skip, in UID order: the old server is asked
+   for every size with one UID FETCH RFC822.SIZE, and their UIDs are added
+   to large_r.  Their mails are allocated with wanted_fields and
+   wanted_headers.  One queue per imapc connection at a time; a box that
+   is not imapc's has none.  Returns 0, or -1 with the error in the box's
+   storage (*queue_r is set in both cases). */
+int mailshift_body_queue_init(struct mailbox_transaction_context *t,
+			      uint32_t first_uid,
+			      const ARRAY_TYPE(seq_range) *skip,
+			      enum mail_fetch_field wanted_fields,
+			      struct mailbox_header_lookup_ctx *wanted_headers,
+			      ARRAY_TYPE(seq_range) *large_r,
+			      struct mailshift_body_queue **queue_r);
+/* Waits for every piece still on its way, frees the queue and its mails. */
+void mailshift_body_queue_deinit(struct mailshift_body_queue **queue);
 
-/* The body of mail, a message of an opened old folder, as a stream of a
-   temp file.  Returns 1 and *input_r, 0 if the old server no longer has
-   the message, -1 with *error_r. */
-int mailshift_source_body_fetch(struct mail *mail, struct istream **input_r,
-				const char **error_r);
+/* Ask for what fits ahead of the messages up to horizon_uid; never
+   waits.  Call it often.  The old server answers in the order it is
+   asked: a horizon about as far ahead as imapc prefetches the other
+   messages keeps the two in UID order. */
+void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
+				  uint32_t horizon_uid);
+/* UID of the next message take() returns, 0 when none is left. */
+uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue);
+/* Wait for the next message: its mail (flags, keywords, dates, as the old
+   server has them; valid until the next take) and its body as a stream of
+   a temp file.  Returns 1, 0 if the old server no longer has it, -1 with
+   *error_r.  *mail_r is set in every case. */
+int mailshift_body_queue_take(struct mailshift_body_queue *queue,
+			      struct mail **mail_r, struct istream **input_r,
+			      const char **error_r);
 
 #endif
