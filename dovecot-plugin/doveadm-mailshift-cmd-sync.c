@@ -545,20 +545,6 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	return -1;
 }
 
-/* The new server's storage could not make a folder of the name the pass
-   gave it: Dovecot says "Not found" where a name is too long for a file
-   name, as levels that Maildir++ joins into one directory name can be.
-   Like a name it refuses outright, no retry makes it take that one. */
-static bool mailshift_sync_dest_name_unusable(const char *error)
-{
-	static const char prefix[] = "new server: creating folder ";
-	static const char suffix[] = ": Not found";
-	size_t len = strlen(error);
-
-	return str_begins(error, prefix) && len > strlen(suffix) &&
-		strcmp(error + len - strlen(suffix), suffix) == 0;
-}
-
 static const char *
 mailshift_sync_failure_reason(enum mailshift_source_error class,
 			      const char *error)
@@ -1027,14 +1013,6 @@ int mailshift_pass_run(struct doveadm_mail_cmd_context *_ctx,
 	mailshift_sync_close_early(&su);
 
 	if (ret < 0) {
-		if (class == MAILSHIFT_SOURCE_ERR_TEMP &&
-		    mailshift_sync_dest_name_unusable(error)) {
-			class = MAILSHIFT_SOURCE_ERR_CONFIG;
-			error = t_strdup_printf("%s (the name is too long for "
-				"the new server's storage: give the old folder "
-				"another with mailshift_folder_map = "
-				"\"OLD=NEW\")", error);
-		}
 		reason = mailshift_sync_failure_reason(class, error);
 		e_error(user->event, "mailshift: pass for user %s failed: %s",
 			user->username, reason);

@@ -704,15 +704,21 @@ static int mailshift_folder_open_dest(struct mailshift_folder_copy *fc)
 	if (existence != MAILBOX_EXISTENCE_SELECT &&
 	    mailbox_create(fc->dest_box, &update, FALSE) < 0) {
 		(void)mailbox_get_last_error(fc->dest_box, &mail_error);
-		if (mail_error == MAIL_ERROR_PARAMS) {
-			/* no retry makes the new server take the name */
+		if (mail_error == MAIL_ERROR_PARAMS ||
+		    mail_error == MAIL_ERROR_NOTFOUND) {
+			/* No retry makes the new server take the name.  A
+			   name too long for a file name comes back as "not
+			   found", as levels that Maildir++ joins into one
+			   directory name can be. */
 			mailshift_copy_fail_dest(copy, fc->dest_box,
 						 "creating folder");
 			copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
 			copy->error = p_strdup_printf(copy->pool,
-				"%s (the new server refuses the name: give the "
-				"old folder '%s' another with mailshift_folder_map "
-				"= \"OLD=NEW\")", copy->error,
+				"%s (the new server refuses the name%s: give "
+				"the old folder '%s' another with "
+				"mailshift_folder_map = \"OLD=NEW\")",
+				copy->error, mail_error == MAIL_ERROR_NOTFOUND ?
+				", too long for its storage" : "",
 				fc->folder->map.src_vname);
 			return -1;
 		}
