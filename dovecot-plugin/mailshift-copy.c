@@ -374,6 +374,41 @@ static int mailshift_copy_list_source_at_once(struct mailshift_copy *copy)
 	return 1;
 }
 
+/* A mailshift_source_prefix the old server does not have is a setting
+   to change, not a mailbox without folders.  Asked only where one is set
+   and nothing but INBOX was listed, as a wrong prefix lists: the
+   NAMESPACE costs a round trip, and with none set imapc lists the
+   server's own names. */
+static int mailshift_copy_check_prefix(struct mailshift_copy *copy)
+{
+	const struct mailshift_settings *set = copy->params->set;
+	const char *server_prefix;
+	int ret;
+
+	if (*set->source_prefix == '\0')
+		return 0;
+	ret = mailshift_source_check_prefix(copy->params->source_user, set,
+					    &server_prefix);
+	if (ret < 0) {
+		mailshift_copy_fail_list(copy, "namespaces");
+		return -1;
+	}
+	if (ret == 0) {
+		copy->error_on_source = TRUE;
+		copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
+		copy->error = p_strdup_printf(copy->pool,
+			"old server: its personal folders are under \"%s\" "
+			"(its NAMESPACE answer), not under mailshift_source_"
+			"prefix = %s: %s", server_prefix, set->source_prefix,
+			*server_prefix == '\0' ?
+			"remove mailshift_source_prefix" :
+			t_strdup_printf("set mailshift_source_prefix = %s",
+					server_prefix));
+		return -1;
+	}
+	return 0;
+}
+
 static int mailshift_copy_list_source(struct mailshift_copy *copy)
 {
 	static const char *const patterns[] = { "*", NULL };
@@ -404,6 +439,9 @@ static int mailshift_copy_list_source(struct mailshift_copy *copy)
 		folder->all_mail = folder->map.src_special_use != NULL &&
 			mailshift_role_has_all(folder->map.src_special_use);
 	}
+	if (array_count(&copy->folders) <= (have_inbox ? 1 : 0) &&
+	    mailshift_copy_check_prefix(copy) < 0)
+		return -1;
 	if (!have_inbox) {
 		/* some servers leave INBOX out of LIST "" "*" */
 		struct mailshift_source_folder *inbox =

@@ -45,17 +45,58 @@ mailshift_source_features(const struct mailshift_settings *set)
 	return str_c(str);
 }
 
+/* A namespace prefix without its trailing separator: "INBOX." on a
+   Courier server is imapc_list_prefix=INBOX */
+static const char *mailshift_source_bare_prefix(const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	if (len > 0 && (prefix[len - 1] == '.' || prefix[len - 1] == '/'))
+		len--;
+	return t_strndup(prefix, len);
+}
+
 static const char *
 mailshift_source_list_prefix(const struct mailshift_settings *set)
 {
-	/* imapc wants the prefix without its trailing separator:
-	   "INBOX." on a Courier server is imapc_list_prefix=INBOX */
-	size_t len = strlen(set->source_prefix);
+	return mailshift_source_bare_prefix(set->source_prefix);
+}
 
-	if (len > 0 && (set->source_prefix[len - 1] == '.' ||
-			set->source_prefix[len - 1] == '/'))
-		len--;
-	return t_strndup(set->source_prefix, len);
+int mailshift_source_check_prefix(struct mail_user *source_user,
+				  const struct mailshift_settings *set,
+				  const char **server_prefix_r)
+{
+	struct mailbox *box;
+	struct imapc_mailbox *mbox;
+	struct mailbox_metadata metadata;
+	const struct imapc_namespace *ns;
+	int ret = 1;
+
+	*server_prefix_r = NULL;
+	box = mailbox_alloc(source_user->namespaces->list, "INBOX", 0);
+	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0) {
+		mailbox_free(&box);
+		return 1;
+	}
+	/* asks the old server's NAMESPACE, where it has one */
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_BACKEND_NAMESPACE,
+				 &metadata) < 0) {
+		mailbox_free(&box);
+		return -1;
+	}
+	mbox = IMAPC_MAILBOX(box);
+	array_foreach(&mbox->storage->remote_namespaces, ns) {
+		if (ns->type != MAIL_NAMESPACE_TYPE_PRIVATE)
+			continue;
+		if (strcmp(mailshift_source_bare_prefix(ns->prefix),
+			   mailshift_source_list_prefix(set)) != 0) {
+			*server_prefix_r = t_strdup(ns->prefix);
+			ret = 0;
+		}
+		break;
+	}
+	mailbox_free(&box);
+	return ret;
 }
 
 static struct imapc_client *

@@ -79,6 +79,16 @@ void mailshift_source_hang_up(struct mail_user *source_user);
    failed: Connection refused", "SSL certificate not trusted"); callers
    then get "Internal error occurred".  While capturing, the last error
    logged is remembered so that the pass can say what really went wrong. */
+/* Whether the old server's personal namespace, as its NAMESPACE answer
+   gives it, is the one mailshift_source_prefix names: 1 yes (or the
+   server has no NAMESPACE), 0 no with *server_prefix_r the server's, -1
+   with the error in source_user's storage.  A prefix the server does not
+   have lists no folder but INBOX, and the pass would end as if there
+   were none. */
+int mailshift_source_check_prefix(struct mail_user *source_user,
+				  const struct mailshift_settings *set,
+				  const char **server_prefix_r);
+
 void mailshift_source_capture_errors(bool enable);
 /* Replace Dovecot's generic "Internal error occurred" text with the last
    error logged while capturing, if any; an error no retry fixes gets the
