@@ -139,8 +139,13 @@ mailshift_body_piece_write(struct mailshift_body_piece *piece,
 		}
 		return FALSE;
 	}
-	if (!imap_arg_get_nstring(arg, &data) || data == NULL)
+	if (!imap_arg_get_nstring(arg, &data))
 		return FALSE;
+	if (data == NULL) {
+		/* NIL for a piece past the end, from some servers */
+		piece->received = 0;
+		return TRUE;
+	}
 	if (pwrite(entry->fd, data, arg->str_len, offset) !=
 	    (ssize_t)arg->str_len) {
 		mailshift_body_fail(entry, t_strdup_printf(
@@ -400,6 +405,22 @@ void mailshift_body_queue_deinit(struct mailshift_body_queue **_queue)
 	i_free(queue);
 }
 
+static void mailshift_body_entry_add_pieces(struct mailshift_body_entry *entry,
+					    unsigned int count)
+{
+	unsigned int i;
+
+	entry->pieces = i_realloc_type(entry->pieces,
+				       struct mailshift_body_piece,
+				       entry->count, entry->count + count);
+	for (i = entry->count; i < entry->count + count; i++) {
+		entry->pieces[i].entry = entry;
+		entry->pieces[i].offset =
+			(uoff_t)i * MAILSHIFT_SOURCE_BODY_PIECE;
+	}
+	entry->count += count;
+}
+
 /* The temp file and the pieces, when the first piece is asked for.
    Returns -1 with the entry's error set. */
 static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
@@ -407,7 +428,6 @@ static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
 	struct imapc_client *client =
 		entry->queue->mbox->storage->client->client;
 	const char *path;
-	unsigned int i;
 
 	if (entry->error != NULL)
 		return -1;
@@ -420,22 +440,19 @@ static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
 		return -1;
 	}
 	entry->path = i_strdup(path);
-	entry->count = (entry->size + MAILSHIFT_SOURCE_BODY_PIECE - 1) /
-		MAILSHIFT_SOURCE_BODY_PIECE;
-	entry->pieces = i_new(struct mailshift_body_piece, entry->count);
-	for (i = 0; i < entry->count; i++) {
-		entry->pieces[i].entry = entry;
-		entry->pieces[i].offset =
-			(uoff_t)i * MAILSHIFT_SOURCE_BODY_PIECE;
-	}
+	/* RFC822.SIZE is a hint (Exchange's is known to be off): one piece
+	   more than it says, which comes back empty unless the body goes on */
+	mailshift_body_entry_add_pieces(entry,
+		(entry->size + MAILSHIFT_SOURCE_BODY_PIECE - 1) /
+		MAILSHIFT_SOURCE_BODY_PIECE + 1);
 	return 0;
 }
 
 static void mailshift_body_request_piece(struct mailshift_body_entry *entry)
 {
 	struct mailshift_body_piece *piece = &entry->pieces[entry->requested++];
-	uoff_t length = I_MIN(MAILSHIFT_SOURCE_BODY_PIECE,
-			      entry->size - piece->offset);
+	uoff_t length = piece->offset >= entry->size ? 0 :
+		I_MIN(MAILSHIFT_SOURCE_BODY_PIECE, entry->size - piece->offset);
 	struct imapc_command *cmd;
 
 	cmd = imapc_client_mailbox_cmd(entry->queue->mbox->client_box,
@@ -497,43 +514,65 @@ uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue)
 		queue->entries[queue->head].uid : 0;
 }
 
+/* The body's length from the pieces received: each one full up to the
+   first short one, none after it.  Returns 1 if the last piece came back
+   full (the body goes on past what was asked), 0 if not, -1 if the
+   answers do not fit together. */
+static int mailshift_body_entry_length(const struct mailshift_body_entry *entry,
+				       uoff_t *length_r)
+{
+	unsigned int i;
+	bool ended = FALSE;
+
+	*length_r = 0;
+	for (i = 0; i < entry->count; i++) {
+		if (ended && entry->pieces[i].received > 0)
+			return -1;
+		if (entry->pieces[i].received < MAILSHIFT_SOURCE_BODY_PIECE)
+			ended = TRUE;
+		*length_r += entry->pieces[i].received;
+	}
+	return ended ? 0 : 1;
+}
+
 /* Every piece of entry received; returns 1, 0 if the old server no longer
    has the message, -1 with *error_r. */
 static int mailshift_body_entry_wait(struct mailshift_body_entry *entry,
 				     const char **error_r)
 {
 	struct mailshift_body_queue *queue = entry->queue;
-	uoff_t received = 0;
-	unsigned int i;
+	uoff_t length;
+	int ret;
 
 	if (mailshift_body_entry_open(entry) < 0) {
 		*error_r = t_strdup(entry->error);
 		return -1;
 	}
-	while (entry->requested < entry->count)
-		mailshift_body_request_piece(entry);
-	queue->waiting = entry;
-	while (entry->pending > 0)
-		imapc_client_run(queue->mbox->storage->client->client);
-	queue->waiting = NULL;
-
-	if (entry->error != NULL) {
-		*error_r = t_strdup(entry->error);
+	for (;;) {
+		while (entry->requested < entry->count)
+			mailshift_body_request_piece(entry);
+		queue->waiting = entry;
+		while (entry->pending > 0)
+			imapc_client_run(queue->mbox->storage->client->client);
+		queue->waiting = NULL;
+		if (entry->error != NULL) {
+			*error_r = t_strdup(entry->error);
+			return -1;
+		}
+		ret = mailshift_body_entry_length(entry, &length);
+		if (ret <= 0)
+			break;
+		/* longer than its RFC822.SIZE said */
+		mailshift_body_entry_add_pieces(entry, 4);
+	}
+	if (ret < 0) {
+		*error_r = t_strdup_printf("UID %u: the old server's pieces of "
+			"the message do not fit together (a short one before "
+			"the end)", entry->uid);
 		return -1;
 	}
-	for (i = 0; i < entry->count; i++)
-		received += entry->pieces[i].received;
-	if (received == 0 && entry->size > 0) {
-		/* expunged on the old server since it was listed */
-		return 0;
-	}
-	if (received != entry->size) {
-		*error_r = t_strdup_printf("UID %u: the old server sent %"
-			PRIuUOFF_T" bytes of a %"PRIuUOFF_T"-byte message",
-			entry->uid, received, entry->size);
-		return -1;
-	}
-	return 1;
+	/* nothing at all: expunged on the old server since it was listed */
+	return length == 0 ? 0 : 1;
 }
 
 int mailshift_body_queue_take(struct mailshift_body_queue *queue,
