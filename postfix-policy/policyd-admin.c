@@ -26,9 +26,9 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "../shared/ms-log.h"
 #include "../shared/state-store-policy.h"
 #include "policyd-admin.h"
-#include "policyd-log.h"
 #include "policyd-proto.h"
 #include "policyd-queue.h"
 #include "policyd-recipient.h"
@@ -52,8 +52,7 @@ static void count_released(const struct policyd_config *cfg,
 	if (policyd_store_open(cfg->store, &store, open_error,
 			       sizeof(open_error)) < 0 ||
 	    ms_store_policy_add(store, user, &delta, &error) < 0)
-		policyd_warning("count released mail user=%s: %s", user,
-				error);
+		ms_warning("count released mail user=%s: %s", user, error);
 	ms_store_close(&store);
 }
 
@@ -347,8 +346,7 @@ static int scan_log(const struct policyd_config *cfg, FILE *in)
 			if (ms_store_policy_held_prune(sl.store, pruned -
 						       HELD_KEEP_SECS,
 						       &error) < 0)
-				policyd_warning("%s (retried tomorrow)",
-						error);
+				ms_warning("%s (retried tomorrow)", error);
 		}
 		if (!policyd_maillog_parse(line, len, &entry) ||
 		    !policyd_recipient_parse(cfg, entry.to, strlen(entry.to),

@@ -13,7 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "policyd-log.h"
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "policyd-queue.h"
 
 #define MAX_QUEUE_IDS 100000
@@ -61,7 +62,7 @@ int policyd_queue_walk(const struct policyd_config *cfg, const char *user,
 	snprintf(cmd, sizeof(cmd), "postqueue -c '%s' -j",
 		 cfg->postfix_config_dir);
 	if ((pipe = popen(cmd, "r")) == NULL) {
-		policyd_error("run %s: %m", cmd);
+		ms_error("run %s: %m", cmd);
 		return -1;
 	}
 	while (fgets(line, sizeof(line), pipe) != NULL) {
@@ -91,10 +92,10 @@ int policyd_queue_walk(const struct policyd_config *cfg, const char *user,
 	}
 	status = pclose(pipe);
 	if (status != 0) {
-		policyd_error("%s failed (exit status %d): is Postfix running"
-			      " with config directory %s?", cmd,
-			      WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-			      cfg->postfix_config_dir);
+		ms_error("%s failed (exit status %d): is Postfix running"
+			 " with config directory %s?", cmd,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			 cfg->postfix_config_dir);
 		return -1;
 	}
 	return 0;
@@ -185,8 +186,8 @@ int policyd_queue_release_user(const struct policyd_config *cfg,
 	/* We may be the daemon's child, which ignores SIGCHLD: popen()
 	   and waitpid() need it back. */
 	signal(SIGCHLD, SIG_DFL);
-	r.ids = policyd_xcalloc(sizeof(*r.ids) * MAX_QUEUE_IDS);
-	r.on_hold = policyd_xcalloc(sizeof(*r.on_hold) * MAX_QUEUE_IDS);
+	r.ids = ms_xcalloc(MAX_QUEUE_IDS, sizeof(*r.ids));
+	r.on_hold = ms_xcalloc(MAX_QUEUE_IDS, sizeof(*r.on_hold));
 	if (policyd_queue_walk(cfg, user, collect_id, &r) < 0) {
 		free(r.ids);
 		free(r.on_hold);
@@ -198,15 +199,15 @@ int policyd_queue_release_user(const struct policyd_config *cfg,
 		char *now[] = { "postqueue", "-c", dir, "-i", r.ids[i], NULL };
 
 		if (r.on_hold[i] && run(unhold) != 0)
-			policyd_warning("postsuper -H %s failed", r.ids[i]);
+			ms_warning("postsuper -H %s failed", r.ids[i]);
 		if (run(now) != 0) {
-			policyd_warning("release user=%s queue_id=%s: postqueue"
-					" -i failed (it is retried by Postfix "
-					"anyway)", user, r.ids[i]);
+			ms_warning("release user=%s queue_id=%s: postqueue"
+				   " -i failed (it is retried by Postfix "
+				   "anyway)", user, r.ids[i]);
 			continue;
 		}
 		released++;
-		policyd_info("released user=%s queue_id=%s", user, r.ids[i]);
+		ms_info("released user=%s queue_id=%s", user, r.ids[i]);
 		if (verbose)
 			printf("released %s\n", r.ids[i]);
 	}

@@ -43,8 +43,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "../shared/ms-log.h"
 #include "../shared/state-store-policy.h"
-#include "policyd-log.h"
 #include "policyd-proto.h"
 #include "policyd-queue.h"
 #include "policyd-recipient.h"
@@ -176,10 +176,10 @@ static void answer_migrated(struct policyd *pd, enum policyd_map map,
 			    const char *user, char *reply, size_t size)
 {
 	if (pd->cfg->forward_nexthop[0] == '\0') {
-		policyd_error("user=%s is migrated but forward_nexthop is not "
-			      "set: set it to the new host, e.g. "
-			      "mailshift_fwd:[new.example.com]:25 -- "
-			      "answering TEMP", user);
+		ms_error("user=%s is migrated but forward_nexthop is not "
+			 "set: set it to the new host, e.g. "
+			 "mailshift_fwd:[new.example.com]:25 -- "
+			 "answering TEMP", user);
 		reply_set(reply, size, POLICYD_REPLY_TEMP
 			  "forward_nexthop not set");
 		return;
@@ -222,10 +222,10 @@ bool policyd_route_lookup(struct policyd *pd, enum policyd_map map,
 	}
 	ret = user_state(pd, rcpt.user, false, &st, &error);
 	if (ret < 0) {
-		policyd_error("look up recipient=%s user=%s: state store "
-			      "unavailable: %s -- answering "
-			      "TEMP, Postfix defers", rcpt.address,
-			      rcpt.user, error);
+		ms_error("look up recipient=%s user=%s: state store "
+			 "unavailable: %s -- answering "
+			 "TEMP, Postfix defers", rcpt.address,
+			 rcpt.user, error);
 		count_deferred(pd, rcpt.user);
 		reply_set(reply, size, POLICYD_REPLY_TEMP_STORE);
 		return true;
@@ -260,10 +260,10 @@ void policyd_policy_check(struct policyd *pd,
 	const char *error;
 
 	if (request == NULL || strcmp(request, "smtpd_access_policy") != 0) {
-		policyd_warning("policy request without "
-				"request=smtpd_access_policy (got %s): "
-				"answering DEFER_IF_PERMIT",
-				request == NULL ? "none" : request);
+		ms_warning("policy request without "
+			   "request=smtpd_access_policy (got %s): "
+			   "answering DEFER_IF_PERMIT",
+			   request == NULL ? "none" : request);
 		reply_set(reply, size, POLICYD_ACTION_MALFORMED);
 		return;
 	}
@@ -278,9 +278,9 @@ void policyd_policy_check(struct policyd *pd,
 		return;
 	}
 	if (user_state(pd, rcpt.user, false, &st, &error) < 0) {
-		policyd_error("policy check recipient=%s user=%s: %s -- "
-			      "answering DEFER_IF_PERMIT", rcpt.address,
-			      rcpt.user, error);
+		ms_error("policy check recipient=%s user=%s: %s -- "
+			 "answering DEFER_IF_PERMIT", rcpt.address,
+			 rcpt.user, error);
 		count_deferred(pd, rcpt.user);
 		reply_set(reply, size, POLICYD_ACTION_STORE_DOWN);
 		return;
@@ -301,8 +301,8 @@ static bool flush_user(const char *user, void *value, void *context)
 	if (ctx->failed)
 		return false;
 	if (ms_store_policy_add(ctx->store, user, value, &error) < 0) {
-		policyd_warning("write counters user=%s: %s (kept, retried)",
-				user, error);
+		ms_warning("write counters user=%s: %s (kept, retried)",
+			   user, error);
 		ctx->failed = true;
 		return false;
 	}
@@ -334,7 +334,7 @@ static bool release_check_user(const char *user, void *value, void *context)
 	   lookups keep being answered meanwhile. */
 	pid = fork();
 	if (pid < 0) {
-		policyd_warning("release user=%s: fork: %m (retried)", user);
+		ms_warning("release user=%s: fork: %m (retried)", user);
 		return false;
 	}
 	if (pid == 0) {
@@ -346,13 +346,12 @@ static bool release_check_user(const char *user, void *value, void *context)
 				 (char *)user, NULL };
 
 		execv("/proc/self/exe", argv);
-		policyd_error("release user=%s: exec /proc/self/exe: %m",
-			      user);
+		ms_error("release user=%s: exec /proc/self/exe: %m", user);
 		_exit(EX_OSERR);
 	}
-	policyd_info("user=%s is %s: releasing the mail held for it",
-		     user, st->found ? ms_user_state_to_str(st->state) :
-		     "gone from the store");
+	ms_info("user=%s is %s: releasing the mail held for it",
+		user, st->found ? ms_user_state_to_str(st->state) :
+		"gone from the store");
 	return true;
 }
 
@@ -367,11 +366,11 @@ static void route_map_check(struct policyd *pd, time_t now)
 	    now - pd->route_warned < 600)
 		return;
 	pd->route_warned = now;
-	policyd_warning("smtpd accepted mail for a user in final-sync, but the "
-			"queue manager never asked the map \"route\": is "
-			"rewrite_q set up in master.cf (conf.d/postfix-old-"
-			"host.cf)?  Without it, final-sync mail is delivered "
-			"locally instead of held");
+	ms_warning("smtpd accepted mail for a user in final-sync, but the "
+		   "queue manager never asked the map \"route\": is "
+		   "rewrite_q set up in master.cf (conf.d/postfix-old-"
+		   "host.cf)?  Without it, final-sync mail is delivered "
+		   "locally instead of held");
 }
 
 static bool state_stale(const char *user, void *value, void *context)
@@ -400,8 +399,7 @@ void policyd_route_tick(struct policyd *pd, time_t now)
 		policyd_store_failed(pd->store);
 	if (pd->warmup != NULL &&
 	    policyd_warmup_flush(pd->warmup, fctx.store, &error) < 0) {
-		policyd_warning("write warm-up counters: %s (kept, retried)",
-				error);
+		ms_warning("write warm-up counters: %s (kept, retried)", error);
 		policyd_store_failed(pd->store);
 	}
 	if (now - last_release_check >=
@@ -435,15 +433,15 @@ void policyd_route_find_held(struct policyd *pd)
 	/* Mail held before a restart is released at migrated like the
 	   rest: the queue says who has some. */
 	if (policyd_queue_held_users(pd->cfg, remember_held, pd) < 0) {
-		policyd_warning("cannot list the queue of %s: mail held before "
-				"this start is released by Postfix's own retry"
-				" (set postfix_config_dir)",
-				pd->cfg->postfix_config_dir);
+		ms_warning("cannot list the queue of %s: mail held before "
+			   "this start is released by Postfix's own retry"
+			   " (set postfix_config_dir)",
+			   pd->cfg->postfix_config_dir);
 		return;
 	}
 	if (policyd_table_count(pd->held) > 0)
-		policyd_info("%u users have mail held in the queue",
-			     policyd_table_count(pd->held));
+		ms_info("%u users have mail held in the queue",
+			policyd_table_count(pd->held));
 }
 
 void policyd_route_deinit(struct policyd *pd)

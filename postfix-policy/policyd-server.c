@@ -46,7 +46,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "policyd-log.h"
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "policyd-proto.h"
 #include "policyd-route.h"
 #include "policyd-server.h"
@@ -89,7 +90,7 @@ struct server {
 	struct conn *conns;
 	unsigned int conn_count;
 	struct policyd_attr *attrs;
-	struct policyd_log_limit log_bad, log_full, log_timeout;
+	struct ms_log_limit log_bad, log_full, log_timeout;
 	/* epoll's events being handled: a connection closed meanwhile
 	   (evicted) must not be found there afterwards */
 	struct epoll_event *batch;
@@ -123,31 +124,31 @@ static void socket_dir_prepare(const struct policyd_config *cfg,
 	if (stat(dir, &st) < 0 && errno == ENOENT) {
 		if (mkdir(dir, mode) < 0 ||
 		    chown(dir, (uid_t)-1, gid) < 0 || chmod(dir, mode) < 0) {
-			policyd_error("%s = %s: cannot create the directory "
-				      "%s: %m (create it: install -d -m %04o "
-				      "-g %s %s)", setting, spec, dir,
-				      (unsigned int)mode, cfg->socket_group,
-				      dir);
+			ms_error("%s = %s: cannot create the directory "
+				 "%s: %m (create it: install -d -m %04o "
+				 "-g %s %s)", setting, spec, dir,
+				 (unsigned int)mode, cfg->socket_group,
+				 dir);
 			exit(EX_OSERR);
 		}
-		policyd_info("created the socket directory %s", dir);
+		ms_info("created the socket directory %s", dir);
 	}
 	if ((ret = stat(dir, &st)) < 0 || !S_ISDIR(st.st_mode)) {
-		policyd_error("%s = %s: %s: %s (make it a directory: install "
-			      "-d -m %04o -g %s %s)", setting, spec, dir,
-			      ret < 0 ? strerror(errno) : "not a directory",
-			      (unsigned int)mode,
-			      cfg->socket_group, dir);
+		ms_error("%s = %s: %s: %s (make it a directory: install "
+			 "-d -m %04o -g %s %s)", setting, spec, dir,
+			 ret < 0 ? strerror(errno) : "not a directory",
+			 (unsigned int)mode,
+			 cfg->socket_group, dir);
 		exit(EX_OSERR);
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 0022) != 0) {
-		policyd_error("%s = %s: the directory %s may be written by "
-			      "others than root or this daemon, who could "
-			      "replace the socket: make it root's and not "
-			      "group or world writable (chown root %s; "
-			      "chmod %04o %s)", setting, spec, dir, dir,
-			      (unsigned int)mode, dir);
+		ms_error("%s = %s: the directory %s may be written by "
+			 "others than root or this daemon, who could "
+			 "replace the socket: make it root's and not "
+			 "group or world writable (chown root %s; "
+			 "chmod %04o %s)", setting, spec, dir, dir,
+			 (unsigned int)mode, dir);
 		exit(EX_OSERR);
 	}
 }
@@ -170,16 +171,16 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
-		policyd_error("%s = %s: use an absolute path of at most %zu "
-			      "characters", setting, spec,
-			      sizeof(sun.sun_path) - 1);
+		ms_error("%s = %s: use an absolute path of at most %zu "
+			 "characters", setting, spec,
+			 sizeof(sun.sun_path) - 1);
 		exit(EX_CONFIG);
 	}
 	if (cfg->socket_group[0] != '\0') {
 		if ((gr = getgrnam(cfg->socket_group)) == NULL) {
-			policyd_error("socket_group = %s: no such group (use "
-				      "the group Postfix runs as, usually "
-				      "postfix)", cfg->socket_group);
+			ms_error("socket_group = %s: no such group (use "
+				 "the group Postfix runs as, usually "
+				 "postfix)", cfg->socket_group);
 			exit(EX_CONFIG);
 		}
 		gid = gr->gr_gid;
@@ -195,9 +196,9 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			policyd_error("%s = %s: %s exists and is not a socket: "
-				      "remove it or choose another path",
-				      setting, spec, path);
+			ms_error("%s = %s: %s exists and is not a socket: "
+				 "remove it or choose another path",
+				 setting, spec, path);
 			exit(EX_OSERR);
 		}
 		(void)unlink(path);
@@ -207,7 +208,7 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 	ret = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old_umask);
 	if (ret < 0) {
-		policyd_error("%s = %s: %m", setting, spec);
+		ms_error("%s = %s: %m", setting, spec);
 		exit(EX_OSERR);
 	}
 	/* Only Postfix may ask: the answers name every user who is being
@@ -215,8 +216,8 @@ static int listen_unix(const struct policyd_config *cfg, const char *setting,
 	if (gid != (gid_t)-1 &&
 	    fchownat(AT_FDCWD, path, (uid_t)-1, gid,
 		     AT_SYMLINK_NOFOLLOW) < 0) {
-		policyd_error("socket_group = %s: chown %s: %m",
-			      cfg->socket_group, path);
+		ms_error("socket_group = %s: chown %s: %m",
+			 cfg->socket_group, path);
 		exit(EX_OSERR);
 	}
 	return fd;
@@ -237,8 +238,7 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 	} else if (strncmp(spec, "inet:", 5) == 0) {
 		snprintf(host, sizeof(host), "%s", spec + 5);
 		if ((colon = strrchr(host, ':')) == NULL) {
-			policyd_error("%s = %s: use inet:HOST:PORT", setting,
-				      spec);
+			ms_error("%s = %s: use inet:HOST:PORT", setting, spec);
 			exit(EX_CONFIG);
 		}
 		*colon = '\0';
@@ -246,8 +246,7 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 		hints.ai_socktype = SOCK_STREAM;
 		hints.ai_flags = AI_PASSIVE;
 		if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
-			policyd_error("%s = %s: cannot resolve", setting,
-				      spec);
+			ms_error("%s = %s: cannot resolve", setting, spec);
 			exit(EX_CONFIG);
 		}
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -255,18 +254,18 @@ static int listen_on(const struct policyd_config *cfg, const char *setting,
 			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 					 sizeof(one));
 		if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			policyd_error("%s = %s: %m", setting, spec);
+			ms_error("%s = %s: %m", setting, spec);
 			exit(EX_OSERR);
 		}
 		freeaddrinfo(ai);
 	} else {
-		policyd_error("%s = %s: use unix:/path or inet:HOST:PORT",
-			      setting, spec);
+		ms_error("%s = %s: use unix:/path or inet:HOST:PORT",
+			 setting, spec);
 		exit(EX_CONFIG);
 	}
 	/* Postfix opens many connections at once after a reload */
 	if (listen(fd, SOMAXCONN) < 0) {
-		policyd_error("%s = %s: listen: %m", setting, spec);
+		ms_error("%s = %s: listen: %m", setting, spec);
 		exit(EX_OSERR);
 	}
 	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -313,7 +312,7 @@ static void conn_append(struct conn *conn, const char *data, size_t len)
 {
 	if (conn->out_len + len > conn->out_size) {
 		conn->out_size = (conn->out_len + len) * 2;
-		conn->out = policyd_xrealloc(conn->out, conn->out_size);
+		conn->out = ms_xrealloc(conn->out, conn->out_size, 1);
 	}
 	if (conn->out_len == 0)
 		conn->out_since = time(NULL);
@@ -341,20 +340,20 @@ static bool socketmap_query(struct server *srv, struct conn *conn,
 	enum policyd_map map;
 
 	if (space == NULL) {
-		policyd_log_limited(&srv->log_bad, "warning", "socketmap "
-				    "fd=%d: query without a map name and a "
-				    "key: answering TEMP", conn->fd);
+		ms_log_limited(&srv->log_bad, LOG_WARNING, "socketmap "
+			       "fd=%d: query without a map name and a "
+			       "key: answering TEMP", conn->fd);
 		socketmap_reply(conn, POLICYD_REPLY_TEMP "malformed query");
 		return true;
 	}
 	map = policyd_map_from_name(data, (size_t)(space - data));
 	if (map == POLICYD_MAP_UNKNOWN) {
-		policyd_log_limited(&srv->log_bad, "warning", "socketmap "
-				    "fd=%d: unknown map name '%.*s' (use "
-				    "accept, route or warmup in "
-				    "transport_maps): answering TEMP",
-				    conn->fd, (int)(space - data > 64 ? 64 :
-						    space - data), data);
+		ms_log_limited(&srv->log_bad, LOG_WARNING, "socketmap "
+			       "fd=%d: unknown map name '%.*s' (use "
+			       "accept, route or warmup in "
+			       "transport_maps): answering TEMP",
+			       conn->fd, (int)(space - data > 64 ? 64 :
+					       space - data), data);
 		socketmap_reply(conn, POLICYD_REPLY_TEMP "unknown map name");
 		return true;
 	}
@@ -422,12 +421,12 @@ static bool conn_process(struct server *srv, struct conn *conn)
 	}
 	if (ret != POLICYD_PARSE_BAD)
 		return true;
-	policyd_log_limited(&srv->log_bad, "warning", "%s client fd=%d: %s "
-			    "-- answering %s and closing",
-			    conn->kind == CONN_SOCKETMAP ? "socketmap" :
-			    "policy", conn->fd, error,
-			    conn->kind == CONN_SOCKETMAP ? "TEMP" :
-			    "DEFER_IF_PERMIT");
+	ms_log_limited(&srv->log_bad, LOG_WARNING, "%s client fd=%d: %s "
+		       "-- answering %s and closing",
+		       conn->kind == CONN_SOCKETMAP ? "socketmap" :
+		       "policy", conn->fd, error,
+		       conn->kind == CONN_SOCKETMAP ? "TEMP" :
+		       "DEFER_IF_PERMIT");
 	if (conn->kind == CONN_SOCKETMAP)
 		socketmap_reply(conn, POLICYD_REPLY_TEMP
 				"malformed request");
@@ -513,7 +512,7 @@ static void conn_readable(struct server *srv, struct conn *conn)
 			   only for a client that sends more. */
 			conn->in_size = conn->in_size * 2 > conn->in_max ?
 				conn->in_max : conn->in_size * 2;
-			conn->in = policyd_xrealloc(conn->in, conn->in_size);
+			conn->in = ms_xrealloc(conn->in, conn->in_size, 1);
 		}
 		if (conn->in_len == conn->in_size)
 			break;
@@ -568,13 +567,13 @@ static void evict_one(struct server *srv, const struct listener *l)
 	}
 	if (victim == NULL)
 		return;
-	policyd_log_limited(&srv->log_full, "warning", "%s: max_clients=%u "
-			    "reached: closing client fd=%d, stalled or idle "
-			    "for %lld s, to take a new one (raise max_clients"
-			    " if Postfix alone fills it)", l->spec,
-			    srv->pd->cfg->max_clients, victim->fd,
-			    (long long)(time(NULL) -
-					conn_stalled_since(victim)));
+	ms_log_limited(&srv->log_full, LOG_WARNING, "%s: max_clients=%u "
+		       "reached: closing client fd=%d, stalled or idle "
+		       "for %lld s, to take a new one (raise max_clients"
+		       " if Postfix alone fills it)", l->spec,
+		       srv->pd->cfg->max_clients, victim->fd,
+		       (long long)(time(NULL) -
+				   conn_stalled_since(victim)));
 	conn_close(srv, victim);
 }
 
@@ -589,7 +588,7 @@ static void accept_clients(struct server *srv, const struct listener *l)
 			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		if (srv->conn_count >= cfg->max_clients)
 			evict_one(srv, l);
-		conn = policyd_xcalloc(sizeof(*conn));
+		conn = ms_xcalloc(1, sizeof(*conn));
 		conn->fd = fd;
 		conn->kind = l->kind;
 		conn->in_max = l->kind == CONN_SOCKETMAP ?
@@ -598,7 +597,7 @@ static void accept_clients(struct server *srv, const struct listener *l)
 			(cfg->max_attributes + 1) + 2;
 		conn->in_size = conn->in_max < CONN_BUFFER_START ?
 			conn->in_max : CONN_BUFFER_START;
-		conn->in = policyd_xcalloc(conn->in_size);
+		conn->in = ms_xcalloc(conn->in_size, 1);
 		conn->last_active = time(NULL);
 		conn->next = srv->conns;
 		if (srv->conns != NULL)
@@ -637,11 +636,11 @@ static void close_idle(struct server *srv, time_t now)
 		else
 			continue;
 		if (what != NULL)
-			policyd_log_limited(&srv->log_timeout, "warning",
-					    "client fd=%d %s within "
-					    "request_timeout=%u s -- closing",
-					    conn->fd, what,
-					    cfg->request_timeout);
+			ms_log_limited(&srv->log_timeout, LOG_WARNING,
+				       "client fd=%d %s within "
+				       "request_timeout=%u s -- closing",
+				       conn->fd, what,
+				       cfg->request_timeout);
 		conn_close(srv, conn);
 	}
 }
@@ -672,8 +671,8 @@ static void add_listener(struct server *srv, const char *spec,
 	l->kind = kind;
 	snprintf(l->spec, sizeof(l->spec), "%s", spec);
 	(void)epoll_ctl(srv->epfd, EPOLL_CTL_ADD, l->fd, &ev);
-	policyd_info("listening on %s (%s)", spec, kind == CONN_SOCKETMAP ?
-		     "socketmap" : "policy delegation");
+	ms_info("listening on %s (%s)", spec, kind == CONN_SOCKETMAP ?
+		"socketmap" : "policy delegation");
 }
 
 static bool is_listener(const struct server *srv, const void *ptr)
@@ -698,8 +697,7 @@ static void server_init(struct server *srv)
 	signal(SIGCHLD, SIG_IGN);
 
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-	srv->attrs = policyd_xcalloc(sizeof(*srv->attrs) *
-				     pd->cfg->max_attributes);
+	srv->attrs = ms_xcalloc(pd->cfg->max_attributes, sizeof(*srv->attrs));
 	srv->dns_fd = pd->warmup == NULL ? -1 :
 		policyd_warmup_fd(pd->warmup);
 	if (srv->dns_fd >= 0) {
@@ -779,7 +777,7 @@ int policyd_server_run(struct policyd *pd)
 			close_idle(&srv, now);
 		}
 	}
-	policyd_info("stopping on signal %d", (int)stop_signal);
+	ms_info("stopping on signal %d", (int)stop_signal);
 	server_deinit(&srv);
 	return 0;
 }

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "../shared/state-store-policy.h"
-#include "policyd-log.h"
 #include "policyd-store.h"
 
 struct policyd_store {
@@ -42,7 +43,7 @@ int policyd_store_open(const char *uri, struct ms_store **store_r,
 
 struct policyd_store *policyd_store_init(const char *uri)
 {
-	struct policyd_store *ps = policyd_xcalloc(sizeof(*ps));
+	struct policyd_store *ps = ms_xcalloc(1, sizeof(*ps));
 
 	snprintf(ps->uri, sizeof(ps->uri), "%s", uri);
 	return ps;
@@ -76,17 +77,17 @@ struct ms_store *policyd_store_get(struct policyd_store *ps,
 		/* Once a minute is enough to say it is still down. */
 		if (now - ps->logged >= 60) {
 			ps->logged = now;
-			policyd_error("state store unavailable, answering TEMP"
-				      " (Postfix defers) until it is back: %s",
-				      ps->error);
+			ms_error("state store unavailable, answering TEMP"
+				 " (Postfix defers) until it is back: %s",
+				 ps->error);
 		}
 		*error_r = ps->error;
 		return NULL;
 	}
 	if (ps->logged != 0)
-		policyd_info("state store is back");
+		ms_info("state store is back");
 	else
-		policyd_info("state store open");
+		ms_info("state store open");
 	ps->logged = 0;
 	return ps->store;
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policyd-log.h"
+#include "../shared/ms-alloc.h"
 #include "policyd-table.h"
 
 struct table_entry {
@@ -33,11 +33,11 @@ static size_t table_hash(const char *key)
 
 struct policyd_table *policyd_table_create(size_t value_size)
 {
-	struct policyd_table *table = policyd_xcalloc(sizeof(*table));
+	struct policyd_table *table = ms_xcalloc(1, sizeof(*table));
 
 	table->size = 64;
 	table->value_size = value_size;
-	table->buckets = policyd_xcalloc(table->size * sizeof(*table->buckets));
+	table->buckets = ms_xcalloc(table->size, sizeof(*table->buckets));
 	return table;
 }
 
@@ -78,7 +78,7 @@ static void table_grow(struct policyd_table *table)
 	size_t i, old_size = table->size;
 
 	table->size *= 2;
-	table->buckets = policyd_xcalloc(table->size * sizeof(*table->buckets));
+	table->buckets = ms_xcalloc(table->size, sizeof(*table->buckets));
 	for (i = 0; i < old_size; i++) {
 		for (entry = old[i]; entry != NULL; entry = next) {
 			size_t b = table_hash(entry->key) % table->size;
@@ -95,15 +95,14 @@ void *policyd_table_get(struct policyd_table *table, const char *key)
 {
 	struct table_entry *entry;
 	void *value;
-	size_t b, len;
+	size_t b;
 
 	if ((value = policyd_table_find(table, key)) != NULL)
 		return value;
 	if (table->count >= table->size)
 		table_grow(table);
-	entry = policyd_xcalloc(sizeof(*entry) + table->value_size);
-	len = strlen(key) + 1;
-	entry->key = memcpy(policyd_xcalloc(len), key, len);
+	entry = ms_xcalloc(1, sizeof(*entry) + table->value_size);
+	entry->key = ms_xstrdup(key);
 	b = table_hash(key) % table->size;
 	entry->next = table->buckets[b];
 	table->buckets[b] = entry;

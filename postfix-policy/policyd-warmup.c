@@ -54,7 +54,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "policyd-log.h"
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-log.h"
 #include "policyd-proto.h"
 #include "policyd-table.h"
 #include "policyd-warmup.h"
@@ -141,7 +142,7 @@ struct policyd_warmup {
 	bool resolver_ready;
 	struct __res_state res;
 	struct resolver *resolver;	/* NULL until policyd_warmup_fd() */
-	struct policyd_log_limit log_busy;
+	struct ms_log_limit log_busy;
 };
 
 static unsigned int group_from_name(const char *name)
@@ -184,8 +185,8 @@ static void load_domain_groups(struct policyd_warmup *wu, const char *path)
 	if (path[0] == '\0')
 		return;
 	if ((file = fopen(path, "r")) == NULL) {
-		policyd_warning("open warmup_domain_groups %s: %m -- groups "
-				"come from DNS only", path);
+		ms_warning("open warmup_domain_groups %s: %m -- groups "
+			   "come from DNS only", path);
 		return;
 	}
 	while (fgets(line, sizeof(line), file) != NULL) {
@@ -197,9 +198,9 @@ static void load_domain_groups(struct policyd_warmup *wu, const char *path)
 			group = group_of_mx(what + 3);
 		else if ((group = group_from_name(what)) ==
 			 POLICYD_GROUP_COUNT) {
-			policyd_warning("%s:%u: unknown group %s (use google, "
-					"microsoft, yahoo, apple, other or "
-					"mx:HOST)", path, lineno, what);
+			ms_warning("%s:%u: unknown group %s (use google, "
+				   "microsoft, yahoo, apple, other or "
+				   "mx:HOST)", path, lineno, what);
 			continue;
 		}
 		for (char *c = domain; *c != '\0'; c++) {
@@ -257,7 +258,7 @@ static bool resolver_setup(const struct policyd_config *cfg,
 
 struct policyd_warmup *policyd_warmup_init(const struct policyd_config *cfg)
 {
-	struct policyd_warmup *wu = policyd_xcalloc(sizeof(*wu));
+	struct policyd_warmup *wu = ms_xcalloc(1, sizeof(*wu));
 
 	wu->cfg = cfg;
 	wu->domains = policyd_table_create(sizeof(struct domain_group));
@@ -451,10 +452,10 @@ int policyd_warmup_fd(struct policyd_warmup *wu)
 		return -1;
 	if (wu->resolver != NULL)
 		return wu->resolver->pipe[0];
-	r = policyd_xcalloc(sizeof(*r));
+	r = ms_xcalloc(1, sizeof(*r));
 	if (pipe2(r->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
-		policyd_warning("MX lookups: pipe: %m -- looking up in the "
-				"event loop (every client waits for DNS)");
+		ms_warning("MX lookups: pipe: %m -- looking up in the "
+			   "event loop (every client waits for DNS)");
 		free(r);
 		return -1;
 	}
@@ -496,9 +497,9 @@ static bool group_start(struct policyd_warmup *wu, const char *domain)
 		r->thread_count++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r->thread_count == 0) {
-		policyd_error("MX lookups: cannot start a resolver thread -- "
-			      "domains not in warmup_domain_groups count as "
-			      "\"other\"");
+		ms_error("MX lookups: cannot start a resolver thread -- "
+			 "domains not in warmup_domain_groups count as "
+			 "\"other\"");
 		wu->resolver_ready = false;
 	}
 	return true;
@@ -548,11 +549,11 @@ static bool group_nowait(struct policyd_warmup *wu, const char *domain,
 	if (dg != NULL && dg->pending)
 		return false;
 	if (!group_start(wu, domain)) {
-		policyd_log_limited(&wu->log_busy, "warning", "warm-up "
-				    "domain=%s: %u MX lookups already under "
-				    "way (is warmup_resolver answering?) -- "
-				    "counting it as \"other\" this time",
-				    domain, LOOKUP_MAX);
+		ms_log_limited(&wu->log_busy, LOG_WARNING, "warm-up "
+			       "domain=%s: %u MX lookups already under "
+			       "way (is warmup_resolver answering?) -- "
+			       "counting it as \"other\" this time",
+			       domain, LOOKUP_MAX);
 		*group_r = GROUP_OTHER;
 		return true;
 	}
@@ -668,13 +669,13 @@ static void reservations_expire(struct group_day *gd, unsigned int group,
 	reservations_retire(gd, n);
 	if (now - gd->log_grew >= RESERVE_SECS && now - gd->warned >= 3600) {
 		gd->warned = now;
-		policyd_warning("warm-up group=%s: %u messages were sent "
-				"direct %d minutes ago and the delivery log "
-				"shows no delivery of this group since "
-				"(deferred?); if they were delivered, is "
-				"\"mailshift-policyd scan-log\" reading this "
-				"host's delivery log?", policyd_group_names[group],
-				n, RESERVE_SECS / 60);
+		ms_warning("warm-up group=%s: %u messages were sent "
+			   "direct %d minutes ago and the delivery log "
+			   "shows no delivery of this group since "
+			   "(deferred?); if they were delivered, is "
+			   "\"mailshift-policyd scan-log\" reading this "
+			   "host's delivery log?", policyd_group_names[group],
+			   n, RESERVE_SECS / 60);
 	}
 }
 
@@ -683,9 +684,8 @@ static void reserve(struct group_day *gd, time_t now)
 	if (gd->reserved_count == gd->reserved_alloc) {
 		gd->reserved_alloc = gd->reserved_alloc == 0 ? 64 :
 			gd->reserved_alloc * 2;
-		gd->reserved = policyd_xrealloc(gd->reserved,
-						gd->reserved_alloc *
-						sizeof(gd->reserved[0]));
+		gd->reserved = ms_xrealloc(gd->reserved, gd->reserved_alloc,
+					   sizeof(gd->reserved[0]));
 	}
 	gd->reserved[gd->reserved_count++] = now;
 }
@@ -761,10 +761,10 @@ static struct group_day *group_today(struct policyd_warmup *wu,
 		gd->log_grew = now;
 	snprintf(gd->day, sizeof(gd->day), "%s", today);
 	snprintf(gd->delta.day, sizeof(gd->delta.day), "%s", today);
-	policyd_info("warm-up group=%s day=%s step=%u cap=%llu sent=%llu",
-		     policyd_group_names[group], today, gd->step,
-		     (unsigned long long)gd->cap,
-		     (unsigned long long)gd->base.sent);
+	ms_info("warm-up group=%s day=%s step=%u cap=%llu sent=%llu",
+		policyd_group_names[group], today, gd->step,
+		(unsigned long long)gd->cap,
+		(unsigned long long)gd->base.sent);
 	return gd;
 }
 
@@ -780,8 +780,8 @@ int policyd_warmup_route(struct policyd_warmup *wu, struct policyd_store *ps,
 	name = policyd_group_names[group];
 
 	if ((gd = group_today(wu, ps, group, &error)) == NULL) {
-		policyd_error("warm-up domain=%s group=%s: %s -- answering "
-			      "TEMP", domain, name, error);
+		ms_error("warm-up domain=%s group=%s: %s -- answering "
+			 "TEMP", domain, name, error);
 		snprintf(reply, size, POLICYD_REPLY_TEMP_STORE);
 		return -1;
 	}

@@ -59,9 +59,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "../shared/ms-log.h"
 #include "policyd-admin.h"
 #include "policyd-config.h"
-#include "policyd-log.h"
 #include "policyd-route.h"
 #include "policyd-server.h"
 #include "policyd-store.h"
@@ -95,6 +95,7 @@ int main(int argc, char **argv)
 
 	/* stderr lines must not interleave with the release children's */
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	ms_log_init("mailshift-policyd", MS_LOG_INFO_LABEL);
 	while ((opt = getopt(argc, argv, "+c:nh")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 	}
 	if (policyd_config_read(config_path, &cfg, error,
 				sizeof(error)) < 0) {
-		policyd_error("%s", error);
+		ms_error("%s", error);
 		policyd_config_free(&cfg);
 		return EX_CONFIG;
 	}

@@ -8,6 +8,11 @@
 
 #include "ms-log.h"
 
+/* Lines a limited kind of event may log per minute: enough to see what
+   happens and to whom, too few to fill a disk. */
+#define LOG_LIMIT_LINES 10
+#define LOG_LIMIT_SECS 60
+
 /* Set once, before any thread starts, then only read. */
 static const char *log_ident = "mailshift";
 static unsigned int log_flags;
@@ -63,6 +68,34 @@ void ms_log(int priority, const char *fmt, ...)
 	va_start(args, fmt);
 	log_v(priority, label_of(priority), fmt, args);
 	va_end(args);
+}
+
+void ms_log_limited(struct ms_log_limit *limit, int priority,
+		    const char *fmt, ...)
+{
+	time_t now = time(NULL);
+	unsigned int suppressed = 0;
+	char line[2048];
+	va_list args;
+
+	if (now - limit->window >= LOG_LIMIT_SECS) {
+		suppressed = limit->suppressed;
+		limit->window = now;
+		limit->logged = limit->suppressed = 0;
+	}
+	if (limit->logged >= LOG_LIMIT_LINES) {
+		limit->suppressed++;
+		return;
+	}
+	limit->logged++;
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	if (suppressed > 0)
+		ms_log(priority, "%s (and %u more such lines in the minute "
+		       "before, not logged)", line, suppressed);
+	else
+		ms_log(priority, "%s", line);
 }
 
 void ms_fatal_status(int status, const char *fmt, ...)

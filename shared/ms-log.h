@@ -11,6 +11,7 @@
 
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
 
 enum ms_log_flags {
 	MS_LOG_SYSLOG = 0x01,	/* also to syslog, LOG_MAIL, with the PID */
@@ -28,6 +29,20 @@ void ms_log(int priority, const char *fmt, ...)
 #define ms_info(...) ms_log(LOG_INFO, __VA_ARGS__)
 #define ms_warning(...) ms_log(LOG_WARNING, __VA_ARGS__)
 #define ms_error(...) ms_log(LOG_ERR, __VA_ARGS__)
+
+/* For events a client can cause at will (bad requests, timeouts, a full
+   house): one limit per kind of event keeps them from filling the disk
+   while still showing what happens and to whom.  Zero-initialize it; one
+   thread at a time uses a limit. */
+struct ms_log_limit {
+	time_t window;
+	unsigned int logged, suppressed;
+};
+/* Logs like ms_log() at most a few lines a minute per limit; the first
+   line after a minute that left some out says how many. */
+void ms_log_limited(struct ms_log_limit *limit, int priority,
+		    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Logs "fatal: ..." and exits with status (a sysexits.h code). */
 void ms_fatal_status(int status, const char *fmt, ...)
