@@ -1,100 +1,90 @@
 /* policyd-config.c: mailshift-policyd.conf, "name = value" lines.
 
-   One table names every setting with its type, default and bounds (as
-   Postfix's CONFIG_*_TABLE does), so reading, checking (-n) and printing
-   cannot disagree.  conf.d/mailshift-policyd.conf documents each one. */
+   One table names every setting with its type, default and bounds
+   (shared/ms-config reads the file, as for every mailshift daemon), so
+   reading, checking (-n) and printing cannot disagree.  The settings of a
+   syntax of their own (local_domains, warmup_start, warmup_schedule) are
+   the table's custom rows; what only makes sense across settings is
+   checked here, after the read.  conf.d/mailshift-policyd.conf documents
+   each one. */
 
-#include <errno.h>
-#include <stddef.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../shared/ms-alloc.h"
+#include "../shared/ms-config.h"
 #include "../shared/state-store.h"
 #include "policyd-config.h"
 
-enum setting_type { SET_STR, SET_UINT, SET_OCTAL, SET_BOOL, SET_DOMAINS,
-		    SET_USER_KEY, SET_OVERFLOW, SET_SCHEDULE, SET_DAY };
+#define SETTING_COUNT 31
 
-struct setting {
-	const char *name;
-	enum setting_type type;
-	const char *def;
-	size_t offset, size;	/* size: of a SET_STR buffer */
-	unsigned long min, max;
-};
-
-/* Modeled on the published ramps (research 5.1): Mailtrap starts at 300
-   a day and grows about 30 % a day, SendGrid's manual plan starts at 50;
-   we start low because the cap is per provider group, and stop capping
-   after day 20 (57,000/day per group, Mailtrap's day-21 figure). */
+/* Modeled on the published ramps: Mailtrap starts at 300 a day and grows
+   about 30 % a day, SendGrid's manual plan starts at 50; we start low
+   because the cap is per provider group, and stop capping after day 20
+   (57,000/day per group, Mailtrap's day-21 figure). */
 #define DEFAULT_SCHEDULE "1:150 2:300 3:450 4:700 5:1000 6:1500 7:2000 " \
 	"8:3000 9:4000 10:5000 11:7000 12:9000 13:12000 14:15000 " \
 	"15:20000 16:26000 17:33000 18:42000 19:50000 20:57000"
 
-#define STR(name, def) { #name, SET_STR, def, \
-	offsetof(struct policyd_config, name), \
-	sizeof(((struct policyd_config *)0)->name), 0, 0 }
-#define NUM(name, def, min, max) { #name, SET_UINT, def, \
-	offsetof(struct policyd_config, name), 0, min, max }
-#define OTHER(name, type, def) { #name, type, def, \
-	offsetof(struct policyd_config, name), 0, 0, 0 }
-
-static const struct setting settings[] = {
-	STR(store, "sqlite:/var/lib/mailshift/state.db"),
-	STR(socketmap_listen, "unix:/var/spool/postfix/mailshift/policyd.sock"),
-	STR(policy_listen, ""),
-	{ "socket_mode", SET_OCTAL, "0660",
-	  offsetof(struct policyd_config, socket_mode), 0, 0, 0777 },
-	STR(socket_group, "postfix"),
-	OTHER(local_domains, SET_DOMAINS, ""),
-	OTHER(user_key, SET_USER_KEY, "localpart"),
-	STR(recipient_delimiter, "+"),
-	STR(forward_nexthop, ""),
-	STR(hold_nexthop, "retry:4.2.0 mailbox in final sync, held until "
-	    "the move is done"),
-	NUM(state_cache_seconds, "1", 0, 60),
-	NUM(state_cache_size, "20000", 0, 10000000),
-	NUM(max_line_length, "2048", 64, 100000),
-	NUM(max_attributes, "64", 4, 1000),
-	NUM(max_netstring_length, "10100", 64, 100000),
-	NUM(max_clients, "1000", 1, 100000),
-	NUM(idle_timeout, "300", 1, 86400),
-	NUM(request_timeout, "10", 1, 3600),
-	NUM(max_output_length, "65536", 4096, 16777216),
-	STR(postfix_config_dir, "/etc/postfix"),
-	/* Postfix's resolver clients cache the last answer for 30 s
-	   (research 2.6): releasing earlier would hold the mail again. */
-	NUM(release_delay, "31", 0, 86400),
-	NUM(release_check_interval, "10", 1, 86400),
-	{ "count_from_log", SET_BOOL, "no",
-	  offsetof(struct policyd_config, count_from_log), 0, 0, 0 },
-	{ "warmup", SET_BOOL, "no", offsetof(struct policyd_config, warmup),
-	  0, 0, 0 },
-	OTHER(warmup_start, SET_DAY, ""),
-	OTHER(schedule, SET_SCHEDULE, DEFAULT_SCHEDULE),
-	STR(warmup_direct, "smtp:"),
-	OTHER(warmup_overflow, SET_OVERFLOW, "relay"),
-	STR(warmup_overflow_nexthop, ""),
-	STR(warmup_domain_groups, ""),
-	STR(warmup_resolver, "system"),
-};
-#define SETTING_COUNT (sizeof(settings) / sizeof(settings[0]))
-
-/* The schedule's name in the file is warmup_schedule. */
-static const char *setting_name(const struct setting *s)
+static void domains_free(struct policyd_config *cfg)
 {
-	return strcmp(s->name, "schedule") == 0 ? "warmup_schedule" : s->name;
+	for (unsigned int i = 0; i < cfg->local_domain_count; i++)
+		free(cfg->local_domains[i]);
+	cfg->local_domain_count = 0;
 }
 
-int policyd_schedule_parse(const char *value, struct policyd_config *cfg)
+/* local_domains: replaces the list; lower case, so that lookups compare
+   with the recipient's lower-cased domain. */
+static int domains_parse(void *target, const char *value, char *why,
+			 size_t why_size)
+{
+	struct policyd_config *cfg = target;
+	char buf[4096], *tok, *save = NULL;
+
+	domains_free(cfg);
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " ,\t", &save)) {
+		if (cfg->local_domain_count == POLICYD_MAX_DOMAINS) {
+			snprintf(why, why_size, "too many domains (at most "
+				 "%d)", POLICYD_MAX_DOMAINS);
+			return -1;
+		}
+		for (char *c = tok; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		cfg->local_domains[cfg->local_domain_count++] =
+			ms_xstrdup(tok);
+	}
+	return 0;
+}
+
+static void domains_format(const void *target, char *dest, size_t size)
+{
+	const struct policyd_config *cfg = target;
+	size_t len = 0;
+
+	*dest = '\0';
+	for (unsigned int i = 0; i < cfg->local_domain_count && len < size;
+	     i++) {
+		snprintf(dest + len, size - len, "%s%s", i > 0 ? " " : "",
+			 cfg->local_domains[i]);
+		len += strlen(dest + len);
+	}
+}
+
+/* "1:150 2:300 ..." into steps[]: the days rise, each with its cap.
+   Returns the count of steps, or 0 when value is not such a list. */
+static unsigned int
+schedule_parse(const char *value,
+	       struct policyd_schedule_step steps[POLICYD_MAX_SCHEDULE])
 {
 	unsigned long day, cap, last_day = 0;
+	unsigned int count = 0;
 	const char *p = value;
 	char *end;
 
-	cfg->schedule_count = 0;
 	while (*p != '\0') {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
@@ -102,132 +92,176 @@ int policyd_schedule_parse(const char *value, struct policyd_config *cfg)
 			break;
 		day = strtoul(p, &end, 10);
 		if (end == p || *end != ':' || day <= last_day ||
-		    cfg->schedule_count == POLICYD_MAX_SCHEDULE)
-			return -1;
+		    count == POLICYD_MAX_SCHEDULE)
+			return 0;
 		p = end + 1;
 		cap = strtoul(p, &end, 10);
 		if (end == p || (*end != '\0' && *end != ' ' && *end != ','))
-			return -1;
+			return 0;
 		p = end;
-		cfg->schedule[cfg->schedule_count].day = (unsigned int)day;
-		cfg->schedule[cfg->schedule_count].cap = cap;
-		cfg->schedule_count++;
+		steps[count].day = (unsigned int)day;
+		steps[count].cap = cap;
+		count++;
 		last_day = day;
 	}
-	return cfg->schedule_count == 0 ? -1 : 0;
+	return count;
 }
 
-void policyd_config_free(struct policyd_config *cfg)
+static int schedule_set(void *target, const char *value, char *why,
+			size_t why_size)
 {
-	for (unsigned int i = 0; i < cfg->local_domain_count; i++)
-		free(cfg->local_domains[i]);
-	cfg->local_domain_count = 0;
-}
+	struct policyd_config *cfg = target;
+	struct policyd_schedule_step steps[POLICYD_MAX_SCHEDULE];
+	unsigned int count = schedule_parse(value, steps);
 
-static int parse_domains(const char *value, struct policyd_config *cfg)
-{
-	char buf[4096], *tok, *save = NULL;
-
-	policyd_config_free(cfg);
-	snprintf(buf, sizeof(buf), "%s", value);
-	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		if (cfg->local_domain_count == POLICYD_MAX_DOMAINS)
-			return -1;
-		for (char *c = tok; *c != '\0'; c++) {
-			if (*c >= 'A' && *c <= 'Z')
-				*c += 'a' - 'A';
-		}
-		cfg->local_domains[cfg->local_domain_count++] = strdup(tok);
+	if (count == 0) {
+		snprintf(why, why_size, "use DAY:CAP pairs with rising days, "
+			 "e.g. 1:150 2:300");
+		return -1;
 	}
+	memcpy(cfg->schedule, steps, count * sizeof(steps[0]));
+	cfg->schedule_count = count;
 	return 0;
 }
 
-static bool valid_day(const char *value)
+static void schedule_format(const void *target, char *dest, size_t size)
 {
+	const struct policyd_config *cfg = target;
+	size_t len = 0;
+
+	*dest = '\0';
+	for (unsigned int i = 0; i < cfg->schedule_count && len < size; i++) {
+		snprintf(dest + len, size - len, "%s%u:%llu",
+			 i > 0 ? " " : "", cfg->schedule[i].day,
+			 (unsigned long long)cfg->schedule[i].cap);
+		len += strlen(dest + len);
+	}
+}
+
+/* warmup_start: empty (no warm-up yet) or YYYY-MM-DD. */
+static int day_parse(void *target, const char *value, char *why,
+		     size_t why_size)
+{
+	struct policyd_config *cfg = target;
 	unsigned int y, m, d;
 	char tail;
 
-	return strlen(value) == 10 &&
-		sscanf(value, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 &&
-		m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
-/* Sets one setting; returns NULL or what is wrong with value. */
-static const char *setting_set(const struct setting *s, const char *value,
-			       struct policyd_config *cfg)
-{
-	void *dest = (char *)cfg + s->offset;
-	unsigned long num;
-	char *end;
-
-	switch (s->type) {
-	case SET_STR:
-		if (strlen(value) >= s->size)
-			return "value too long";
-		memcpy(dest, value, strlen(value) + 1);
-		return NULL;
-	case SET_UINT:
-	case SET_OCTAL:
-		errno = 0;
-		num = strtoul(value, &end, s->type == SET_OCTAL ? 8 : 10);
-		if (*value == '\0' || *end != '\0' || errno != 0 ||
-		    num < s->min || num > s->max)
-			return "not a number in range";
-		*(unsigned int *)dest = (unsigned int)num;
-		return NULL;
-	case SET_BOOL:
-		if (strcasecmp(value, "yes") == 0)
-			*(bool *)dest = true;
-		else if (strcasecmp(value, "no") == 0)
-			*(bool *)dest = false;
-		else
-			return "use yes or no";
-		return NULL;
-	case SET_DOMAINS:
-		return parse_domains(value, cfg) < 0 ? "too many domains" :
-			NULL;
-	case SET_USER_KEY:
-		if (strcmp(value, "localpart") == 0)
-			cfg->user_key = POLICYD_KEY_LOCALPART;
-		else if (strcmp(value, "address") == 0)
-			cfg->user_key = POLICYD_KEY_ADDRESS;
-		else
-			return "use localpart or address";
-		return NULL;
-	case SET_OVERFLOW:
-		if (strcmp(value, "relay") == 0)
-			cfg->warmup_overflow = POLICYD_OVERFLOW_RELAY;
-		else if (strcmp(value, "defer") == 0)
-			cfg->warmup_overflow = POLICYD_OVERFLOW_DEFER;
-		else
-			return "use relay or defer";
-		return NULL;
-	case SET_SCHEDULE:
-		return policyd_schedule_parse(value, cfg) < 0 ?
-			"use DAY:CAP pairs with rising days, e.g. 1:150 "
-			"2:300" : NULL;
-	case SET_DAY:
-		if (*value != '\0' && !valid_day(value))
-			return "use YYYY-MM-DD";
-		snprintf(cfg->warmup_start, sizeof(cfg->warmup_start), "%s",
-			 value);
-		return NULL;
+	if (*value != '\0' &&
+	    (strlen(value) != 10 ||
+	     sscanf(value, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 ||
+	     m < 1 || m > 12 || d < 1 || d > 31)) {
+		snprintf(why, why_size, "use YYYY-MM-DD");
+		return -1;
 	}
-	return "unknown type";
+	snprintf(cfg->warmup_start, sizeof(cfg->warmup_start), "%s", value);
+	return 0;
 }
 
-static char *trim(char *str)
+static void day_format(const void *target, char *dest, size_t size)
 {
-	char *end;
+	const struct policyd_config *cfg = target;
 
-	while (*str == ' ' || *str == '\t')
-		str++;
-	end = str + strlen(str);
-	while (end > str && (end[-1] == ' ' || end[-1] == '\t' ||
-			     end[-1] == '\n' || end[-1] == '\r'))
-		*--end = '\0';
-	return str;
+	snprintf(dest, size, "%s", cfg->warmup_start);
+}
+
+static void store_format(const void *target, char *dest, size_t size)
+{
+	ms_store_mask_secrets(target, dest, size);
+}
+
+/* store: a string like the others, but -n output lands in terminals,
+   tickets and mail to colleagues: its password stays out of it. */
+static struct ms_setting store_row(struct policyd_config *cfg)
+{
+	struct ms_setting row = MS_SETTING_STRBUF("store",
+		"sqlite:/var/lib/mailshift/state.db", cfg->store);
+
+	row.format = store_format;
+	return row;
+}
+
+static const struct ms_setting_choice user_key_choices[] = {
+	{ "localpart", POLICYD_KEY_LOCALPART },
+	{ "address", POLICYD_KEY_ADDRESS },
+	{ NULL, 0 }
+};
+
+static const struct ms_setting_choice overflow_choices[] = {
+	{ "relay", POLICYD_OVERFLOW_RELAY },
+	{ "defer", POLICYD_OVERFLOW_DEFER },
+	{ NULL, 0 }
+};
+
+/* The table of cfg's settings, in the order -n prints them. */
+static void settings_of(struct policyd_config *cfg,
+			struct ms_setting table[SETTING_COUNT])
+{
+	const struct ms_setting rows[] = {
+		store_row(cfg),
+		MS_SETTING_STRBUF("socketmap_listen",
+			"unix:/var/spool/postfix/mailshift/policyd.sock",
+			cfg->socketmap_listen),
+		MS_SETTING_STRBUF("policy_listen", "", cfg->policy_listen),
+		MS_SETTING_MODE("socket_mode", "0660", &cfg->socket_mode,
+				0777, NULL),
+		MS_SETTING_STRBUF("socket_group", "postfix",
+				  cfg->socket_group),
+		MS_SETTING_CUSTOM("local_domains", "", cfg, domains_parse,
+				  domains_format),
+		MS_SETTING_ENUM("user_key", "localpart", &cfg->user_key,
+				user_key_choices),
+		MS_SETTING_STRBUF("recipient_delimiter", "+",
+				  cfg->recipient_delimiter),
+		MS_SETTING_STRBUF("forward_nexthop", "", cfg->forward_nexthop),
+		MS_SETTING_STRBUF("hold_nexthop", "retry:4.2.0 mailbox in "
+				  "final sync, held until the move is done",
+				  cfg->hold_nexthop),
+		MS_SETTING_TIME("state_cache_seconds", "1",
+				&cfg->state_cache_seconds, 0, 60),
+		MS_SETTING_UINT("state_cache_size", "20000",
+				&cfg->state_cache_size, 0, 10000000),
+		MS_SETTING_UINT("max_line_length", "2048",
+				&cfg->max_line_length, 64, 100000),
+		MS_SETTING_UINT("max_attributes", "64", &cfg->max_attributes,
+				4, 1000),
+		MS_SETTING_UINT("max_netstring_length", "10100",
+				&cfg->max_netstring_length, 64, 100000),
+		MS_SETTING_UINT("max_clients", "1000", &cfg->max_clients, 1,
+				100000),
+		MS_SETTING_TIME("idle_timeout", "300", &cfg->idle_timeout, 1,
+				86400),
+		MS_SETTING_TIME("request_timeout", "10",
+				&cfg->request_timeout, 1, 3600),
+		MS_SETTING_UINT("max_output_length", "65536",
+				&cfg->max_output_length, 4096, 16777216),
+		MS_SETTING_STRBUF("postfix_config_dir", "/etc/postfix",
+				  cfg->postfix_config_dir),
+		/* Postfix's resolver clients cache the last answer for 30 s:
+		   releasing earlier would hold the mail again. */
+		MS_SETTING_TIME("release_delay", "31", &cfg->release_delay, 0,
+				86400),
+		MS_SETTING_TIME("release_check_interval", "10",
+				&cfg->release_check_interval, 1, 86400),
+		MS_SETTING_BOOL("count_from_log", "no", &cfg->count_from_log),
+		MS_SETTING_BOOL("warmup", "no", &cfg->warmup),
+		MS_SETTING_CUSTOM("warmup_start", "", cfg, day_parse,
+				  day_format),
+		MS_SETTING_CUSTOM("warmup_schedule", DEFAULT_SCHEDULE, cfg,
+				  schedule_set, schedule_format),
+		MS_SETTING_STRBUF("warmup_direct", "smtp:", cfg->warmup_direct),
+		MS_SETTING_ENUM("warmup_overflow", "relay",
+				&cfg->warmup_overflow, overflow_choices),
+		MS_SETTING_STRBUF("warmup_overflow_nexthop", "",
+				  cfg->warmup_overflow_nexthop),
+		MS_SETTING_STRBUF("warmup_domain_groups", "",
+				  cfg->warmup_domain_groups),
+		MS_SETTING_STRBUF("warmup_resolver", "system",
+				  cfg->warmup_resolver),
+	};
+
+	_Static_assert(MS_SETTING_COUNT(rows) == SETTING_COUNT,
+		       "SETTING_COUNT is the number of rows");
+	memcpy(table, rows, sizeof(rows));
 }
 
 /* Checks what only makes sense across settings. */
@@ -257,102 +291,30 @@ static int config_check(const struct policyd_config *cfg, const char *path,
 int policyd_config_read(const char *path, struct policyd_config *cfg,
 			char *error, size_t size)
 {
-	char line[4096], *name, *value, *eq;
-	const char *problem;
-	unsigned int lineno = 0, i;
-	FILE *file;
+	struct ms_setting table[SETTING_COUNT];
 
 	memset(cfg, 0, sizeof(*cfg));
-	for (i = 0; i < SETTING_COUNT; i++)
-		(void)setting_set(&settings[i], settings[i].def, cfg);
-	if ((file = fopen(path, "r")) == NULL) {
-		snprintf(error, size, "open %s: %s", path, strerror(errno));
+	settings_of(cfg, table);
+	if (ms_config_read(path, table, SETTING_COUNT, error, size) < 0)
 		return -1;
-	}
-	while (fgets(line, sizeof(line), file) != NULL) {
-		lineno++;
-		name = trim(line);
-		if (*name == '#' || *name == '\0')
-			continue;
-		if ((eq = strchr(name, '=')) == NULL) {
-			snprintf(error, size, "%s:%u: not name = value: %s",
-				 path, lineno, name);
-			fclose(file);
-			return -1;
-		}
-		*eq = '\0';
-		name = trim(name);
-		value = trim(eq + 1);
-		for (i = 0; i < SETTING_COUNT; i++) {
-			if (strcmp(setting_name(&settings[i]), name) == 0)
-				break;
-		}
-		problem = i == SETTING_COUNT ? "unknown setting" :
-			setting_set(&settings[i], value, cfg);
-		if (problem != NULL) {
-			snprintf(error, size, "%s:%u: %s = %s: %s", path,
-				 lineno, name, value, problem);
-			fclose(file);
-			return -1;
-		}
-	}
-	fclose(file);
 	return config_check(cfg, path, error, size);
 }
 
-void policyd_config_print(const struct policyd_config *cfg)
+void policyd_config_free(struct policyd_config *cfg)
 {
-	static const char *const overflow[] = { "relay", "defer" };
-	char masked[sizeof(cfg->store)];
-	const void *src;
-	unsigned int i, j;
+	struct ms_setting table[SETTING_COUNT];
 
-	for (i = 0; i < SETTING_COUNT; i++) {
-		const struct setting *s = &settings[i];
+	domains_free(cfg);
+	settings_of(cfg, table);
+	ms_config_free(table, SETTING_COUNT);
+}
 
-		src = (const char *)cfg + s->offset;
-		printf("%s = ", setting_name(s));
-		switch (s->type) {
-		case SET_STR:
-		case SET_DAY:
-			/* -n output lands in terminals, tickets and mail to
-			   colleagues: the store's password stays out of it */
-			if (s->offset == offsetof(struct policyd_config,
-						  store)) {
-				ms_store_mask_secrets(src, masked,
-						      sizeof(masked));
-				src = masked;
-			}
-			printf("%s", (const char *)src);
-			break;
-		case SET_UINT:
-			printf("%u", *(const unsigned int *)src);
-			break;
-		case SET_OCTAL:
-			printf("%04o", *(const unsigned int *)src);
-			break;
-		case SET_BOOL:
-			printf("%s", *(const bool *)src ? "yes" : "no");
-			break;
-		case SET_DOMAINS:
-			for (j = 0; j < cfg->local_domain_count; j++)
-				printf("%s%s", j > 0 ? " " : "",
-				       cfg->local_domains[j]);
-			break;
-		case SET_USER_KEY:
-			printf("%s", cfg->user_key == POLICYD_KEY_ADDRESS ?
-			       "address" : "localpart");
-			break;
-		case SET_OVERFLOW:
-			printf("%s", overflow[cfg->warmup_overflow]);
-			break;
-		case SET_SCHEDULE:
-			for (j = 0; j < cfg->schedule_count; j++)
-				printf("%s%u:%llu", j > 0 ? " " : "",
-				       cfg->schedule[j].day,
-				       (unsigned long long)cfg->schedule[j].cap);
-			break;
-		}
-		printf("\n");
-	}
+void policyd_config_print(const struct policyd_config *cfg, FILE *out)
+{
+	struct ms_setting table[SETTING_COUNT];
+
+	/* The rows point at cfg's fields to set them; printing only reads
+	   through them. */
+	settings_of((struct policyd_config *)cfg, table);
+	ms_config_print(table, SETTING_COUNT, out);
 }

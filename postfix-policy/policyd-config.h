@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define POLICYD_MAX_DOMAINS 64
 #define POLICYD_MAX_SCHEDULE 64
@@ -55,15 +56,15 @@ struct policyd_config {
 	char warmup_resolver[64];
 };
 
-/* Reads path into *cfg (defaults first).  Returns 0, or -1 with a message
-   naming the file, line, setting and value in error[size]. */
+/* Reads path into *cfg (defaults first).  Returns 0, or -1 with one line
+   in error[size]: "PATH:LINE: NAME = VALUE: PROBLEM" for a line the
+   table refuses, "PATH: ..." for settings that do not go together. */
 int policyd_config_read(const char *path, struct policyd_config *cfg,
 			char *error, size_t size);
 /* Frees what policyd_config_read() allocated (also after an error). */
 void policyd_config_free(struct policyd_config *cfg);
-/* Prints every setting with its value, as the file would say it. */
-void policyd_config_print(const struct policyd_config *cfg);
-/* Parses "1:150 2:300 ..." into cfg->schedule.  Returns 0 or -1. */
-int policyd_schedule_parse(const char *value, struct policyd_config *cfg);
+/* Writes every setting with its value to out, as the file would say it
+   (the store's password masked). */
+void policyd_config_print(const struct policyd_config *cfg, FILE *out);
 
 #endif

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	struct policyd_config cfg;
 	struct policyd pd;
 	bool check_only = false;
-	char error[1024];
+	char error[4096 + 256];	/* a whole line of the file, and its problem */
 	int opt, ret;
 
 	/* stderr lines must not interleave with the release children's */
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (check_only) {
-		policyd_config_print(&cfg);
+		policyd_config_print(&cfg, stdout);
 		policyd_config_free(&cfg);
 		return 0;
 	}
