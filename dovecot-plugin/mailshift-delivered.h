@@ -9,7 +9,7 @@
    mail may travel another way (delivered into the old mailbox and found
    by a sweep, or forwarded by the old host).  Every copy that arrives in
    that window, by LMTP/LDA (mailshift-deliver-plugin.c) or by a sweep
-   (mailshift-copy.c), is looked up and recorded by its Message-ID in the
+   (mailshift-copy-folder.c), is looked up and recorded by its Message-ID in the
    user's duplicate database, the one Dovecot's LDA and Sieve's duplicate
    test keep in the home directory; the second is not saved.
 

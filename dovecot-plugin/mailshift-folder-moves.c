@@ -136,7 +136,7 @@ static int mailshift_moves_follow(struct mailshift_moves *mv,
 		return -1;
 	}
 	if (existence != MAILBOX_EXISTENCE_SELECT) {
-		/* the user deleted it here: mailshift-copy.c keeps it so */
+		/* the user deleted it here: mailshift-copy-folder.c keeps it so */
 		mailbox_free(&box);
 		return 0;
 	}

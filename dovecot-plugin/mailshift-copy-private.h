@@ -1,0 +1,157 @@
+#ifndef MAILSHIFT_COPY_PRIVATE_H
+#define MAILSHIFT_COPY_PRIVATE_H
+
+/* What the three parts of the copy engine share: the pass
+   (mailshift-copy.c), its plan of folders (mailshift-copy-plan.c) and
+   the copy of one folder (mailshift-copy-folder.c). */
+
+#include "hash.h"
+#include "mail-storage.h"
+#include "mailshift-folder-map.h"
+#include "mailshift-folder-state.h"
+#include "mailshift-source.h"
+#include "mailshift-copy.h"
+
+struct mail_duplicate_db;
+struct mailshift_folder_list;
+struct mailshift_message_ids;
+
+struct mailshift_source_folder {
+	struct mailshift_folder map;
+	/* STATUS of the old folder when the pass began */
+	struct mailbox_status status;
+	bool have_status;
+	bool noselect;
+	/* the old server's \All folder (mailshift_source_all_mail) */
+	bool all_mail;
+};
+
+struct mailshift_copy {
+	const struct mailshift_copy_params *params;
+	struct mailshift_progress progress;
+	char sep;
+
+	ARRAY(struct mailshift_source_folder) folders;
+	ARRAY_TYPE(const_string) subscriptions;
+	/* the new server's folder per role (mailshift_copy_dest_roles()) */
+	const char *dest_roles[MAILSHIFT_ROLE_COUNT];
+	/* folders an earlier pass was killed in: checked for duplicates at
+	   the end of the pass (mailshift_copy_dedupe()) */
+	ARRAY(const struct mailshift_source_folder *) suspects;
+	/* new folders filled by mailshift (mailshift-folder-list.h) */
+	struct mailshift_folder_list *filled_folders;
+	/* a sweep's record of what reached the new mailbox during the
+	   cutover (mailshift-delivered.h) */
+	struct mail_duplicate_db *delivered_db;
+	/* with an \All folder to copy last: the Message-IDs the other
+	   folders' copies have (mailshift-message-ids.h) */
+	struct mailshift_message_ids *message_ids;
+	/* their states, read while the old server greets us
+	   (mailshift_copy_read_dest_states()); an entry is used once */
+	HASH_TABLE(const char *, struct mailshift_dest_state *) dest_states;
+
+	struct timeval pass_start;
+	uint64_t pass_bytes;
+
+	/* errors live here: they are made inside the per-message data stack
+	   frame and reported after it is gone */
+	pool_t pool;
+	enum mailshift_source_error error_class;
+	const char *error;
+	/* the old server failed (a new connection may help), as opposed to
+	   the new server or the data */
+	bool error_on_source;
+	/* the pass's owner stopped it (mailshift_copy_params.progress) */
+	bool aborted;
+	/* the pass's first failure, which it reports */
+	enum mailshift_source_error first_class;
+	const char *first_error;
+	bool first_on_source;
+};
+
+/* What the pass knows of a new folder before it opens the old one
+   (mailshift_copy_read_dest_states()) */
+struct mailshift_dest_state {
+	/* it exists, and a pass left its state there */
+	bool found;
+	struct mailshift_folder_state state;
+};
+
+/* One folder being copied */
+struct mailshift_folder_copy {
+	struct mailshift_copy *copy;
+	const struct mailshift_source_folder *folder;
+	struct mailbox *src_box, *dest_box;
+	struct mailbox_status src_status;
+	struct mailshift_folder_state state;
+
+	struct mailbox_transaction_context *dest_t;
+	unsigned int uncommitted;
+	uint64_t uncommitted_bytes;
+	/* the UIDs asked for in this transaction, to verify they were given */
+	uint32_t first_wanted_uid, last_wanted_uid;
+	/* the new folder's UIDNEXT as far as our own commits tell */
+	uint32_t dest_uidnext;
+	/* old UIDs found already copied although the state did not say so */
+	ARRAY_TYPE(seq_range) present_uids;
+	/* while present_uids is not empty: where their search began, kept in
+	   the state as a pending batch until the folder is done, so a pass
+	   stopped before then searches again instead of copying them twice */
+	uint32_t recovery_dest_uidnext;
+	/* ... and the old UID that search started after: what the state
+	   records as handled until then, although this pass's commits go
+	   further.  A later search then finds again both the copies found
+	   by content (which carry no GUID) and those this pass made; with
+	   the state's own src_last_uid it would take the former for mail
+	   delivered here and copy their originals twice. */
+	uint32_t recovery_src_last_uid;
+	/* GUIDs of copies from this old folder start with it */
+	const char *guid_prefix;
+	/* the Message-IDs (mailshift_delivered_key()) of the messages saved
+	   in this transaction, for a sweep's or the \All folder's record,
+	   written once it is committed */
+	ARRAY_TYPE(const_string) saved_keys;
+	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
+	   the old server: the new UIDVALIDITY, recorded when it is done */
+	uint32_t rematch_uidvalidity;
+	bool state_found;
+};
+
+#define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
+
+/* A step failed: the error its box (or list) has, for the pass to report
+   and to decide on a retry by. */
+void mailshift_copy_fail_source(struct mailshift_copy *copy,
+				struct mailbox *box, const char *what);
+void mailshift_copy_fail_reading(struct mailshift_copy *copy,
+				 struct mail *mail, const char *error);
+void mailshift_copy_fail_dest(struct mailshift_copy *copy,
+			      struct mailbox *box, const char *what);
+void mailshift_copy_fail_list(struct mailshift_copy *copy, const char *what);
+
+/* The plan (mailshift-copy-plan.c): the old folders, their names here,
+   the roles' folders, folders moved on the old server.  Each returns 0,
+   or -1 with the error in copy. */
+int mailshift_copy_list_source(struct mailshift_copy *copy);
+int mailshift_copy_all_mail(struct mailshift_copy *copy);
+void mailshift_copy_dest_roles(struct mailshift_copy *copy);
+void mailshift_copy_map_folders(struct mailshift_copy *copy);
+int mailshift_copy_follow_moves(struct mailshift_copy *copy);
+/* The name here of the old folder src_vname. */
+const char *mailshift_copy_dest_vname(struct mailshift_copy *copy,
+				      const char *src_vname);
+/* The name the GUIDs of folder's copies are made from. */
+const char *
+mailshift_copy_guid_name(struct mailshift_copy *copy,
+			 const struct mailshift_source_folder *folder);
+
+/* One folder (mailshift-copy-folder.c). */
+struct mailbox *mailshift_copy_dest_alloc(struct mailshift_copy *copy,
+					  const char *vname);
+/* The new folders' states, read ahead while the old server greets us. */
+void mailshift_copy_read_dest_states(struct mailshift_copy *copy);
+/* Copy folder.  Returns 0, or -1 with the error in copy. */
+int mailshift_copy_folder(struct mailshift_copy *copy,
+			  const struct mailshift_source_folder *folder);
+
+#endif
