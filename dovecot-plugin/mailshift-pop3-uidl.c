@@ -154,6 +154,12 @@ int mailshift_pop3_uidl_source_settings(struct setting_parser_context *parser,
 		{ "namespace/"MAILSHIFT_POP3_NS_NAME"/hidden", "yes" },
 		{ "plugin/pop3_migration_mailbox",
 		  MAILSHIFT_POP3_NS_PREFIX"INBOX" },
+		/* A message the old POP3 server shows otherwise than IMAP
+		   does matches none (Courier shows one with 8-bit headers to
+		   POP3 clients without UTF8 as a notice): it keeps a new
+		   UIDL, and its client fetches it again, rather than the
+		   pass failing for every message. */
+		{ "plugin/pop3_migration_ignore_missing_uidls", "yes" },
 		{ "pop3c_host", set->source_host },
 		{ "pop3c_port", dec2str(set->source_pop3_port) },
 		{ "pop3c_ssl", mailshift_pop3c_tls_names[set->source_tls] },
