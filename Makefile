@@ -1,4 +1,4 @@
-# mailshift — top-level build.  One directory per program (see DESIGN.md);
+# mailshift — top-level build.  One directory per program (docs/README.md);
 # each has its own Makefile and this one only walks them.
 #
 #   make              build everything (-Wall -Wextra -Werror)

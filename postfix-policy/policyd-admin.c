@@ -226,7 +226,7 @@ struct scan_log {
 /* A provider's deferral of our mail: it reached a remote server (relay
    not "none", so not our own hold or cap) and was answered 421 or
    4.7.x, the shapes providers use for rate and reputation limits
-   (research 5.2, 5.4). */
+  . */
 static bool provider_deferral(const struct policyd_maillog *e)
 {
 	return strcmp(e->status, "deferred") == 0 && e->relay[0] != '\0' &&

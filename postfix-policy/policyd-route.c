@@ -2,22 +2,21 @@
 
    OLD HOST.  Postfix asks us per recipient through transport_maps, a
    socketmap lookup, and not through policy delegation: a policy action
-   such as HOLD, FILTER or REDIRECT applies to the whole message (research
-   1.3), so a message to one migrated and one local user could not be
-   split.  transport_maps is consulted per recipient, by smtpd at RCPT
+   such as HOLD, FILTER or REDIRECT applies to the whole message, so a
+   message to one migrated and one local user could not be split.  transport_maps is consulted per recipient, by smtpd at RCPT
    time and again by the queue manager every time the message enters the
    active queue, so a deferred message is routed afresh on each retry.
-   Two map names tell the two callers apart (research 2.5):
+   Two map names tell the two callers apart:
 
      accept  smtpd's resolver, at RCPT.  Never answers the hold transport:
-             smtpd would refuse the recipient with 450 (research 2.4), and
+             smtpd would refuse the recipient with 450, and
              the mail must be queued here, not left with the sender.
      route   the queue manager's own resolver (rewrite_q in master.cf).
              final-sync answers retry:..., so the error(8) delivery agent
              defers the recipient in our queue: held, not rejected, and
              retried (and so released) by Postfix itself once the user
              is migrated.  defer_transports would do the same but any
-             "postqueue -f" overrides it (research 2.3), and the HOLD queue
+             "postqueue -f" overrides it, and the HOLD queue
              holds whole messages.
 
    Answers per user state: pending, syncing, synced, failed -> NOTFOUND

@@ -1,7 +1,7 @@
 /* policyd-warmup.c: the new IP's warm-up, on the NEW host.
 
    Mailbox providers judge a new IP by its volume history, so the ESPs'
-   warm-up plans (research 5.1) cap what a new IP sends per day and divert
+   warm-up plans cap what a new IP sends per day and divert
    the rest to an IP that is already warm.  Here that warm IP is the old
    host: over the day's cap, mail is relayed through it
    (warmup_overflow = relay) or deferred with a 4xx that says why
@@ -10,8 +10,8 @@
    The cap is per receiving-provider group (Google, Microsoft, Yahoo,
    Apple, others), because each provider keeps its own reputation for the
    IP.  The group comes from the recipient domain's MX hosts, so a company
-   domain hosted at Google Workspace counts as Google (KumoMTA's MX
-   rollup, research 5.3).  A static table (warmup_domain_groups) overrides
+   domain hosted at Google Workspace counts as Google (as KumoMTA's MX
+   rollup does).  A static table (warmup_domain_groups) overrides
    DNS, for well-known domains and for tests without internet access.
 
    The ramp day ("step") is the number of days since warmup_start on
@@ -21,8 +21,8 @@
 
    Postfix calls us through the queue manager's transport_maps (map name
    "warmup"), because only there is the choice per recipient and made at
-   delivery time (research 5.6: Postfix cannot count per provider per
-   day itself).
+   delivery time (Postfix cannot count per provider per day
+   itself).
 
    What we count.  A lookup is no message: the queue manager's resolver
    keeps its last answer 30 s, so a run of messages from one sender to
@@ -84,7 +84,7 @@ const char *const policyd_group_names[POLICYD_GROUP_COUNT] = {
 	"google", "microsoft", "yahoo", "apple", "other"
 };
 
-/* MX host suffixes per group (research 5.3). */
+/* MX host suffixes per group. */
 static const struct {
 	const char *suffix;
 	unsigned int group;

@@ -3,8 +3,8 @@
 
 #include <stdbool.h>
 
-/* A user's place in the migration life cycle (DESIGN.md, "A user's life
-   cycle").  The names returned by ms_user_state_to_str() are what the state
+/* A user's place in the migration life cycle (pending, syncing, synced,
+   cutover, migrated; failed and its retry).  The names returned by ms_user_state_to_str() are what the state
    store holds and what admins see, so they are part of the on-disk format:
    never rename one, only add new states at the end. */
 enum ms_user_state {

@@ -1,5 +1,5 @@
 /* test-dkim-canon: relaxed canonicalization, RFC 6376 3.4.5 and the cases
-   implementations get wrong (research 4.3). */
+   implementations get wrong. */
 
 #include <stdlib.h>
 
