@@ -12,8 +12,8 @@
 #define MAILSHIFT_LOGIN_STAMP_NAME ".mailshift-state"
 /* Each stamp is written over the last in place, always this long (the
    line is padded with a fourth field): renaming a new file over the old
-   one made ext4 start writing it out at once (auto_da_alloc), ~0.4 ms of
-   a pass at each stamp.  A reader never finds the file short; reading
+   one made ext4 start writing it out at once (auto_da_alloc), a cost
+   each pass paid at every stamp (bench/README.md).  A reader never finds the file short; reading
    during a write it may get a line mixing two stamps, and reads again. */
 #define MAILSHIFT_LOGIN_STAMP_SIZE 64
 #define MAILSHIFT_FAILED_RETRY_SECS 60

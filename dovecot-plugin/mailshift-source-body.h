@@ -4,9 +4,9 @@
 /* Bodies of large messages, fetched in pieces and ahead of the copy.
    imapc reads a FETCH BODY[] literal whole into memory and holds it about
    three times over while it hands it on (its input buffer, the parser's
-   copy, the mail's own buffer): one 20 MB message cost a pass 60 MB, and
-   a message of a few hundred MB could not be copied within the login
-   service's vsz_limit.  Messages larger than MAILSHIFT_SOURCE_BODY_PIECE
+   copy, the mail's own buffer): a large message costs a pass several
+   times its size, and one of a few hundred MB could not be copied within
+   the login service's vsz_limit.  Messages larger than MAILSHIFT_SOURCE_BODY_PIECE
    are fetched here as BODY.PEEK[]<offset.length> pieces written to temp
    files in mail_temp_dir, so they cost the memory of a piece.
 

@@ -7,8 +7,8 @@
    conninfo's secrets replaced by "********" before anyone sees it.
 
    libpq is loaded when a store is first opened, not linked: it brings
-   some twenty libraries (Kerberos, LDAP, GnuTLS...) whose loading took
-   about 17 ms, paid twice by every doveadm command (doveadm loads its
+   some twenty libraries (Kerberos, LDAP, GnuTLS...) whose loading would
+   be paid twice by every doveadm command (doveadm loads its
    plugins, then re-executes itself with the configuration), on hosts
    that keep the state in SQLite and never use it. */
 

@@ -184,8 +184,8 @@ static void sqlite_store_close(struct ms_store *store)
    checkpoint instead of checkpointing, syncing and deleting it (and the
    next process creating it again, syncing its directory).  Commits are
    then plain writes, yet a crash of the process still loses none.  The
-   next process to open the store reads that log through (~1 ms per MB),
-   so it is checkpointed when it reaches 64 pages, a dozen passes, not at
+   next process to open the store reads that log through, so it is
+   checkpointed when it reaches 64 pages, a dozen passes, not at
    SQLite's default of 1000. */
 static int sqlite_store_set_durable(struct ms_store *store, bool durable)
 {
