@@ -18,12 +18,6 @@
 #define MAILSHIFT_POP3_NS_NAME "mailshift_pop3"
 #define MAILSHIFT_POP3_NS_PREFIX "MAILSHIFT-POP3/"
 
-static const char *const mailshift_pop3c_tls_names[] = {
-	[MAILSHIFT_TLS_NONE] = "no",
-	[MAILSHIFT_TLS_IMAPS] = "pop3s",
-	[MAILSHIFT_TLS_STARTTLS] = "starttls",
-};
-
 static int mailshift_pop3_uidl_expand(string_t *dest, const char *format,
 				      uint32_t uidvalidity, uint32_t uid,
 				      const char **error_r)
@@ -162,7 +156,9 @@ int mailshift_pop3_uidl_source_settings(struct setting_parser_context *parser,
 		{ "plugin/pop3_migration_ignore_missing_uidls", "yes" },
 		{ "pop3c_host", set->source_host },
 		{ "pop3c_port", dec2str(set->source_pop3_port) },
-		{ "pop3c_ssl", mailshift_pop3c_tls_names[set->source_tls] },
+		/* pop3c calls the TLS port pop3s */
+		{ "pop3c_ssl", set->source_tls == MAILSHIFT_TLS_IMAPS ? "pop3s" :
+		  mailshift_tls_mode_name(set->source_tls) },
 		{ "pop3c_ssl_verify", set->source_tls_verify ? "yes" : "no" },
 		{ "pop3c_user", *set->source_user != '\0' ?
 		  set->source_user : "%u" },

@@ -42,6 +42,12 @@ static const char *const mailshift_tls_names[] = {
 	[MAILSHIFT_TLS_STARTTLS] = "starttls",
 	NULL
 };
+const char *mailshift_tls_mode_name(enum mailshift_tls_mode mode)
+{
+	i_assert(mode < N_ELEMENTS(mailshift_tls_names) - 1);
+	return mailshift_tls_names[mode];
+}
+
 static const char *const mailshift_all_mail_names[] = {
 	[MAILSHIFT_ALL_MAIL_UNIQUE] = "unique",
 	[MAILSHIFT_ALL_MAIL_SKIP] = "skip",

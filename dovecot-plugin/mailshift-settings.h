@@ -94,6 +94,9 @@ int mailshift_settings_read_set(const struct mail_user_settings *user_set,
 /* The name of the idx'th mailshift_* setting, NULL past the last: for
    listing them all. */
 const char *mailshift_setting_name(unsigned int idx);
+/* mailshift_source_tls's name for mode ("no", "imaps", "starttls"):
+   imapc_ssl's names too. */
+const char *mailshift_tls_mode_name(enum mailshift_tls_mode mode);
 
 /* Read the old server's password: the per-user one if the userdb gave it,
    else the first line of source_password_file, which must be readable by

@@ -19,12 +19,6 @@
 #include <stdio.h>
 #include <sysexits.h>
 
-static const char *const mailshift_tls_names[] = {
-	[MAILSHIFT_TLS_NONE] = "no",
-	[MAILSHIFT_TLS_IMAPS] = "imaps",
-	[MAILSHIFT_TLS_STARTTLS] = "starttls",
-};
-
 static const char *
 mailshift_source_features(const struct mailshift_settings *set)
 {
@@ -272,7 +266,7 @@ int mailshift_source_open(struct mail_storage_service_ctx *storage_service,
 		{ "mail_location", "imapc:" },
 		{ "imapc_host", set->source_host },
 		{ "imapc_port", dec2str(set->source_port) },
-		{ "imapc_ssl", mailshift_tls_names[set->source_tls] },
+		{ "imapc_ssl", mailshift_tls_mode_name(set->source_tls) },
 		{ "imapc_ssl_verify", set->source_tls_verify ? "yes" : "no" },
 		{ "imapc_user", set->source_user },
 		{ "imapc_master_user", set->source_master_user },
