@@ -22,6 +22,7 @@
 #include "imapc-storage.h"
 #include "imapc-list.h"
 #include "list-replay.h"
+#include "fuzz-entry.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,18 +112,16 @@ static void fuzz_check(struct list_replay *replay)
 	hash_table_destroy(&vnames);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+void fuzz_init(void)
 {
-	static bool initialized = FALSE;
+	/* kept up: each replay's init and deinit are then cheap */
+	mail_storage_init();
+}
+
+void fuzz_one(const uint8_t *data, size_t size)
+{
 	struct list_replay replay;
 
-	if (!initialized) {
-		lib_init();
-		/* kept up: each replay's init and deinit are then cheap */
-		mail_storage_init();
-		initialized = TRUE;
-	}
 	for (unsigned int i = 0; i < N_ELEMENTS(fuzz_configs); i++) {
 		T_BEGIN {
 			list_replay_init(&replay,
@@ -133,5 +132,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			list_replay_deinit(&replay);
 		} T_END;
 	}
-	return 0;
 }

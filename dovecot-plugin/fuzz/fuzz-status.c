@@ -12,10 +12,11 @@
 #include "imap-parser.h"
 #include "mail-storage.h"
 #include "mailshift-source-status.h"
+#include "fuzz-entry.h"
 
 #include <stdlib.h>
 
-static void fuzz_one(const uint8_t *data, size_t size)
+void fuzz_one(const uint8_t *data, size_t size)
 {
 	struct istream *input;
 	struct imap_parser *parser;
@@ -44,17 +45,6 @@ static void fuzz_one(const uint8_t *data, size_t size)
 	i_stream_unref(&input);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+void fuzz_init(void)
 {
-	static bool initialized = FALSE;
-
-	if (!initialized) {
-		lib_init();
-		initialized = TRUE;
-	}
-	T_BEGIN {
-		fuzz_one(data, size);
-	} T_END;
-	return 0;
 }
