@@ -1,7 +1,7 @@
 # mailshift — top-level build.  One directory per program (docs/README.md);
 # each has its own Makefile and this one only walks them.
 #
-#   make              build everything (-Wall -Wextra -Werror)
+#   make              build everything (mk.common's warnings, -Werror)
 #   make check        unit + integration tests (real Dovecot and Postfix on
 #                     loopback), and the policy daemon's layering
 #                     (postfix-policy/check-layers)

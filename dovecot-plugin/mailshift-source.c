@@ -409,7 +409,7 @@ void mailshift_source_fetch_ahead(struct mailbox *box,
 static failure_callback_t *mailshift_orig_error_handler;
 static char mailshift_last_logged_error[512];
 
-static void
+static void ATTR_FORMAT(2, 0)
 mailshift_capture_error_handler(const struct failure_context *ctx,
 				const char *format, va_list args)
 {

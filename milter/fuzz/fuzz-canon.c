@@ -88,6 +88,7 @@ static void check_header(const struct strbuf *h)
 	}
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strbuf whole = { 0 }, chunked = { 0 }, header = { 0 };

@@ -70,6 +70,7 @@ static void setup(void)
 	desc = milter_callbacks(config);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sockaddr_in client = { .sin_family = AF_INET };

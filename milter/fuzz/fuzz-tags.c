@@ -67,6 +67,7 @@ static void check_from(const char *text)
 	free(domain);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const unsigned char seed[32] = { 1 };

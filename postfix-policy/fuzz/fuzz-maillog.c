@@ -13,6 +13,7 @@
 
 #define FIELD_OK(f) (memchr((f), '\0', sizeof(f)) != NULL)
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* a copy of exactly size bytes, so ASan sees any overread */

@@ -10,6 +10,7 @@
 
 #include "../policyd-proto.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* a copy of exactly size bytes, so ASan sees any overread */

@@ -20,6 +20,7 @@ static void check_inside(const char *str, const char *buf, size_t size)
 		abort();
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct policyd_attr attrs[MAX_ATTRS];

@@ -89,6 +89,7 @@ static bool key_is_local(const uint8_t *data, size_t size)
 				       &rcpt) && rcpt.local;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum policyd_map maps[] = {
