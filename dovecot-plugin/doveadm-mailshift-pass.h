@@ -4,8 +4,8 @@
 /* A user's copy pass run by a doveadm command (sync, login, cutover):
    under the user's lock in the state store, within the old server's
    connection cap, with state and progress recorded.  The pass itself is
-   doveadm-mailshift-cmd-sync.c; the cutover's order of steps around it
-   is doveadm-mailshift-cmd-cutover.c. */
+   doveadm-mailshift-pass.c; the cutover's order of steps around it is
+   doveadm-mailshift-cmd-cutover.c. */
 
 #include "doveadm-mail.h"
 
@@ -47,6 +47,11 @@ struct mailshift_sync_cmd_context {
 /* A command context for mode, with every vfunc of a pass set. */
 struct doveadm_mail_cmd_context *
 mailshift_pass_cmd_alloc(enum mailshift_pass_mode mode);
+
+/* The init vfunc of every pass command: the lock owner's name and the
+   result table's columns. */
+void mailshift_pass_init(struct doveadm_mail_cmd_context *ctx,
+			 const char *const args[]);
 
 /* Run the user's pass (the command's run vfunc for sync and login).  The
    cutover runs it once the user's hold is in force: then passes repeat

@@ -13,7 +13,7 @@ struct ms_store;
 struct mailshift_settings;
 struct stat;
 
-/* doveadm-mailshift-cmd-sync.c, -cutover.c */
+/* doveadm-mailshift-cmd-sync.c, -login.c, -cutover.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void);
 struct doveadm_mail_cmd_context *cmd_mailshift_login_alloc(void);
 struct doveadm_mail_cmd_context *cmd_mailshift_cutover_alloc(void);
@@ -64,7 +64,7 @@ bool doveadm_mailshift_may(const struct stat *st, uid_t uid, gid_t gid,
 			   unsigned int want);
 
 /* How a pass logs in to the old server, in the order mailshift tries
-   them (doveadm-mailshift-cmd-sync.c): the first that is configured is
+   them (doveadm-mailshift-password.c): the first that is configured is
    the one in force, and what comes after it is not used. */
 enum mailshift_credentials_mode {
 	/* mailshift_source_master_user with its password file */
