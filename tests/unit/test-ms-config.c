@@ -6,7 +6,7 @@
 
 #include "../../shared/ms-config.h"
 #include "../../shared/ms-log.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 enum colour { COLOUR_RED, COLOUR_GREEN, COLOUR_BLUE };
 

@@ -14,7 +14,7 @@
 
 #include "../../shared/state-store-policy.h"
 #include "../../shared/state-store-private.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 struct policy_case {
 	const char *name;

@@ -27,7 +27,7 @@
 #include "../../shared/state-store-lock.h"
 #include "../../shared/state-store-pass.h"
 #include "../../shared/state-store.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 #define SECRET "S3cr3tPw"
 #define REASON "imap: connect old.example.org:993: Connection refused"

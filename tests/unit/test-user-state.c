@@ -1,7 +1,7 @@
 /* test-user-state.c: user-state.c, the names of the life-cycle states. */
 
 #include "../../shared/user-state.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 static const struct user_state_case {
 	const char *name;

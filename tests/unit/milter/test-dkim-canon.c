@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "dkim-canon.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 static void sink(void *context, const void *data, size_t len)
 {

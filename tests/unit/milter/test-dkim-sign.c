@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 
 #include "dkim-sign.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 /* Our format for the RFC 8463 message and key at the RFC's t=; verified
    by dkimpy 1.1.4 (dkim.verify) and OpenDKIM 2.11 (opendkim -t with

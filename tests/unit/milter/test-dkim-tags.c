@@ -1,7 +1,7 @@
 /* test-dkim-tags: the DKIM tag-list reader (RFC 6376 3.2). */
 
 #include "dkim-tags.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 static const struct tags_case {
 	const char *name, *list, *tag;

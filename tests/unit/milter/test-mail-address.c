@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "mail-address.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 static const struct from_case {
 	const char *name, *value, *want, *error;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "milter-config.h"
-#include "test-common.h"
+#include "ms-test.h"
 
 static char path[] = "/tmp/test-milter-config.XXXXXX";
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../../postfix-policy/policyd-config.h"
-#include "../test-common.h"
+#include "../ms-test.h"
 
 static const struct {
 	const char *name, *line, *want;

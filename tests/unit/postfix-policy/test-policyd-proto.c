@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../../../postfix-policy/policyd-proto.h"
-#include "../test-common.h"
+#include "../ms-test.h"
 
 struct parse_case {
 	const char *name;

@@ -17,7 +17,7 @@
 #include "../../../postfix-policy/policyd-route.h"
 #include "../../../postfix-policy/policyd-store.h"
 #include "../../../postfix-policy/policyd-warmup.h"
-#include "../test-common.h"
+#include "../ms-test.h"
 
 struct route_case {
 	const char *name;

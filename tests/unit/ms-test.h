@@ -1,8 +1,9 @@
-#ifndef MS_TEST_COMMON_H
-#define MS_TEST_COMMON_H
+#ifndef MS_TEST_H
+#define MS_TEST_H
 
 /* Minimal test harness for tests/unit: each case is ms_test_begin(name),
-   assertions, ms_test_end(); main() returns ms_test_exit(). */
+   assertions, ms_test_end(); main() returns ms_test_exit().  The
+   plugin's tests use Dovecot's own (lib-test's test-common.h) instead. */
 
 #include <stdbool.h>
 #include <stdio.h>
