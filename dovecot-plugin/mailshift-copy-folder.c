@@ -104,18 +104,16 @@ mailshift_copy_report_homeless_role(struct mailshift_copy *copy,
 		  special_use, map->dest_vname, special_use);
 }
 
-static int folder_open_dest(struct mailshift_folder_copy *fc)
+/* Create the new folder if it does not exist, with the old UIDVALIDITY.
+   Returns 0, 1 if it must not be (the user deleted it here after it was
+   filled), -1 on failure. */
+static int folder_create_dest(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
-	struct mailbox_status dest_status;
 	struct mailbox_update update;
 	enum mailbox_existence existence;
 	enum mail_error mail_error;
 
-	fc->dest_box = mailshift_copy_dest_alloc(copy,
-						 fc->folder->map.dest_vname);
-	i_zero(&update);
-	update.uid_validity = fc->src_status.uidvalidity;
 	/* Create only what is missing: on an existing folder
 	   mailbox_create() with an update applies the UIDVALIDITY, which
 	   resets the folder's index (and our state with it). */
@@ -130,6 +128,8 @@ static int folder_open_dest(struct mailshift_folder_copy *fc)
 		   renamed it here, and it stays that way */
 		return 1;
 	}
+	i_zero(&update);
+	update.uid_validity = fc->src_status.uidvalidity;
 	if (existence != MAILBOX_EXISTENCE_SELECT &&
 	    mailbox_create(fc->dest_box, &update, FALSE) < 0) {
 		(void)mailbox_get_last_error(fc->dest_box, &mail_error);
@@ -159,66 +159,97 @@ static int folder_open_dest(struct mailshift_folder_copy *fc)
 	}
 	if (existence == MAILBOX_EXISTENCE_NONE)
 		mailshift_copy_report_homeless_role(copy, &fc->folder->map);
-	/* MODSEQs tell a later pass which copies the user changed here */
-	if (mailbox_enable(fc->dest_box, MAILBOX_FEATURE_CONDSTORE) < 0 ||
-	    mailbox_sync(fc->dest_box, 0) < 0) {
-		mailshift_copy_fail_dest(copy, fc->dest_box, "opening folder");
-		return -1;
-	}
-	mailbox_get_open_status(fc->dest_box,
-				STATUS_MESSAGES | STATUS_UIDNEXT |
-				STATUS_UIDVALIDITY, &dest_status);
+	return 0;
+}
+
+/* The new folder's state as the last pass left it (fc->state_found),
+   after the storage checked itself where a pass died while committing.
+   Returns 0 or -1. */
+static int folder_read_dest_state(struct mailshift_folder_copy *fc)
+{
+	struct mailbox_status dest_status;
+
+	mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT, &dest_status);
 	fc->dest_uidnext = dest_status.uidnext;
 	fc->state_found =
 		mailshift_folder_state_get(fc->dest_box, &fc->state) > 0;
-	if (fc->state_found &&
-	    (fc->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0) {
-		/* A pass died while committing here.  sdbox may hold files of
-		   that batch its index does not know (the next save would
-		   collide with them), maildir files its uidlist does not:
-		   have the storage check itself first, as
-		   "doveadm force-resync" does.  A rebuilt index may have lost
-		   our state; recovery then goes by the copies' GUIDs. */
-		if (mailbox_sync(fc->dest_box,
-				 MAILBOX_SYNC_FLAG_FORCE_RESYNC) < 0) {
-			mailshift_copy_fail_dest(copy, fc->dest_box,
-						 "checking");
-			return -1;
-		}
-		mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT,
-					&dest_status);
-		fc->dest_uidnext = dest_status.uidnext;
-		fc->state_found = mailshift_folder_state_get(fc->dest_box,
-							     &fc->state) > 0;
-	}
-	if (fc->state_found)
+	if (!fc->state_found ||
+	    (fc->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) == 0)
 		return 0;
+	/* A pass died while committing here.  sdbox may hold files of that
+	   batch its index does not know (the next save would collide with
+	   them), maildir files its uidlist does not: have the storage check
+	   itself first, as "doveadm force-resync" does.  A rebuilt index
+	   may have lost our state; recovery then goes by the copies'
+	   GUIDs. */
+	if (mailbox_sync(fc->dest_box, MAILBOX_SYNC_FLAG_FORCE_RESYNC) < 0) {
+		mailshift_copy_fail_dest(fc->copy, fc->dest_box, "checking");
+		return -1;
+	}
+	mailbox_get_open_status(fc->dest_box, STATUS_UIDNEXT, &dest_status);
+	fc->dest_uidnext = dest_status.uidnext;
+	fc->state_found =
+		mailshift_folder_state_get(fc->dest_box, &fc->state) > 0;
+	return 0;
+}
+
+/* A folder no pass has copied into.  The old UIDs can be kept if it is
+   empty and has never handed out a UID (e.g. autocreated, or created
+   just now with the old UIDVALIDITY).  If it has local mail, new UIDs.
+   Returns 0 or -1. */
+static int folder_first_state(struct mailshift_folder_copy *fc)
+{
+	struct mailbox_status dest_status;
+	struct mailbox_update update;
+
 	mailbox_get_open_status(fc->dest_box, STATUS_MESSAGES |
 				STATUS_UIDNEXT | STATUS_UIDVALIDITY,
 				&dest_status);
-
-	/* Never synced.  The old UIDs can be kept if the folder is empty and
-	   has never handed out a UID (e.g. autocreated, or created just now
-	   with the old UIDVALIDITY).  If it has local mail, new UIDs. */
 	i_zero(&fc->state);
 	fc->state.src_uidvalidity = fc->src_status.uidvalidity;
-	if (dest_status.messages == 0 && dest_status.uidnext <= 1) {
-		if (dest_status.uidvalidity != fc->src_status.uidvalidity &&
-		    mailbox_update(fc->dest_box, &update) < 0) {
-			mailshift_copy_fail_dest(copy, fc->dest_box,
+	if (dest_status.messages != 0 || dest_status.uidnext > 1)
+		return 0;
+	if (dest_status.uidvalidity != fc->src_status.uidvalidity) {
+		i_zero(&update);
+		update.uid_validity = fc->src_status.uidvalidity;
+		if (mailbox_update(fc->dest_box, &update) < 0) {
+			mailshift_copy_fail_dest(fc->copy, fc->dest_box,
 				"setting UIDVALIDITY of");
 			return -1;
 		}
-		fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
 	}
+	fc->state.flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
 	return 0;
+}
+
+/* The new folder, created if missing, opened, with its state.  Returns 0,
+   1 if the user deleted it here (it is not brought back), -1 on
+   failure. */
+static int folder_open_dest(struct mailshift_folder_copy *fc)
+{
+	int ret;
+
+	fc->dest_box = mailshift_copy_dest_alloc(fc->copy,
+						 fc->folder->map.dest_vname);
+	if ((ret = folder_create_dest(fc)) != 0)
+		return ret;
+	/* MODSEQs tell a later pass which copies the user changed here */
+	if (mailbox_enable(fc->dest_box, MAILBOX_FEATURE_CONDSTORE) < 0 ||
+	    mailbox_sync(fc->dest_box, 0) < 0) {
+		mailshift_copy_fail_dest(fc->copy, fc->dest_box,
+					 "opening folder");
+		return -1;
+	}
+	if (folder_read_dest_state(fc) < 0)
+		return -1;
+	return fc->state_found ? 0 : folder_first_state(fc);
 }
 
 /* The state as the folder's index is to record it (see
    recovery_src_last_uid): fc->state, or a copy of it in buf */
 static const struct mailshift_folder_state *
 folder_state_to_record(const struct mailshift_folder_copy *fc,
-				 struct mailshift_folder_state *buf)
+		       struct mailshift_folder_state *buf)
 {
 	if (fc->recovery_dest_uidnext == 0)
 		return &fc->state;
@@ -263,7 +294,7 @@ static int folder_begin_batch(struct mailshift_folder_copy *fc)
 
 static void
 folder_check_uids(struct mailshift_folder_copy *fc,
-			    const struct mail_transaction_commit_changes *changes)
+		  const struct mail_transaction_commit_changes *changes)
 {
 	struct mailshift_folder_state recorded;
 	const struct seq_range *range;
@@ -344,7 +375,7 @@ static void folder_record_saved(struct mailshift_folder_copy *fc)
    holds messages other folders brought.  Returns TRUE when so: no copy
    is made. */
 static bool folder_here_already(struct mailshift_folder_copy *fc,
-					  struct mail *mail, const char *key)
+				struct mail *mail, const char *key)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mail_user *user = copy->params->dest_user;
@@ -417,52 +448,17 @@ static void copy_throttle(struct mailshift_copy *copy)
 	}
 }
 
-/* Save mail (its body from body, else from imapc) into the new folder.
-   Returns 1 copied, 0 refused by the new server (logged, the pass goes
-   on) or gone from the old one, -1 failure that stops the folder. */
-static int
-folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
-			   struct istream *body)
+/* A save of mail into the new folder with the old message's flags,
+   keywords, INTERNALDATE, a GUID naming its origin, its UID where the
+   folder keeps them, and its POP3 UIDL. */
+static struct mail_save_context *
+folder_save_alloc(struct mailshift_folder_copy *fc, struct mail *mail,
+		  time_t received_date, const char *pop3_uidl)
 {
-	struct mailshift_copy *copy = fc->copy;
-	struct mail_save_context *save;
+	struct mail_save_context *save = mailbox_save_alloc(fc->dest_t);
+	const char *const *keyword_names = mail_get_keywords(mail);
 	struct mail_keywords *keywords = NULL;
-	const char *const *keyword_names;
-	const char *key = NULL;
-	struct istream *input = body;
-	enum mail_error mail_error;
-	const char *error;
-	time_t received_date;
-	const char *pop3_uidl = NULL;
-	ssize_t ret;
 
-	/* first: reading the header moves the stream mail_get_stream()
-	   would return */
-	if (copy->delivered_db != NULL || copy->message_ids != NULL) {
-		key = mailshift_delivered_key(mail);
-		if (key != NULL && folder_here_already(fc, mail, key))
-			return 0;
-	}
-	/* POP3 sees INBOX only */
-	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
-	    mailshift_pop3_uidl_get(copy->params->set, mail,
-				    fc->src_status.uidvalidity,
-				    &pop3_uidl) < 0) {
-		mailshift_copy_fail_source(copy, fc->src_box,
-					   "POP3 UIDLs for");
-		return -1;
-	}
-	if (mail_get_received_date(mail, &received_date) < 0 ||
-	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
-		(void)mailbox_get_last_error(fc->src_box, &mail_error);
-		if (mail_error == MAIL_ERROR_EXPUNGED)
-			return 0;
-		mailshift_copy_fail_source(copy, fc->src_box, "reading");
-		return -1;
-	}
-
-	save = mailbox_save_alloc(fc->dest_t);
-	keyword_names = mail_get_keywords(mail);
 	if (keyword_names[0] != NULL) {
 		keywords = mailbox_keywords_create_valid(fc->dest_box,
 							 keyword_names);
@@ -480,44 +476,44 @@ folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
 		mailbox_save_set_uid(save, mail->uid);
 	if (pop3_uidl != NULL)
 		mailbox_save_set_pop3_uidl(save, pop3_uidl);
+	return save;
+}
 
-	if (mailbox_save_begin(&save, input) < 0)
-		goto dest_failed;
-	do {
-		if (mailbox_save_continue(save) < 0)
-			break;
-		ret = i_stream_read(input);
-		i_assert(ret != 0);
-	} while (ret != -1);
-	if (input->stream_errno != 0) {
-		mailbox_save_cancel(&save);
-		mailshift_copy_fail_reading(copy, mail,
-					    i_stream_get_error(input));
-		return -1;
-	}
-	if (save != NULL && mailbox_save_finish(&save) == 0) {
-		/* only UIDs really saved are expected back from the commit:
-		   a save that failed (full disk) says nothing about the rest */
-		if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
-			if (fc->first_wanted_uid == 0)
-				fc->first_wanted_uid = mail->uid;
-			fc->last_wanted_uid = mail->uid;
-		}
-		copy->pass_bytes += input->v_offset;
-		copy->progress.bytes_done += input->v_offset;
-		fc->uncommitted_bytes += input->v_offset;
-		if (key != NULL) {
-			if (!array_is_created(&fc->saved_keys))
-				p_array_init(&fc->saved_keys, copy->pool, 8);
-			key = p_strdup(copy->pool, key);
-			array_push_back(&fc->saved_keys, &key);
-		}
-		return 1;
-	}
-	if (save != NULL)
-		mailbox_save_cancel(&save);
+/* mail was saved, size bytes: what the commit must give back, the
+   pass's counts, and its Message-ID (key, or NULL) for the record. */
+static void folder_saved(struct mailshift_folder_copy *fc, struct mail *mail,
+			 uoff_t size, const char *key)
+{
+	struct mailshift_copy *copy = fc->copy;
 
-dest_failed:
+	/* only UIDs really saved are expected back from the commit: a save
+	   that failed (full disk) says nothing about the rest */
+	if ((fc->state.flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0) {
+		if (fc->first_wanted_uid == 0)
+			fc->first_wanted_uid = mail->uid;
+		fc->last_wanted_uid = mail->uid;
+	}
+	copy->pass_bytes += size;
+	copy->progress.bytes_done += size;
+	fc->uncommitted_bytes += size;
+	if (key != NULL) {
+		if (!array_is_created(&fc->saved_keys))
+			p_array_init(&fc->saved_keys, copy->pool, 8);
+		key = p_strdup(copy->pool, key);
+		array_push_back(&fc->saved_keys, &key);
+	}
+}
+
+/* The new server did not take mail.  Returns 0 if it refused this one
+   message (logged and counted; the pass goes on), -1 if the folder must
+   stop. */
+static int folder_save_failed(struct mailshift_folder_copy *fc,
+			      struct mail *mail)
+{
+	struct mailshift_copy *copy = fc->copy;
+	enum mail_error mail_error;
+	const char *error;
+
 	error = mailbox_get_last_internal_error(fc->dest_box, &mail_error);
 	switch (mail_error) {
 	case MAIL_ERROR_NOQUOTA:
@@ -545,11 +541,72 @@ dest_failed:
 	return -1;
 }
 
+/* Save mail (its body from body, else from imapc) into the new folder.
+   Returns 1 copied, 0 refused by the new server (logged, the pass goes
+   on) or gone from the old one, -1 failure that stops the folder. */
+static int
+folder_save_mail(struct mailshift_folder_copy *fc, struct mail *mail,
+		 struct istream *body)
+{
+	struct mailshift_copy *copy = fc->copy;
+	struct mail_save_context *save;
+	const char *key = NULL, *pop3_uidl = NULL;
+	struct istream *input = body;
+	enum mail_error mail_error;
+	time_t received_date;
+	ssize_t ret;
+
+	/* first: reading the header moves the stream mail_get_stream()
+	   would return */
+	if (copy->delivered_db != NULL || copy->message_ids != NULL) {
+		key = mailshift_delivered_key(mail);
+		if (key != NULL && folder_here_already(fc, mail, key))
+			return 0;
+	}
+	/* POP3 sees INBOX only */
+	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
+	    mailshift_pop3_uidl_get(copy->params->set, mail,
+				    fc->src_status.uidvalidity,
+				    &pop3_uidl) < 0) {
+		mailshift_copy_fail_source(copy, fc->src_box,
+					   "POP3 UIDLs for");
+		return -1;
+	}
+	if (mail_get_received_date(mail, &received_date) < 0 ||
+	    (input == NULL && mail_get_stream(mail, NULL, NULL, &input) < 0)) {
+		(void)mailbox_get_last_error(fc->src_box, &mail_error);
+		if (mail_error == MAIL_ERROR_EXPUNGED)
+			return 0;
+		mailshift_copy_fail_source(copy, fc->src_box, "reading");
+		return -1;
+	}
+
+	save = folder_save_alloc(fc, mail, received_date, pop3_uidl);
+	if (mailbox_save_begin(&save, input) < 0)
+		return folder_save_failed(fc, mail);
+	do {
+		if (mailbox_save_continue(save) < 0)
+			break;
+		ret = i_stream_read(input);
+		i_assert(ret != 0);
+	} while (ret != -1);
+	if (input->stream_errno != 0) {
+		mailbox_save_cancel(&save);
+		mailshift_copy_fail_reading(copy, mail,
+					    i_stream_get_error(input));
+		return -1;
+	}
+	if (mailbox_save_finish(&save) < 0)
+		return folder_save_failed(fc, mail);
+	folder_saved(fc, mail, input->v_offset, key);
+	return 1;
+}
+
 /* After one old message was copied (ret 1), refused or gone (0), or
    failed (-1): count it, and commit every commit_interval messages.
    Returns 0, or -1 when the folder stops. */
 static int folder_copied(struct mailshift_folder_copy *fc,
-				   uint32_t uid, int ret)
+			 uint32_t uid, int ret)
 {
 	struct mailshift_copy *copy = fc->copy;
 
@@ -573,8 +630,8 @@ static int folder_copied(struct mailshift_folder_copy *fc,
 /* Copy the large messages the queue holds below below_uid, in UID
    order, asking for those up to horizon_uid ahead.  Returns 0 or -1. */
 static int folder_copy_large(struct mailshift_folder_copy *fc,
-				       struct mailshift_body_queue *queue,
-				       uint32_t below_uid, uint32_t horizon_uid)
+			     struct mailshift_body_queue *queue,
+			     uint32_t below_uid, uint32_t horizon_uid)
 {
 	struct mail *mail;
 	struct istream *input;
@@ -594,7 +651,7 @@ static int folder_copy_large(struct mailshift_folder_copy *fc,
 							    error);
 			else if (ret > 0) {
 				ret = folder_save_mail(fc, mail,
-								 input);
+						       input);
 				i_stream_unref(&input);
 			}
 		} T_END;
@@ -626,8 +683,8 @@ folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
    all in UID order so that the old UIDs can be kept.  Returns 0 or -1. */
 static int
 folder_copy_from(struct mailshift_folder_copy *fc,
-			   struct mailbox_transaction_context *src_t,
-			   uint32_t first)
+		 struct mailbox_transaction_context *src_t,
+		 uint32_t first)
 {
 	struct mailshift_copy *copy = fc->copy;
 	struct mailshift_body_queue *queue;
@@ -679,7 +736,7 @@ folder_copy_from(struct mailshift_folder_copy *fc,
 		horizon = folder_horizon(fc, mail->seq);
 		mailshift_body_queue_advance(queue, horizon);
 		if (folder_copy_large(fc, queue, mail->uid,
-						horizon) < 0) {
+				      horizon) < 0) {
 			ret = -1;
 			break;
 		}
@@ -697,7 +754,7 @@ folder_copy_from(struct mailshift_folder_copy *fc,
 	}
 	if (ret >= 0) {
 		ret = folder_copy_large(fc, queue, (uint32_t)-1,
-						  (uint32_t)-1);
+					(uint32_t)-1);
 	}
 	mailshift_body_queue_deinit(&queue);
 	return ret < 0 ? -1 : 0;
@@ -735,7 +792,7 @@ static int folder_copy_mails(struct mailshift_folder_copy *fc)
 		ret = -1;
 	if (ret == 0)
 		ret = folder_copy_from(fc, src_t,
-						 fc->state.src_last_uid + 1);
+				       fc->state.src_last_uid + 1);
 	(void)mailbox_transaction_commit(&src_t);
 
 	if (fc->dest_t != NULL) {
@@ -800,7 +857,7 @@ static int folder_finish(struct mailshift_folder_copy *fc)
 
 static void
 dest_state_read(struct mailshift_copy *copy, const char *vname,
-			  struct mailshift_dest_state *dest_r)
+		struct mailshift_dest_state *dest_r)
 {
 	struct mailbox *dest_box;
 	enum mailbox_existence existence;
@@ -848,7 +905,7 @@ void mailshift_copy_read_dest_states(struct mailshift_copy *copy)
    SELECTed.  Returns TRUE if the folder can be skipped. */
 static bool
 folder_unchanged(struct mailshift_copy *copy,
-			   const struct mailshift_source_folder *folder)
+		 const struct mailshift_source_folder *folder)
 {
 	struct mailshift_dest_state *dest, read_now;
 	const char *key;
@@ -862,7 +919,7 @@ folder_unchanged(struct mailshift_copy *copy,
 		hash_table_remove(copy->dest_states, key);
 	else {
 		dest_state_read(copy, folder->map.dest_vname,
-					  &read_now);
+				&read_now);
 		dest = &read_now;
 	}
 	return dest->found &&
