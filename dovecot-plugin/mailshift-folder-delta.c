@@ -41,6 +41,85 @@ static bool mailshift_folder_old_flags_changed(struct mail *src_mail,
 	return changed;
 }
 
+/* What the pass does with one copy (mail) of the old message src_uid. */
+enum mailshift_delta_action {
+	/* nothing changed on the old server since the last pass */
+	MAILSHIFT_DELTA_NONE,
+	/* changed there, but the user changed the copy here too */
+	MAILSHIFT_DELTA_USERS,
+	/* the old server changed its flags: apply them here */
+	MAILSHIFT_DELTA_FLAGS,
+	/* gone from the old server: expunge it here */
+	MAILSHIFT_DELTA_EXPUNGE,
+};
+
+static enum mailshift_delta_action
+mailshift_delta_decide(struct mail *src_mail, struct mail *mail,
+		       uint32_t src_uid,
+		       const struct mailshift_folder_state *state,
+		       bool old_modseqs)
+{
+	bool on_old = mail_set_uid(src_mail, src_uid);
+	bool new_changed = mail_get_modseq(mail) > state->dest_highest_modseq;
+	/* With CONDSTORE on the old server, a message changed there since
+	   the last pass has a higher MODSEQ; without it, flags that differ
+	   from those the last pass saw there (mailshift-flag-baseline.h).
+	   Either way a conflict the user won stays won on later passes. */
+	bool old_changed = !on_old ||
+		(old_modseqs ?
+		 mail_get_modseq(src_mail) > state->src_highest_modseq :
+		 mailshift_folder_old_flags_changed(src_mail, mail));
+
+	if (!old_changed)
+		return MAILSHIFT_DELTA_NONE;
+	if (new_changed) {
+		/* touched here since the last pass: the user's (a copy
+		   already the same as the old message is no conflict) */
+		if (!on_old ||
+		    ((mail_get_flags(src_mail) ^ mail_get_flags(mail)) &
+		     ENUM_NEGATE(MAIL_RECENT)) != 0 ||
+		    !mailshift_keywords_equal(mail_get_keywords(src_mail),
+					      mail_get_keywords(mail)))
+			return MAILSHIFT_DELTA_USERS;
+		return MAILSHIFT_DELTA_NONE;
+	}
+	return on_old ? MAILSHIFT_DELTA_FLAGS : MAILSHIFT_DELTA_EXPUNGE;
+}
+
+/* Expunge here the copies of old messages the old server lost, unless
+   it lost so many of the folder's copies that it looks broken.  Returns
+   0, or -1 with *error_r. */
+static int
+mailshift_delta_expunge(struct mailbox_transaction_context *dest_t,
+			const ARRAY_TYPE(uint32_t) *expunge_uids,
+			unsigned int copies, struct mailbox *src_box,
+			struct mailshift_delta_counts *counts,
+			const char **error_r)
+{
+	unsigned int n = array_count(expunge_uids);
+	const uint32_t *uidp;
+	struct mail *dest_mail;
+
+	if (mailshift_removal_looks_broken(n, copies,
+					   MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
+		*error_r = t_strdup_printf("old server: folder %s lost %u of "
+			"the %u messages copied from it since the last pass; "
+			"not expunging them here (check the old server; if "
+			"they were really deleted, expunge them by hand)",
+			mailbox_get_vname(src_box), n, copies);
+		return -1;
+	}
+	dest_mail = mail_alloc(dest_t, 0, NULL);
+	array_foreach(expunge_uids, uidp) {
+		if (mail_set_uid(dest_mail, *uidp)) {
+			mail_expunge(dest_mail);
+			counts->expunged++;
+		}
+	}
+	mail_free(&dest_mail);
+	return 0;
+}
+
 int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 			   const char *guid_prefix,
 			   const struct mailshift_folder_state *state,
@@ -51,9 +130,9 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 	struct mailshift_guid_iter *iter;
 	struct mail *mail, *src_mail;
 	const char *guid;
-	ARRAY(uint32_t) expunge_uids;
+	ARRAY_TYPE(uint32_t) expunge_uids;
 	unsigned int copies = 0;
-	const uint32_t *uidp;
+	uint32_t src_uid;
 	bool old_modseqs;
 	int ret = 0;
 
@@ -75,70 +154,37 @@ int mailshift_folder_delta(struct mailbox *src_box, struct mailbox *dest_box,
 	t_array_init(&expunge_uids, 16);
 	iter = mailshift_guid_iter_init(dest_t, 1, MAIL_FETCH_FLAGS);
 	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
-		uint32_t src_uid;
-
 		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid) ||
 		    src_uid > state->src_last_uid)
 			continue;
 		copies++;
-
-		bool on_old = mail_set_uid(src_mail, src_uid);
-		bool new_changed =
-			mail_get_modseq(mail) > state->dest_highest_modseq;
-		/* With CONDSTORE on the old server, a message changed there
-		   since the last pass has a higher MODSEQ; without it, flags
-		   that differ from those the last pass saw there
-		   (mailshift-flag-baseline.h).  Either way a conflict the
-		   user won stays won on later passes. */
-		bool old_changed = !on_old ||
-			(old_modseqs ?
-			 mail_get_modseq(src_mail) > state->src_highest_modseq :
-			 mailshift_folder_old_flags_changed(src_mail, mail));
-
-		if (!old_changed)
-			continue;
-		if (new_changed) {
-			/* touched here since the last pass: the user's */
-			if (!on_old ||
-			    ((mail_get_flags(src_mail) ^ mail_get_flags(mail)) &
-			     ENUM_NEGATE(MAIL_RECENT)) != 0 ||
-			    !mailshift_keywords_equal(
-				    mail_get_keywords(src_mail),
-				    mail_get_keywords(mail)))
-				counts->kept_new++;
-			continue;
-		}
-		if (!on_old)
+		switch (mailshift_delta_decide(src_mail, mail, src_uid, state,
+					       old_modseqs)) {
+		case MAILSHIFT_DELTA_NONE:
+			break;
+		case MAILSHIFT_DELTA_USERS:
+			counts->kept_new++;
+			break;
+		case MAILSHIFT_DELTA_FLAGS:
+			if (mailshift_copy_flags(src_mail, mail))
+				counts->flags_changed++;
+			break;
+		case MAILSHIFT_DELTA_EXPUNGE:
 			array_push_back(&expunge_uids, &mail->uid);
-		else if (mailshift_copy_flags(src_mail, mail))
-			counts->flags_changed++;
+			break;
+		}
 	}
 	if (mailshift_guid_iter_deinit(&iter) < 0)
 		ret = -1;
+	mail_free(&src_mail);
+	(void)mailbox_transaction_commit(&src_t);
 
-	unsigned int n = array_count(&expunge_uids);
-	if (ret == 0 && mailshift_removal_looks_broken(n, copies,
-					MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
-		*error_r = t_strdup_printf("old server: folder %s lost %u of "
-			"the %u messages copied from it since the last pass; "
-			"not expunging them here (check the old server; if "
-			"they were really deleted, expunge them by hand)",
-			mailbox_get_vname(src_box), n, copies);
-		mail_free(&src_mail);
-		(void)mailbox_transaction_commit(&src_t);
+	if (ret == 0 && mailshift_delta_expunge(dest_t, &expunge_uids, copies,
+						src_box, counts,
+						error_r) < 0) {
 		mailbox_transaction_rollback(&dest_t);
 		return -1;
 	}
-	struct mail *dest_mail = mail_alloc(dest_t, 0, NULL);
-	array_foreach(&expunge_uids, uidp) {
-		if (mail_set_uid(dest_mail, *uidp)) {
-			mail_expunge(dest_mail);
-			counts->expunged++;
-		}
-	}
-	mail_free(&dest_mail);
-	mail_free(&src_mail);
-	(void)mailbox_transaction_commit(&src_t);
 	if (ret < 0)
 		mailbox_transaction_rollback(&dest_t);
 	else if (mailbox_transaction_commit(&dest_t) < 0)
