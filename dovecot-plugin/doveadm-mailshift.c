@@ -22,9 +22,6 @@
 
 const char *doveadm_mailshift_plugin_version = DOVECOT_ABI_VERSION;
 
-void doveadm_mailshift_plugin_init(struct module *module);
-void doveadm_mailshift_plugin_deinit(void);
-
 static struct doveadm_cmd_ver2 mailshift_commands[] = {
 	{
 		.name = "mailshift sync",

@@ -4,6 +4,8 @@
 /* The doveadm side of mailshift: one file per verb, registered from the
    table in doveadm-mailshift.c. */
 
+#include "mailshift-export.h"
+
 struct doveadm_cmd_context;
 struct doveadm_mail_cmd_context;
 struct mail_user;
@@ -12,6 +14,14 @@ struct mail_storage_service_ctx;
 struct ms_store;
 struct mailshift_settings;
 struct stat;
+struct module;
+
+/* lib20_doveadm_mailshift_plugin.so's entry points (doveadm-mailshift.c),
+   the only names it exports (mailshift-export.h): init registers the
+   commands. */
+MAILSHIFT_EXPORT extern const char *doveadm_mailshift_plugin_version;
+MAILSHIFT_EXPORT void doveadm_mailshift_plugin_init(struct module *module);
+MAILSHIFT_EXPORT void doveadm_mailshift_plugin_deinit(void);
 
 /* doveadm-mailshift-cmd-sync.c, -login.c, -cutover.c */
 struct doveadm_mail_cmd_context *cmd_mailshift_sync_alloc(void);

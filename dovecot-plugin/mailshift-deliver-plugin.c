@@ -19,11 +19,9 @@
 #include "mailshift-settings.h"
 #include "mailshift-login-stamp.h"
 #include "mailshift-delivered.h"
+#include "mailshift-deliver-plugin.h"
 
 const char *mailshift_deliver_plugin_version = DOVECOT_ABI_VERSION;
-
-void mailshift_deliver_plugin_init(struct module *module);
-void mailshift_deliver_plugin_deinit(void);
 
 static deliver_mail_func_t *mailshift_next_deliver_mail;
 

@@ -19,13 +19,11 @@
 #include "mailshift-settings.h"
 #include "mailshift-login-stamp.h"
 #include "mailshift-login-trigger.h"
+#include "mailshift-plugin.h"
 
 #define MAILSHIFT_LOGIN_WAIT_POLL_MSECS 100
 
 const char *mailshift_plugin_version = DOVECOT_ABI_VERSION;
-
-void mailshift_plugin_init(struct module *module);
-void mailshift_plugin_deinit(void);
 
 static bool mailshift_is_interactive_login(struct mail_user *user)
 {
