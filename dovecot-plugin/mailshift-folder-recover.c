@@ -234,6 +234,120 @@ mailshift_recover_by_content(struct mailbox *src_box, struct mail *dest_mail,
 	return ret < 0 ? -1 : (int)(count - match.unmatched);
 }
 
+/* What a recovery found among the new folder's messages. */
+struct mailshift_recover_counts {
+	/* copies of old messages the state did not count */
+	unsigned int claimed;
+	/* messages that are no copy of this old folder's */
+	unsigned int foreign;
+	/* copies whose UID here is not the old one */
+	unsigned int renumbered;
+};
+
+/* Walk the new folder's messages from first_dest_uid on: those whose GUID
+   names an old message the state does not count are claimed (into
+   present_uids, with the old flags), the others without such a GUID are
+   matched by content where a state exists.  Returns 0, -1 with the new
+   server's error, -2 with *error_r. */
+static int
+mailshift_recover_claim(struct mailbox *src_box, struct mailbox *dest_box,
+			struct mailbox_transaction_context *t,
+			const char *guid_prefix,
+			const struct mailshift_folder_state *state,
+			bool state_found, uint32_t first_dest_uid,
+			ARRAY_TYPE(seq_range) *present_uids,
+			struct mailshift_recover_counts *counts,
+			const char **error_r)
+{
+	ARRAY_TYPE(uint32_t) unknown_uids;
+	struct mailbox_transaction_context *src_t;
+	struct mailshift_guid_iter *iter;
+	struct mail *mail, *src_mail;
+	const char *guid;
+	uint32_t src_uid;
+	int ret = 0;
+
+	t_array_init(&unknown_uids, 8);
+	src_t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
+	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
+	iter = mailshift_guid_iter_init(t, first_dest_uid, MAIL_FETCH_FLAGS);
+	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
+		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid)) {
+			if (state_found)
+				array_push_back(&unknown_uids, &mail->uid);
+			else
+				counts->foreign++;
+			continue;
+		}
+		if (src_uid <= state->src_last_uid) {
+			/* a copy the state already counts */
+			continue;
+		}
+		counts->claimed++;
+		seq_range_array_add(present_uids, src_uid);
+		if (src_uid != mail->uid)
+			counts->renumbered++;
+		if (mail_set_uid(src_mail, src_uid))
+			(void)mailshift_copy_flags(src_mail, mail);
+	}
+	if (mailshift_guid_iter_deinit(&iter) < 0)
+		ret = -1;
+	if (ret == 0 && array_count(&unknown_uids) > 0) {
+		struct mail *dest_mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE,
+						    NULL);
+		int n = mailshift_recover_by_content(src_box, dest_mail,
+			state->src_last_uid, &unknown_uids, present_uids,
+			&counts->renumbered);
+		mail_free(&dest_mail);
+		if (n < 0) {
+			*error_r = t_strdup_printf("old server: reading %s: %s",
+				mailbox_get_vname(src_box),
+				mailbox_get_last_internal_error(src_box, NULL));
+			ret = -2;
+		} else {
+			counts->claimed += n;
+			counts->foreign += array_count(&unknown_uids) - n;
+		}
+	}
+	mail_free(&src_mail);
+	(void)mailbox_transaction_commit(&src_t);
+	return ret;
+}
+
+/* What a recovery means for the folder's state and what the admin is
+   told: whether its UIDs are still the old ones, and no pending batch. */
+static void
+mailshift_recover_conclude(struct mailbox *dest_box,
+			   const struct mailbox_status *dest_status,
+			   const struct mailshift_recover_counts *counts,
+			   struct mailshift_folder_state *state,
+			   bool state_found, struct event *event)
+{
+	if (counts->claimed > 0) {
+		e_warning(event, "mailshift: folder %s: found %u copied "
+			  "messages the folder's state did not record (an "
+			  "earlier pass was stopped, or the index was "
+			  "rebuilt); they are not copied again",
+			  mailbox_get_vname(dest_box), counts->claimed);
+	}
+	if (!state_found) {
+		/* No state: UIDs are still the old ones only if every
+		   message here is a copy that kept its UID. */
+		if (counts->foreign == 0 && counts->renumbered == 0 &&
+		    dest_status->uidvalidity == state->src_uidvalidity)
+			state->flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
+	} else if ((state->flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0 &&
+		   (counts->renumbered > 0 || counts->foreign > 0)) {
+		e_warning(event, "mailshift: folder %s: UIDs can no longer "
+			  "be kept equal to the old server's; IMAP clients "
+			  "will re-download this folder",
+			  mailbox_get_vname(dest_box));
+		state->flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
+	}
+	state->flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_BATCH_PENDING);
+	state->pending_dest_uidnext = 0;
+}
+
 int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     const char *guid_prefix,
 			     struct mailshift_folder_state *state,
@@ -241,15 +355,11 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 			     ARRAY_TYPE(seq_range) *present_uids,
 			     struct event *event, const char **error_r)
 {
-	ARRAY_TYPE(uint32_t) unknown_uids;
+	struct mailshift_recover_counts counts;
 	struct mailbox_transaction_context *t;
-	struct mailshift_guid_iter *iter;
 	struct mailbox_status dest_status;
-	struct mail *mail;
-	const char *guid;
-	unsigned int claimed = 0, foreign = 0, renumbered = 0;
 	uint32_t first_dest_uid;
-	int ret = 0;
+	int ret;
 
 	mailbox_get_open_status(dest_box, STATUS_MESSAGES | STATUS_UIDVALIDITY,
 				&dest_status);
@@ -262,59 +372,14 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	   and unrecorded; without a state, anything can */
 	first_dest_uid = state_found ? state->pending_dest_uidnext : 1;
 
-	struct mailbox_transaction_context *src_t;
-	struct mail *src_mail;
-
-	t_array_init(&unknown_uids, 8);
+	i_zero(&counts);
 	t = mailbox_transaction_begin(dest_box,
 		/* not EXTERNAL: that would mark the change as already
 		   made in the files, and maildir would never apply it */
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift recover");
-	src_t = mailbox_transaction_begin(src_box, 0, "mailshift recover");
-	src_mail = mail_alloc(src_t, MAIL_FETCH_FLAGS, NULL);
-	iter = mailshift_guid_iter_init(t, first_dest_uid, MAIL_FETCH_FLAGS);
-	while (mailshift_guid_iter_next(iter, &mail, &guid)) {
-		uint32_t src_uid;
-
-		if (!mailshift_copy_guid_parse(guid, guid_prefix, &src_uid)) {
-			if (state_found)
-				array_push_back(&unknown_uids, &mail->uid);
-			else
-				foreign++;
-			continue;
-		}
-		if (src_uid <= state->src_last_uid) {
-			/* a copy the state already counts */
-			continue;
-		}
-		claimed++;
-		seq_range_array_add(present_uids, src_uid);
-		if (src_uid != mail->uid)
-			renumbered++;
-		if (mail_set_uid(src_mail, src_uid))
-			(void)mailshift_copy_flags(src_mail, mail);
-	}
-	if (mailshift_guid_iter_deinit(&iter) < 0)
-		ret = -1;
-	if (ret == 0 && array_count(&unknown_uids) > 0) {
-		struct mail *dest_mail = mail_alloc(t, MAIL_FETCH_VIRTUAL_SIZE,
-						    NULL);
-		int n = mailshift_recover_by_content(src_box, dest_mail,
-			state->src_last_uid, &unknown_uids, present_uids,
-			&renumbered);
-		mail_free(&dest_mail);
-		if (n < 0) {
-			*error_r = t_strdup_printf("old server: reading %s: %s",
-				mailbox_get_vname(src_box),
-				mailbox_get_last_internal_error(src_box, NULL));
-			ret = -2;
-		} else {
-			claimed += n;
-			foreign += array_count(&unknown_uids) - n;
-		}
-	}
-	mail_free(&src_mail);
-	(void)mailbox_transaction_commit(&src_t);
+	ret = mailshift_recover_claim(src_box, dest_box, t, guid_prefix, state,
+				      state_found, first_dest_uid,
+				      present_uids, &counts, error_r);
 	if (ret < 0)
 		mailbox_transaction_rollback(&t);
 	else if (mailbox_transaction_commit(&t) < 0)
@@ -326,30 +391,8 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 	}
 	if (ret < 0)
 		return -1;
-
-	if (claimed > 0) {
-		e_warning(event, "mailshift: folder %s: found %u copied "
-			  "messages the folder's state did not record (an "
-			  "earlier pass was stopped, or the index was "
-			  "rebuilt); they are not copied again",
-			  mailbox_get_vname(dest_box), claimed);
-	}
-	if (!state_found) {
-		/* No state: UIDs are still the old ones only if every
-		   message here is a copy that kept its UID. */
-		if (foreign == 0 && renumbered == 0 &&
-		    dest_status.uidvalidity == state->src_uidvalidity)
-			state->flags |= MAILSHIFT_FOLDER_UIDS_PRESERVED;
-	} else if ((state->flags & MAILSHIFT_FOLDER_UIDS_PRESERVED) != 0 &&
-		   (renumbered > 0 || foreign > 0)) {
-		e_warning(event, "mailshift: folder %s: UIDs can no longer "
-			  "be kept equal to the old server's; IMAP clients "
-			  "will re-download this folder",
-			  mailbox_get_vname(dest_box));
-		state->flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_UIDS_PRESERVED);
-	}
-	state->flags &= ENUM_NEGATE(MAILSHIFT_FOLDER_BATCH_PENDING);
-	state->pending_dest_uidnext = 0;
+	mailshift_recover_conclude(dest_box, &dest_status, &counts, state,
+				   state_found, event);
 	return 0;
 }
 
