@@ -537,6 +537,84 @@ int mailshift_folder_dedupe(struct mailbox *src_box, struct mailbox *dest_box,
 	return ret < 0 ? -1 : (int)expunged;
 }
 
+/* Copies here named by the old UIDVALIDITY's prefix (old_copies), and
+   the old UIDs the new one's already name (present_uids).  Returns 0 or
+   -1 with the new server's error. */
+static int
+mailshift_rematch_copies(struct mailbox_transaction_context *dest_t,
+			 const char *old_prefix, const char *new_prefix,
+			 uint64_t dest_highest_modseq,
+			 ARRAY_TYPE(mailshift_recover_key) *old_copies,
+			 ARRAY_TYPE(seq_range) *present_uids)
+{
+	struct mailshift_recover_key *copy;
+	struct mailshift_guid_iter *iter;
+	struct mail *mail;
+	const char *guid;
+	uint32_t uid;
+	int ret = 0;
+
+	iter = mailshift_guid_iter_init(dest_t, 1, MAIL_FETCH_VIRTUAL_SIZE);
+	while (ret == 0 && mailshift_guid_iter_next(iter, &mail, &guid)) {
+		if (mailshift_copy_guid_parse(guid, new_prefix, &uid)) {
+			seq_range_array_add(present_uids, uid);
+			continue;
+		}
+		if (!mailshift_copy_guid_parse(guid, old_prefix, &uid))
+			continue;
+		copy = array_append_space(old_copies);
+		if (mailshift_recover_key(mail, copy) < 0)
+			ret = -1;
+		/* here the key's uid is the new side's, and "matched" says
+		   the user changed the copy since the last pass: keep it
+		   even if its original is gone */
+		copy->matched = mail_get_modseq(mail) > dest_highest_modseq;
+	}
+	if (mailshift_guid_iter_deinit(&iter) < 0)
+		ret = -1;
+	return ret;
+}
+
+/* Expunge the old copies whose original left the old server (neither
+   matched nor changed by the user), unless so many left that the old
+   server looks broken.  Returns 0, or -1 with *error_r. */
+static int
+mailshift_rematch_expunge(struct mailbox_transaction_context *dest_t,
+			  struct mailbox *src_box,
+			  const ARRAY_TYPE(mailshift_recover_key) *old_copies,
+			  unsigned int *expunged_r, const char **error_r)
+{
+	const struct mailshift_recover_key *copy;
+	unsigned int n_unmatched = 0;
+	struct mail *mail;
+
+	array_foreach(old_copies, copy) {
+		if (copy->uid != 0 && !copy->matched)
+			n_unmatched++;
+	}
+	if (mailshift_removal_looks_broken(n_unmatched,
+					   array_count(old_copies),
+					   MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
+		*error_r = t_strdup_printf("old server: folder %s was "
+			"re-created and %u of the %u messages copied from it "
+			"are no longer there; not expunging them here (check "
+			"the old server; if they were really deleted, expunge "
+			"them by hand)", mailbox_get_vname(src_box),
+			n_unmatched, array_count(old_copies));
+		return -1;
+	}
+	mail = mail_alloc(dest_t, 0, NULL);
+	array_foreach(old_copies, copy) {
+		if (copy->uid != 0 && !copy->matched &&
+		    mail_set_uid(mail, copy->uid)) {
+			mail_expunge(mail);
+			(*expunged_r)++;
+		}
+	}
+	mail_free(&mail);
+	return 0;
+}
+
 int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 			     const char *old_prefix, const char *new_prefix,
 			     uint64_t dest_highest_modseq,
@@ -547,40 +625,16 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 	ARRAY_TYPE(mailshift_recover_key) old_copies, src_keys;
 	struct mailshift_recover_key *copy, *src_key;
 	struct mailbox_transaction_context *dest_t;
-	struct mailshift_guid_iter *iter;
-	struct mail *mail;
-	const char *guid;
-	unsigned int n_unmatched = 0;
-	int ret = 0;
 
 	*matched_r = *expunged_r = 0;
 	t_array_init(&old_copies, 64);
 	t_array_init(&src_keys, 64);
 
-	/* our copies on the new side */
 	dest_t = mailbox_transaction_begin(dest_box,
 		MAILBOX_TRANSACTION_FLAG_NO_NOTIFY, "mailshift rematch");
-	iter = mailshift_guid_iter_init(dest_t, 1, MAIL_FETCH_VIRTUAL_SIZE);
-	while (ret == 0 && mailshift_guid_iter_next(iter, &mail, &guid)) {
-		uint32_t uid;
-
-		if (mailshift_copy_guid_parse(guid, new_prefix, &uid)) {
-			seq_range_array_add(present_uids, uid);
-			continue;
-		}
-		if (!mailshift_copy_guid_parse(guid, old_prefix, &uid))
-			continue;
-		copy = array_append_space(&old_copies);
-		if (mailshift_recover_key(mail, copy) < 0)
-			ret = -1;
-		/* here the key's uid is the new side's, and "matched" says
-		   the user changed the copy since the last pass: keep it
-		   even if its original is gone */
-		copy->matched = mail_get_modseq(mail) > dest_highest_modseq;
-	}
-	if (mailshift_guid_iter_deinit(&iter) < 0)
-		ret = -1;
-	if (ret < 0) {
+	if (mailshift_rematch_copies(dest_t, old_prefix, new_prefix,
+				     dest_highest_modseq, &old_copies,
+				     present_uids) < 0) {
 		*error_r = t_strdup_printf("new server: reading %s: %s",
 			mailbox_get_vname(dest_box),
 			mailbox_get_last_internal_error(dest_box, NULL));
@@ -611,32 +665,11 @@ int mailshift_folder_rematch(struct mailbox *src_box, struct mailbox *dest_box,
 		}
 	}
 
-	/* copies of messages that left the old server */
-	array_foreach_modifiable(&old_copies, copy) {
-		if (copy->uid != 0 && !copy->matched)
-			n_unmatched++;
-	}
-	if (mailshift_removal_looks_broken(n_unmatched,
-					   array_count(&old_copies),
-					   MAILSHIFT_REMOVAL_FEW_MESSAGES)) {
-		*error_r = t_strdup_printf("old server: folder %s was "
-			"re-created and %u of the %u messages copied from it "
-			"are no longer there; not expunging them here (check "
-			"the old server; if they were really deleted, expunge "
-			"them by hand)", mailbox_get_vname(src_box),
-			n_unmatched, array_count(&old_copies));
+	if (mailshift_rematch_expunge(dest_t, src_box, &old_copies,
+				      expunged_r, error_r) < 0) {
 		mailbox_transaction_rollback(&dest_t);
 		return -1;
 	}
-	mail = mail_alloc(dest_t, 0, NULL);
-	array_foreach_modifiable(&old_copies, copy) {
-		if (copy->uid != 0 && !copy->matched &&
-		    mail_set_uid(mail, copy->uid)) {
-			mail_expunge(mail);
-			(*expunged_r)++;
-		}
-	}
-	mail_free(&mail);
 	if (mailbox_transaction_commit(&dest_t) < 0) {
 		*error_r = t_strdup_printf("new server: expunging from %s: %s",
 			mailbox_get_vname(dest_box),
