@@ -74,13 +74,15 @@ int doveadm_mailshift_store_get(struct doveadm_mail_cmd_context *ctx,
 				struct ms_store **store, const char **store_uri)
 {
 	const char *error;
+	int ret;
 
 	if (*store != NULL && strcmp(*store_uri, uri) == 0)
 		return 0;
 	ms_store_close(store);
-	if (ms_store_open(uri, store, &error) < 0) {
+	if ((ret = ms_store_open(uri, store, &error)) < 0) {
 		e_error(user->event, "mailshift: state store: %s", error);
-		ctx->exit_code = EX_TEMPFAIL;
+		/* no retry makes a store without its schema usable */
+		ctx->exit_code = ret == -2 ? EX_CONFIG : EX_TEMPFAIL;
 		return -1;
 	}
 	*store_uri = p_strdup(ctx->pool, uri);

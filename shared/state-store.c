@@ -360,7 +360,7 @@ static int store_open(const char *uri, bool init, struct ms_store **store_r,
 			 "state-store: open %s: unknown store type (use "
 			 "sqlite:/path/to/state.db or pgsql:<conninfo>)",
 			 masked);
-		return -1;
+		return -2;
 	}
 	ms_store_mask_secrets(spec, masked, sizeof(masked));
 	if (v->open(spec, &store, reason, sizeof(reason)) < 0) {
@@ -376,7 +376,7 @@ static int store_open(const char *uri, bool init, struct ms_store **store_r,
 			 "create or upgrade" : "check", masked, store->reason,
 			 ms_store_schema_hint(store));
 		ms_store_close(&store);
-		return -1;
+		return -2;
 	}
 	*store_r = store;
 	return 0;

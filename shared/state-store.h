@@ -63,7 +63,11 @@ struct ms_user_record {
    may open a store in a directory the mail user can write.  A file the
    caller may not read and write fails with "Permission denied" and what
    to change.  Its schema is created or upgraded here: SQLite has no
-   roles, whoever may write the file may change its schema anyway. */
+   roles, whoever may write the file may change its schema anyway.
+   Returns 0; -1 with *error_r when the store cannot be reached or read
+   now (try later); -2 with *error_r when it cannot be used as set up (an
+   unknown store type; a schema missing, older or newer than this
+   mailshift's; a role without the rights it needs): an admin must act. */
 int ms_store_open(const char *uri, struct ms_store **store_r,
 		  const char **error_r);
 /* The same, creating or upgrading the schema in every backend: for

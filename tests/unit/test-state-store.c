@@ -1082,9 +1082,9 @@ static void run_pgsql_bad_conninfo(struct ms_store *store, char *got,
 }
 
 static const struct store_case open_cases[] = {
-	{ "unknown scheme -> -1, names the choices, masks the password",
-	  NULL, run_open_unknown_scheme, NULL, 0,
-	  "ret=-1 store=NULL error='state-store: open"
+	{ "unknown scheme -> -2 (as set up), names the choices, masks the "
+	  "password", NULL, run_open_unknown_scheme, NULL, 0,
+	  "ret=-2 store=NULL error='state-store: open"
 	  " mysql://ms:********@db.example.org/mail: unknown store type"
 	  " (use sqlite:/path/to/state.db or pgsql:<conninfo>)'" },
 	{ "sqlite: missing directory -> -1, path and reason", NULL,
@@ -1130,9 +1130,9 @@ static const struct store_case open_cases[] = {
 	  " changed=now durable=0 log=gone" },
 	{ "sqlite: 4 processes open 300 new stores at once -> all open",
 	  NULL, run_open_race, NULL, 0, "opens=1200 failures=0" },
-	{ "sqlite: schema from a newer mailshift -> -1, says upgrade", NULL,
+	{ "sqlite: schema from a newer mailshift -> -2, says upgrade", NULL,
 	  run_open_newer_schema, NULL, 0,
-	  "ret=-1 store=NULL error='sqlite: create or upgrade schema in"
+	  "ret=-2 store=NULL error='sqlite: create or upgrade schema in"
 	  " $TMP/newer.db: schema version 99 is newer than this mailshift"
 	  " supports (2): upgrade mailshift'" },
 	{ "sqlite: store of schema 1 -> upgraded, users and totals kept", NULL,
@@ -1257,11 +1257,11 @@ static const struct store_case pgsql_open_cases[] = {
 	{ "pgsql: no schema -> open fails naming init-store, creates"
 	  " nothing; after init-store it opens", NULL,
 	  run_pgsql_open_no_schema, NULL, 0,
-	  "open=-1 names-init-store users=no init=0 users=yes open=0" },
+	  "open=-2 names-init-store users=no init=0 users=yes open=0" },
 	{ "pgsql: schema 1 -> open fails (older, names init-store);"
 	  " init-store upgrades, users and totals kept", NULL,
 	  run_pgsql_open_schema_v1, NULL, 0,
-	  "open=-1 older names-init-store init=0 open=0 user=alice"
+	  "open=-2 older names-init-store init=0 open=0 user=alice"
 	  " state=synced reason=NULL failures=0 changed=1000 folders=3/3"
 	  " msgs=7/40 new=0 bytes=700/0 rate=ok copied=40/4000 started=1000"
 	  " finished=1001" },
