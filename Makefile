@@ -17,6 +17,7 @@
 #   make bench        copy and login benchmarks (bench/copy-bench, login-bench)
 #   make bench-policy mailshift-policyd vs postfwd, requests/s
 #   make bench-milter mailshift-milter vs OpenDKIM, signed messages/s
+#   make bench-domain `sync -A` over 1,000 users vs dsync, users/minute
 #   make install      install the Dovecot plugins, mailshift-policyd,
 #                     mailshift-milter and their systemd units (not
 #                     enabled; the other conf.d/ files are copied by hand)
@@ -28,7 +29,7 @@ SUBDIRS = shared dovecot-plugin postfix-policy milter
 
 .PHONY: all check check-unit check-integration check-asan check-fuzz \
 	check-docker demo \
-	install clean bench bench-policy bench-milter
+	install clean bench bench-policy bench-milter bench-domain
 
 all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
@@ -69,6 +70,9 @@ bench-policy: all
 
 bench-milter: all
 	BUILD=$(BUILD) bench/milter-bench
+
+bench-domain: all
+	BUILD=$(BUILD) bench/domain-bench
 
 # systemd units where systemd looks for packages' own (under /usr: a
 # DESTDIR tree copied over a merged-/usr root must not replace its /lib

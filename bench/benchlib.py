@@ -112,3 +112,67 @@ def old_server_copy(tmp, count, small, seed, extra_conf=""):
     subprocess.run(["cp", "-a", home, os.path.join(tmp, "old")], check=True)
     return rig.Dovecot(tmp, "old", users=USERS,
                        extra_conf=extra_conf).start(), info
+
+
+# ------------------------------------------------------------ a domain
+def domain_users(n):
+    """{user: password} of a domain of n users, u0001 ... u<n>."""
+    return {"u%04d" % i: "pw-u%04d" % i for i in range(1, n + 1)}
+
+
+def domain_old_server(users, messages, seed, templates):
+    """A started OLD Dovecot holding a domain: `users` users (a
+    passwd-file, which the userdb iterates for -A) of `messages` messages
+    each, cached under CACHE like the corpus above.  The first
+    `templates` users are filled over IMAP (corpus.fill_bulk, seeds seed,
+    seed+1, ...); every other user gets a copy on disk (cp -a of the
+    maildir, its index and uidlist) of template (i mod templates): the old
+    server serves each from its own files, only the bytes repeat.
+    Returns (server, info): info["users"], ["messages"] (each user's),
+    ["bytes"] (all users'), ["generate_seconds"]."""
+    root = os.path.join(CACHE, "domain-v%d-u%d-m%d-t%d-seed%d" % (
+        corpus.CORPUS_VERSION, users, messages, templates, seed))
+    marker = os.path.join(root, "complete.json")
+    if not os.path.exists(marker):
+        shutil.rmtree(root, ignore_errors=True)
+    old = rig.Dovecot(root, "old", users=domain_users(users),
+                      extra_conf="mail_fsync = never\n").start()
+    if os.path.exists(marker):
+        with open(marker) as f:
+            info = json.load(f)
+        print("domain: cached %s (%d users x %d messages, %.0f MB)"
+              % (root, info["users"], info["messages"], info["bytes"] / 1e6))
+        return old, info
+    print("domain: generating %s (once)..." % root, flush=True)
+    t0 = time.time()
+    names = sorted(old.users)
+    tbytes = []
+    for t, user in enumerate(names[:templates]):
+        c = old.connect(user)
+        n, nbytes = corpus.fill_bulk(c, messages, seed + t, old.prefix,
+                                     old.sep)
+        c.logout()
+        if n != messages:
+            raise RuntimeError("%s: %d of %d messages appended"
+                               % (user, n, messages))
+        tbytes.append(nbytes)
+    print("domain: %d template users filled in %.0fs; copying them"
+          % (len(tbytes), time.time() - t0), flush=True)
+    total = sum(tbytes)
+    for i, user in enumerate(names[templates:], templates):
+        t = i % templates
+        subprocess.run(["cp", "-a", "--reflink=auto",
+                        old.home(names[t]) + "/.", old.home(user)],
+                       check=True)
+        total += tbytes[t]
+        if i % 200 == 0:
+            print("  copied %d/%d (%.0fs)" % (i, users, time.time() - t0),
+                  flush=True)
+    info = {"users": users, "messages": messages, "bytes": total,
+            "templates": templates,
+            "generate_seconds": round(time.time() - t0, 1)}
+    print("domain: %d users / %.0f MB in %.0fs" % (users, total / 1e6,
+                                                  info["generate_seconds"]))
+    with open(marker, "w") as f:
+        json.dump(info, f)
+    return old, info
