@@ -3,8 +3,10 @@
 #
 #   make              build everything (mk.common's warnings, -Werror)
 #   make check        unit + integration tests (real Dovecot and Postfix on
-#                     loopback), and the policy daemon's layering
-#                     (postfix-policy/check-layers)
+#                     loopback; MS_JOBS=N of them at once, default the
+#                     CPUs + 1, MS_TESTS="t-a t-b" only those: see
+#                     tests/integration/run-all), and the policy daemon's
+#                     layering (postfix-policy/check-layers)
 #   make check-asan   the same under AddressSanitizer + UBSan
 #   make check-fuzz   libFuzzer targets (clang) of the network parsers, 30 s
 #                     each
@@ -39,6 +41,7 @@ check-unit: all
 	$(MAKE) -C tests/unit check
 	$(MAKE) -C tests/unit/milter check
 
+# MS_JOBS, MS_TESTS and MS_TEST_TIMEOUT reach run-all from the environment.
 check-integration: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/integration/run-all
 

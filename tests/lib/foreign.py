@@ -479,17 +479,22 @@ EVENTS {{
 
 def _ensure_cyrus_user():
     """The system user cyrus (group mail), as cyrus-common's postinst
-    makes it; Cyrus will not run as root."""
-    try:
-        pwd.getpwnam("cyrus")
-        return
-    except KeyError:
-        pass
-    subprocess.run(["adduser", "--quiet", "--system", "--ingroup", "mail",
-                    "--home", "/var/spool/cyrus", "--shell", "/bin/sh",
-                    "--no-create-home", "--disabled-password",
-                    "--disabled-login", "--gecos", "Cyrus Mailsystem User",
-                    "cyrus"], check=True, stdout=subprocess.DEVNULL)
+    makes it; Cyrus will not run as root.  Under a lock: two tests side
+    by side may both find it missing, and the second adduser would fail."""
+    os.makedirs(cache_dir(), exist_ok=True)
+    with open(os.path.join(cache_dir(), ".adduser.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            pwd.getpwnam("cyrus")
+            return
+        except KeyError:
+            pass
+        subprocess.run(["adduser", "--quiet", "--system", "--ingroup",
+                        "mail", "--home", "/var/spool/cyrus", "--shell",
+                        "/bin/sh", "--no-create-home", "--disabled-password",
+                        "--disabled-login", "--gecos",
+                        "Cyrus Mailsystem User", "cyrus"], check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 class Courier(_Server):
@@ -585,8 +590,9 @@ exec %s %d %s %s Maildir'""" % (tcpd, self.pop3_port, pop3login, pop3d,
                                 tcpd, self.port, login, imapd)
         if not os.path.isdir("/run/courier"):
             # made at boot by courier-authdaemon's tmpfiles.d entry where
-            # systemd runs; the bind mount below needs it
-            os.makedirs("/run/courier", 0o775)
+            # systemd runs; the bind mount below needs it (exist_ok: a
+            # test beside this one may make it first)
+            os.makedirs("/run/courier", 0o775, exist_ok=True)
             os.chown("/run/courier", 0, self.gid)
         binds = [(os.path.join(self.dir, "etc"), "/etc/courier"),
                  (os.path.join(self.dir, "run"), "/run/courier")]

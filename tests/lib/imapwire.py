@@ -6,10 +6,13 @@ parses responses incrementally, can hash big literals while reading them
 (a 500 MB mailbox is never held in memory) and can pipeline commands.
 """
 import base64
+import fcntl
 import hashlib
+import random
 import re
 import socket
 import ssl
+import threading
 
 CRLF = b"\r\n"
 
@@ -395,17 +398,42 @@ def uid_set(uids):
 
 
 _ports_given = set()
+_ports_mutex = threading.Lock()
+_ports_file = None
+# below the kernel's ephemeral ports (ip_local_port_range, 32768-60999):
+# a client socket's local port is never one of these
+PORT_RANGE = (20000, 32768)
+PORTS_LOCK = "/tmp/mailshift-test-ports.lock"
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago, and never
-    handed out before by this process: the kernel may give a port just
-    closed to the next bind(0), and two listeners of one server that got
-    the same port would not start ("duplicate listener")."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports_given:
+    """A TCP port on 127.0.0.1 that is free, and this process's until it
+    ends.  Tests run side by side (run-all's MS_JOBS): a port one picked
+    must not go to another before its server binds it, nor while a server
+    restarts on it.  So each is reserved with a lock on byte `port` of
+    PORTS_LOCK, held until the process ends (also by SIGKILL), and comes
+    from PORT_RANGE, where no client socket takes it meanwhile.  Never
+    handed out twice by this process either: two listeners of one server
+    that got the same port would not start ("duplicate listener")."""
+    global _ports_file
+    with _ports_mutex:
+        if _ports_file is None:
+            _ports_file = open(PORTS_LOCK, "a")
+        for _ in range(1000):
+            port = random.randrange(*PORT_RANGE)
+            if port in _ports_given:
+                continue
+            try:
+                fcntl.lockf(_ports_file, fcntl.LOCK_EX | fcntl.LOCK_NB, 1,
+                            port)
+            except OSError:
+                continue                    # another test's
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            except OSError:
+                fcntl.lockf(_ports_file, fcntl.LOCK_UN, 1, port)
+                continue                    # in use outside the tests
             _ports_given.add(port)
             return port
+        raise RuntimeError("no free port in %d-%d" % PORT_RANGE)
