@@ -4,7 +4,7 @@
 #   make              build everything (mk.common's warnings, -Werror)
 #   make check        unit + integration tests (real Dovecot and Postfix on
 #                     loopback; MS_JOBS=N of them at once, default the
-#                     CPUs + 1, MS_TESTS="t-a t-b" only those: see
+#                     CPUs, MS_TESTS="t-a t-b" only those: see
 #                     tests/integration/run-all), and the policy daemon's
 #                     layering (postfix-policy/check-layers)
 #   make check-asan   the same under AddressSanitizer + UBSan
@@ -48,8 +48,11 @@ check-integration: all
 check: check-unit check-integration
 
 # Sanitizer build lives in its own tree so it never mixes with normal objects.
+# One test at a time unless MS_JOBS says otherwise: the sanitizers slow
+# every process severalfold, and the tests with wall-clock bounds were
+# measured alongside others only without them.
 check-asan:
-	$(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
+	MS_JOBS=$${MS_JOBS:-1} $(MAKE) BUILD=$(TOP)/build-asan SANITIZE=1 check
 
 # libFuzzer targets (clang), each for a bounded time.
 check-fuzz:
