@@ -30,11 +30,7 @@ static bool mailshift_folder_old_flags_changed(struct mail *src_mail,
 		   flags then, so a difference is the old server's change,
 		   or the user's if they changed the copy since (the caller
 		   keeps theirs) */
-		changed = ((mail_get_flags(src_mail) ^
-			    mail_get_flags(dest_mail)) &
-			   ENUM_NEGATE(MAIL_RECENT)) != 0 ||
-			!mailshift_keywords_equal(mail_get_keywords(src_mail),
-						  mail_get_keywords(dest_mail));
+		changed = !mailshift_flags_equal(src_mail, dest_mail);
 	}
 	if (!have || changed)
 		mailshift_flag_baseline_set(dest_mail, &now);
@@ -75,11 +71,7 @@ mailshift_delta_decide(struct mail *src_mail, struct mail *mail,
 	if (new_changed) {
 		/* touched here since the last pass: the user's (a copy
 		   already the same as the old message is no conflict) */
-		if (!on_old ||
-		    ((mail_get_flags(src_mail) ^ mail_get_flags(mail)) &
-		     ENUM_NEGATE(MAIL_RECENT)) != 0 ||
-		    !mailshift_keywords_equal(mail_get_keywords(src_mail),
-					      mail_get_keywords(mail)))
+		if (!on_old || !mailshift_flags_equal(src_mail, mail))
 			return MAILSHIFT_DELTA_USERS;
 		return MAILSHIFT_DELTA_NONE;
 	}

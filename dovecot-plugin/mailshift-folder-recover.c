@@ -22,6 +22,14 @@ bool mailshift_keywords_equal(const char *const *a, const char *const *b)
 	return TRUE;
 }
 
+bool mailshift_flags_equal(struct mail *a, struct mail *b)
+{
+	return ((mail_get_flags(a) ^ mail_get_flags(b)) &
+		ENUM_NEGATE(MAIL_RECENT)) == 0 &&
+		mailshift_keywords_equal(mail_get_keywords(a),
+					 mail_get_keywords(b));
+}
+
 bool mailshift_copy_flags(struct mail *src_mail, struct mail *dest_mail)
 {
 	const char *const *src_keywords;

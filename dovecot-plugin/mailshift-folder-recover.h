@@ -40,6 +40,9 @@ int mailshift_folder_recover(struct mailbox *src_box, struct mailbox *dest_box,
 /* Same keywords, in any order (each side lists them in its own index's
    order). */
 bool mailshift_keywords_equal(const char *const *a, const char *const *b);
+/* Whether a and b have the same flags (\Recent aside, which is each
+   session's own) and keywords. */
+bool mailshift_flags_equal(struct mail *a, struct mail *b);
 
 /* The old folder's UIDVALIDITY changed (it was re-created, or the server
    renumbered it), so old UIDs mean nothing any more.  Match by content
