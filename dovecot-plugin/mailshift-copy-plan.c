@@ -6,37 +6,11 @@
    and the old folders renamed or deleted since the last pass. */
 
 #include "lib.h"
-#include "array.h"
-#include "str.h"
-#include "hash.h"
-#include "ioloop.h"
-#include "time-util.h"
-#include "sleep.h"
-#include "istream.h"
-#include "mail-storage-private.h"
-#include "mail-namespace.h"
-#include "mail-search-build.h"
 #include "mailbox-list-iter.h"
-#include "mail-storage-settings.h"
-#include "mailshift-folder-map.h"
-#include "mailshift-folder-state.h"
-#include "mailshift-folder-recover.h"
-#include "mailshift-copy-guid.h"
-#include "mailshift-folder-delta.h"
 #include "mailshift-folder-list.h"
 #include "mailshift-folder-moves.h"
-#include "mailshift-folder-verify.h"
-#include "mailshift-search.h"
-#include "mailshift-source.h"
-#include "mailshift-source-status.h"
 #include "mailshift-source-list.h"
-#include "mailshift-source-body.h"
-#include "mail-duplicate.h"
-#include "mailshift-delivered.h"
 #include "mailshift-message-ids.h"
-#include "mailshift-pop3-uidl.h"
-#include "mailshift-copy.h"
-#include <unistd.h>
 #include "mailshift-copy-private.h"
 
 static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
@@ -203,16 +177,14 @@ static int mailshift_copy_check_prefix(struct mailshift_copy *copy)
 		return -1;
 	}
 	if (ret == 0) {
-		copy->error_on_source = TRUE;
-		copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
-		copy->error = p_strdup_printf(copy->pool,
+		mailshift_copy_fail_config(copy, TRUE, t_strdup_printf(
 			"old server: its personal folders are under \"%s\" "
 			"(its NAMESPACE answer), not under mailshift_source_"
 			"prefix = %s: %s", server_prefix, set->source_prefix,
 			*server_prefix == '\0' ?
 			"remove mailshift_source_prefix" :
 			t_strdup_printf("set mailshift_source_prefix = %s",
-					server_prefix));
+					server_prefix)));
 		return -1;
 	}
 	return 0;

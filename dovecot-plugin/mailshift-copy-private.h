@@ -128,6 +128,10 @@ void mailshift_copy_fail_reading(struct mailshift_copy *copy,
 void mailshift_copy_fail_dest(struct mailshift_copy *copy,
 			      struct mailbox *box, const char *what);
 void mailshift_copy_fail_list(struct mailshift_copy *copy, const char *what);
+/* A setting that the servers contradict (error names it): no retry
+   helps. */
+void mailshift_copy_fail_config(struct mailshift_copy *copy, bool on_source,
+				const char *error);
 
 /* The plan (mailshift-copy-plan.c): the old folders, their names here,
    the roles' folders, folders moved on the old server.  Each returns 0,

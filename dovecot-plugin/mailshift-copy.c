@@ -7,37 +7,15 @@
    exact, and the next pass goes on from there. */
 
 #include "lib.h"
-#include "array.h"
-#include "str.h"
-#include "hash.h"
 #include "ioloop.h"
-#include "time-util.h"
-#include "sleep.h"
-#include "istream.h"
-#include "mail-storage-private.h"
-#include "mail-namespace.h"
-#include "mail-search-build.h"
-#include "mailbox-list-iter.h"
-#include "mail-storage-settings.h"
-#include "mailshift-folder-map.h"
-#include "mailshift-folder-state.h"
 #include "mailshift-folder-recover.h"
 #include "mailshift-copy-guid.h"
-#include "mailshift-folder-delta.h"
 #include "mailshift-folder-list.h"
-#include "mailshift-folder-moves.h"
-#include "mailshift-folder-verify.h"
-#include "mailshift-search.h"
-#include "mailshift-source.h"
 #include "mailshift-source-status.h"
-#include "mailshift-source-list.h"
-#include "mailshift-source-body.h"
 #include "mail-duplicate.h"
 #include "mailshift-delivered.h"
 #include "mailshift-message-ids.h"
 #include "mailshift-pop3-uidl.h"
-#include "mailshift-copy.h"
-#include <unistd.h>
 #include "mailshift-copy-private.h"
 
 void
@@ -233,15 +211,21 @@ static void mailshift_copy_note_failure(struct mailshift_copy *copy)
 /* What the pass does before its folders: what it filled before, the old
    server's folders and where each lands, and folders moved there.
    Returns 0, or -1 with copy->error. */
+void mailshift_copy_fail_config(struct mailshift_copy *copy, bool on_source,
+				const char *error)
+{
+	copy->error_on_source = on_source;
+	copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
+	copy->error = p_strdup(copy->pool, error);
+}
+
 static int mailshift_copy_prepare(struct mailshift_copy *copy)
 {
 	const struct mailshift_copy_params *params = copy->params;
 	const char *error;
 
 	if (mailshift_pop3_uidl_check(params->set, &error) < 0) {
-		copy->error_class = MAILSHIFT_SOURCE_ERR_CONFIG;
-		copy->error_on_source = FALSE;
-		copy->error = p_strdup(copy->pool, error);
+		mailshift_copy_fail_config(copy, FALSE, error);
 		return -1;
 	}
 	if (mailshift_folder_list_read(params->dest_user,
