@@ -20,31 +20,21 @@
 #include "mail-user.h"
 #include "mail-storage-settings.h"
 #include "mail-storage-service.h"
-#include "master-service.h"
-#include "master-service-settings.h"
-#include "syslog-util.h"
 #include "doveadm-mail.h"
 #include "doveadm-print.h"
 #include "mailshift-settings.h"
 #include "mailshift-source.h"
 #include "mailshift-copy.h"
 #include "mailshift-slots.h"
-#include "mailshift-credentials.h"
-#include "mailshift-local-passwd.h"
-#include "mailshift-login-verify.h"
 #include "mailshift-login-stamp.h"
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-pass.h"
 #include "doveadm-mailshift-password.h"
 #include "doveadm-mailshift-users.h"
-#include "doveadm-mailshift-instance.h"
 #include "state-store.h"
 #include "state-store-lock.h"
 #include "state-store-pass.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <syslog.h>
 #include <sysexits.h>
 #include <unistd.h>
 
