@@ -35,8 +35,11 @@ struct sqlite_store {
    first switch of a new file, with another process opening it at the same
    instant (a login's pass and an admin's status), can fail at once with
    SQLITE_BUSY: SQLite does not wait where two lock upgrades could
-   deadlock.  The other side's switch is done a moment later, so try again
-   for as long as the busy timeout. */
+   deadlock.  And this is where SQLite first opens the -wal and -shm files:
+   when root creates them it gives them the store's owner only after
+   creating them, so a mail user's process opening them in between gets
+   SQLITE_CANTOPEN.  Either way the other side is done a moment later, so
+   try again for as long as the busy timeout. */
 static int sqlite_store_use_wal(sqlite3 *db)
 {
 	unsigned int waited_msecs = 0;
@@ -45,7 +48,7 @@ static int sqlite_store_use_wal(sqlite3 *db)
 	for (;;) {
 		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
 				  NULL);
-		if (rc != SQLITE_BUSY ||
+		if ((rc != SQLITE_BUSY && rc != SQLITE_CANTOPEN) ||
 		    waited_msecs >= SQLITE_BUSY_TIMEOUT_MSECS)
 			return rc;
 		usleep(SQLITE_BUSY_RETRY_MSECS * 1000);

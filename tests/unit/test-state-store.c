@@ -766,6 +766,59 @@ static void run_open_mail_user_first(struct ms_store *store, char *got,
 	run_open_shared(store, got, size, false);
 }
 
+/* How often each side opens the store in the case below: enough for
+   the instant root owns the -wal or -shm to come up. */
+#define OPENS_AT_ONCE 3000
+
+/* Opens and closes the store at uri n times; returns how many failed. */
+static unsigned int open_close_times(const char *uri, unsigned int n)
+{
+	struct ms_store *store = NULL;
+	const char *error;
+	unsigned int failures = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (ms_store_open(uri, &store, &error) < 0) {
+			if (failures++ == 0) {
+				printf("     %s\n", error);
+				fflush(stdout);
+			}
+			continue;
+		}
+		ms_store_close(&store);
+	}
+	return failures;
+}
+
+/* Root's last close removes the -wal and -shm files and its next open
+   makes them again, owned by root for an instant: a status poll beside a
+   login's pass.  The mail user's opens meanwhile all succeed. */
+static void run_open_root_and_mail_user_at_once(struct ms_store *store,
+						char *got, size_t size)
+{
+	char dir[300], path[320], uri[330];
+	const char *error;
+	unsigned int root_failures;
+	int status;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/both", tmpdir);
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	make_mail_dir(dir);
+	must(ms_store_open(uri, &store, &error), error);
+	ms_store_close(&store);
+	pid = fork_as_mail_user();
+	if (pid == 0)
+		_exit(open_close_times(uri, OPENS_AT_ONCE) == 0 ? 0 : 1);
+	root_failures = open_close_times(uri, OPENS_AT_ONCE);
+	ms_test_assert(pid > 0 && waitpid(pid, &status, 0) == pid);
+	gotf(got, size, "root=%s mail-user=%s",
+	     root_failures == 0 ? "ok" : "failed",
+	     WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
+	remove_store(dir, path);
+}
+
 /* A directory the mail user may write is where root opens the store:
    a link planted there must not make root open, create or chown the
    file it points to. */
@@ -1111,6 +1164,10 @@ static const struct store_case open_cases[] = {
 	{ "sqlite: the mail user creates, then root opens and writes", NULL,
 	  run_open_mail_user_first, NULL, 0,
 	  "mail-user=ok root=ok db=0660,dir wal=0660,dir" },
+	{ "sqlite: root and the mail user open and close it over and over"
+	  " at once -> every open succeeds", NULL,
+	  run_open_root_and_mail_user_at_once, NULL, 0,
+	  "root=ok mail-user=ok" },
 	{ "sqlite: a store the mail user may not write -> -1, says what to"
 	  " change", NULL, run_open_denied, NULL, 0,
 	  "ret=-1 store=NULL error='sqlite: open $TMP/roots.db: Permission"
