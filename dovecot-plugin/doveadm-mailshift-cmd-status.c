@@ -485,6 +485,7 @@ cmd_mailshift_status_deinit(struct doveadm_mail_cmd_context *_ctx)
 	string_t *out;
 
 	ms_store_close(&ctx->store);
+	doveadm_mailshift_users_deinit(ctx->users);
 	if (!ctx->human)
 		return;
 	out = t_str_new(1024);

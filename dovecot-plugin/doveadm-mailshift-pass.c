@@ -937,6 +937,7 @@ static void cmd_mailshift_sync_deinit(struct doveadm_mail_cmd_context *_ctx)
 		container_of(_ctx, struct mailshift_sync_cmd_context, ctx);
 
 	ms_store_close(&ctx->store);
+	doveadm_mailshift_users_deinit(ctx->users);
 	mailshift_wipe_string(&ctx->login_password);
 	mailshift_wipe_string(&ctx->kept_password);
 	i_free(ctx->kept_user);

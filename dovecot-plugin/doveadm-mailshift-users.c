@@ -15,6 +15,7 @@
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-doveconf.h"
 #include "doveadm-mailshift-users.h"
+#include "doveadm-mailshift-server-watch.h"
 #include "state-store.h"
 
 #include <sys/stat.h>
@@ -25,13 +26,15 @@
 struct doveadm_mailshift_users {
 	struct doveadm_mail_cmd_context *ctx;
 	pool_t pool;
-	bool collected;
+	bool collected, watching;
 
 	ARRAY_TYPE(const_string) names;
 	unsigned int next;
 
 	unsigned int skipped;
 	string_t *skipped_names;
+
+	struct doveadm_mailshift_server_watch *server_watch;
 };
 
 struct doveadm_mailshift_users *
@@ -245,6 +248,12 @@ int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 	unsigned int count;
 	int ret = 0;
 
+	if (!users->watching) {
+		/* the first user: doveadm hands it to a server next */
+		users->watching = TRUE;
+		users->server_watch =
+			doveadm_mailshift_server_watch_start(ctx->set);
+	}
 	if (ctx->users_list_input != NULL) {
 		/* -F: the admin's list, as doveadm reads it */
 		*username_r = i_stream_read_next_line(ctx->users_list_input);
@@ -273,6 +282,11 @@ int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 		return 0;
 	*username_r = names[users->next++];
 	return 1;
+}
+
+void doveadm_mailshift_users_deinit(struct doveadm_mailshift_users *users)
+{
+	doveadm_mailshift_server_watch_stop(&users->server_watch);
 }
 
 unsigned int

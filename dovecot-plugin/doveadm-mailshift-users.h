@@ -35,6 +35,10 @@ doveadm_mailshift_users_init(struct doveadm_mail_cmd_context *ctx);
 int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 				 const char **username_r);
 
+/* Ends what the command's users need while doveadm servers run them
+   (doveadm-mailshift-server-watch.h); for the deinit vfunc. */
+void doveadm_mailshift_users_deinit(struct doveadm_mailshift_users *users);
+
 /* Userdb users left out (see above): their number, and up to a few of
    their names, comma-separated ("" if none). */
 unsigned int
