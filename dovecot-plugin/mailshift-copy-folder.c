@@ -39,6 +39,7 @@
 #include "time-util.h"
 #include "sleep.h"
 #include "istream.h"
+#include "mail-storage-private.h"
 #include "mail-search-build.h"
 #include "mailshift-folder-recover.h"
 #include "mailshift-copy-guid.h"
@@ -646,7 +647,25 @@ static int folder_copy_large(struct mailshift_folder_copy *fc,
 	return ret;
 }
 
-/* The UID of the old message mail_prefetch_count messages after seq (the
+/* How many old messages imapc fetches ahead: as many as make about
+   MAILSHIFT_PREFETCH_BYTES, given the mean size of the folder's ordinary
+   messages, and never fewer than mailshift_source_prefetch.  Counted in
+   messages alone, a window of small ones is less than a round trip's worth
+   of bytes across a WAN, and the old server waits for every next FETCH;
+   counted in bytes, memory stays bounded whatever the folder holds. */
+static unsigned int
+folder_prefetch_window(const struct mailshift_folder_copy *fc,
+		       const struct mailshift_body_queue *queue)
+{
+	unsigned int window = fc->copy->params->set->source_prefetch;
+	uoff_t mean = mailshift_body_queue_small_mean(queue);
+
+	if (mean > 0 && MAILSHIFT_PREFETCH_BYTES / mean > window)
+		window = MAILSHIFT_PREFETCH_BYTES / mean;
+	return I_MIN(window, MAILSHIFT_PREFETCH_MAX_MAILS);
+}
+
+/* The UID of the old message prefetch_window messages after seq (the
    last one if fewer follow): about as far as imapc prefetches. */
 static uint32_t
 folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
@@ -655,8 +674,7 @@ folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
 		mail_index_get_header(fc->src_box->view);
 	uint32_t uid;
 
-	seq = I_MIN(seq + fc->copy->params->set->source_prefetch,
-		    hdr->messages_count);
+	seq = I_MIN(seq + fc->prefetch_window, hdr->messages_count);
 	if (seq == 0)
 		return 0;
 	mail_index_lookup_uid(fc->src_box->view, seq, &uid);
@@ -698,6 +716,7 @@ folder_copy_from(struct mailshift_folder_copy *fc,
 		mailshift_body_queue_deinit(&queue);
 		return -1;
 	}
+	fc->prefetch_window = folder_prefetch_window(fc, queue);
 
 	search_args = mailshift_search_uids_from(first);
 	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
@@ -710,11 +729,14 @@ folder_copy_from(struct mailshift_folder_copy *fc,
 		search = mailbox_search_init(src_t, search_args, NULL,
 					     fields | MAIL_FETCH_STREAM_BODY,
 					     NULL);
+		/* mail_prefetch_count set the search's window; the mails are
+		   allocated as it fills */
+		search->max_mails = fc->prefetch_window + 1;
 	}
 	mail_search_args_unref(&search_args);
 	/* a FETCH for every quarter window: the old server always has at
 	   least 3/4 of mail_prefetch_count messages to serve */
-	fetch_ahead = I_MAX(copy->params->set->source_prefetch / 4, 1);
+	fetch_ahead = I_MAX(fc->prefetch_window / 4, 1);
 
 	while (search != NULL && mailbox_search_next(search, &mail)) {
 		/* keep the old server busy while this message is saved */

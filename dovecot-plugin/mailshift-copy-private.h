@@ -114,10 +114,17 @@ struct mailshift_folder_copy {
 	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
 	   the old server: the new UIDVALIDITY, recorded when it is done */
 	uint32_t rematch_uidvalidity;
+	/* how many old messages imapc fetches ahead in this folder
+	   (folder_prefetch_window()) */
+	unsigned int prefetch_window;
 	bool state_found;
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
+/* the bytes of ordinary messages imapc is to fetch ahead, and the most
+   messages that may take (folder_prefetch_window()) */
+#define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
+#define MAILSHIFT_PREFETCH_MAX_MAILS 1000
 
 /* A step failed: the error its box (or list) has, for the pass to report
    and to decide on a retry by. */

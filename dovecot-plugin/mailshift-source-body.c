@@ -73,6 +73,9 @@ struct mailshift_body_queue {
 	uint32_t first_uid;
 	const ARRAY_TYPE(seq_range) *skip;
 	bool sizing;
+	/* the other messages the sizes gave, for imapc to prefetch */
+	uoff_t small_bytes;
+	unsigned int small_count;
 	/* bytes asked for of entries not yet taken */
 	uoff_t bytes_ahead;
 	unsigned int pending;
@@ -179,10 +182,14 @@ mailshift_body_size_seen(struct mailshift_body_queue *queue, uint32_t uid,
 	struct mailshift_body_size *size;
 	uoff_t bytes;
 
-	if (str_to_uoff(value, &bytes) < 0 ||
-	    bytes <= MAILSHIFT_SOURCE_BODY_PIECE || uid < queue->first_uid ||
+	if (str_to_uoff(value, &bytes) < 0 || uid < queue->first_uid ||
 	    seq_range_exists(queue->skip, uid))
 		return;
+	if (bytes <= MAILSHIFT_SOURCE_BODY_PIECE) {
+		queue->small_bytes += bytes;
+		queue->small_count++;
+		return;
+	}
 	size = array_append_space(&queue->sizes);
 	size->uid = uid;
 	size->size = bytes;
@@ -368,6 +375,12 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 	}
 	array_free(&queue->sizes);
 	return 0;
+}
+
+uoff_t mailshift_body_queue_small_mean(const struct mailshift_body_queue *queue)
+{
+	return queue->small_count == 0 ? 0 :
+		queue->small_bytes / queue->small_count;
 }
 
 static void mailshift_body_entry_free(struct mailshift_body_entry *entry)

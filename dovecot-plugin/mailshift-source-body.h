@@ -39,6 +39,9 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      struct mailbox_header_lookup_ctx *wanted_headers,
 			      ARRAY_TYPE(seq_range) *large_r,
 			      struct mailshift_body_queue **queue_r);
+/* The mean size of the other messages the sizes were given for (those
+   imapc prefetches), 0 if none or not known. */
+uoff_t mailshift_body_queue_small_mean(const struct mailshift_body_queue *queue);
 /* Waits for every piece still on its way, frees the queue and its mails. */
 void mailshift_body_queue_deinit(struct mailshift_body_queue **queue);
 
