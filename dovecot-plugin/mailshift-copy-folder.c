@@ -647,6 +647,12 @@ static int folder_copy_large(struct mailshift_folder_copy *fc,
 	return ret;
 }
 
+/* What the copy reads of every old message besides its body, and the
+   header a sweep or the \All folder keys it by. */
+static const enum mail_fetch_field stream_fields =
+	MAIL_FETCH_FLAGS | MAIL_FETCH_RECEIVED_DATE;
+static const char *const key_headers[] = { "Message-ID", NULL };
+
 /* How many old messages imapc fetches ahead: as many as make about
    MAILSHIFT_PREFETCH_BYTES, given the mean size of the folder's ordinary
    messages, and never fewer than mailshift_source_prefetch.  Counted in
@@ -681,42 +687,32 @@ folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
 	return uid;
 }
 
-/* Copy the old messages from UID first on that earlier passes did not
-   (fc->present_uids, and those below first): the ordinary ones as imapc
-   prefetches them, the large ones from a queue that fetches them ahead,
-   all in UID order so that the old UIDs can be kept.  Returns 0 or -1. */
-static int
-folder_copy_from(struct mailshift_folder_copy *fc,
-		 struct mailbox_transaction_context *src_t,
-		 uint32_t first)
+/* Begin copying the old messages from UID first on that earlier passes
+   did not (fc->present_uids, and those below first): the ordinary ones as
+   imapc prefetches them, the large ones from a queue that fetches them
+   ahead, all in UID order so that the old UIDs can be kept (steps in
+   folder_stream_step()).  Returns 0 or -1. */
+static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 {
 	struct mailshift_copy *copy = fc->copy;
-	struct mailshift_body_queue *queue;
 	struct mailbox_header_lookup_ctx *headers = NULL;
 	struct mail_search_args *search_args;
-	struct mail_search_context *search = NULL;
 	ARRAY_TYPE(seq_range) large;
-	struct mail *mail;
-	unsigned int fetch_ahead;
-	uint32_t horizon;
-	const enum mail_fetch_field fields =
-		MAIL_FETCH_FLAGS | MAIL_FETCH_RECEIVED_DATE;
-	static const char *const key_headers[] = { "Message-ID", NULL };
-	int ret = 0;
+	int ret;
 
 	if (copy->delivered_db != NULL || copy->message_ids != NULL)
 		headers = mailbox_header_lookup_init(fc->src_box, key_headers);
 	t_array_init(&large, 8);
-	ret = mailshift_body_queue_init(src_t, first, &fc->present_uids,
-					fields, headers, &large, &queue);
+	ret = mailshift_body_queue_init(fc->src_t, first, &fc->present_uids,
+					stream_fields, headers, &large,
+					&fc->queue);
 	if (headers != NULL)
 		mailbox_header_lookup_unref(&headers);
 	if (ret < 0) {
 		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
-		mailshift_body_queue_deinit(&queue);
 		return -1;
 	}
-	fc->prefetch_window = folder_prefetch_window(fc, queue);
+	fc->prefetch_window = folder_prefetch_window(fc, fc->queue);
 
 	search_args = mailshift_search_uids_from(first);
 	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
@@ -726,54 +722,26 @@ folder_copy_from(struct mailshift_folder_copy *fc,
 	if (array_count(&search_args->args->value.seqset) > 0) {
 		/* asking for the body up front is what makes imapc
 		   prefetch */
-		search = mailbox_search_init(src_t, search_args, NULL,
-					     fields | MAIL_FETCH_STREAM_BODY,
-					     NULL);
+		fc->search = mailbox_search_init(fc->src_t, search_args, NULL,
+						 stream_fields |
+						 MAIL_FETCH_STREAM_BODY, NULL);
 		/* mail_prefetch_count set the search's window; the mails are
 		   allocated as it fills */
-		search->max_mails = fc->prefetch_window + 1;
+		fc->search->max_mails = fc->prefetch_window + 1;
 	}
 	mail_search_args_unref(&search_args);
 	/* a FETCH for every quarter window: the old server always has at
-	   least 3/4 of mail_prefetch_count messages to serve */
-	fetch_ahead = I_MAX(fc->prefetch_window / 4, 1);
-
-	while (search != NULL && mailbox_search_next(search, &mail)) {
-		/* keep the old server busy while this message is saved */
-		mailshift_source_fetch_ahead(fc->src_box, fetch_ahead);
-		horizon = folder_horizon(fc, mail->seq);
-		mailshift_body_queue_advance(queue, horizon);
-		if (folder_copy_large(fc, queue, mail->uid,
-				      horizon) < 0) {
-			ret = -1;
-			break;
-		}
-		T_BEGIN {
-			ret = folder_save_mail(fc, mail, NULL);
-		} T_END;
-		if (folder_copied(fc, mail->uid, ret) < 0) {
-			ret = -1;
-			break;
-		}
-	}
-	if (search != NULL && mailbox_search_deinit(&search) < 0 && ret >= 0) {
-		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
-		ret = -1;
-	}
-	if (ret >= 0) {
-		ret = folder_copy_large(fc, queue, (uint32_t)-1,
-					(uint32_t)-1);
-	}
-	mailshift_body_queue_deinit(&queue);
-	return ret < 0 ? -1 : 0;
+	   least 3/4 of the window to serve */
+	fc->fetch_ahead = I_MAX(fc->prefetch_window / 4, 1);
+	return 0;
 }
 
-static int folder_copy_mails(struct mailshift_folder_copy *fc)
+/* Begin copying what earlier passes did not.  Returns 1 (step it), 0 when
+   there is nothing to copy, -1. */
+static int folder_stream_begin(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
-	struct mailbox_transaction_context *src_t;
 	uint32_t seq1, seq2;
-	int ret = 0;
 
 	/* what earlier passes already handled counts as done */
 	seq1 = seq2 = 0;
@@ -789,26 +757,64 @@ static int folder_copy_mails(struct mailshift_folder_copy *fc)
 	}
 	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
 
-	src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
+	fc->streaming = TRUE;
+	fc->src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
 	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
-	    mailshift_pop3_uidl_prepare(copy->params->set, src_t) < 0) {
+	    mailshift_pop3_uidl_prepare(copy->params->set, fc->src_t) < 0) {
 		mailshift_copy_fail_source(copy, fc->src_box,
 					   "POP3 UIDLs for");
-		ret = -1;
+		return -1;
 	}
-	if (ret == 0 && folder_begin_batch(fc) < 0)
-		ret = -1;
-	if (ret == 0)
-		ret = folder_copy_from(fc, src_t,
-				       fc->state.src_last_uid + 1);
-	(void)mailbox_transaction_commit(&src_t);
+	if (folder_begin_batch(fc) < 0 ||
+	    folder_stream_from(fc, fc->state.src_last_uid + 1) < 0)
+		return -1;
+	return 1;
+}
 
-	if (fc->dest_t != NULL) {
-		/* Commit what was copied even when the folder failed part way:
-		   it is exact, and the next pass continues after it. */
-		if (folder_commit(fc) < 0)
-			ret = -1;
+/* Copy the next old message, and the large ones before it.  Returns 1
+   while there are more, 0 when all are copied, -1. */
+static int folder_stream_step(struct mailshift_folder_copy *fc)
+{
+	struct mail *mail;
+	uint32_t horizon;
+	int ret;
+
+	if (fc->search != NULL && mailbox_search_next(fc->search, &mail)) {
+		/* keep the old server busy while this message is saved */
+		mailshift_source_fetch_ahead(fc->src_box, fc->fetch_ahead);
+		horizon = folder_horizon(fc, mail->seq);
+		mailshift_body_queue_advance(fc->queue, horizon);
+		if (folder_copy_large(fc, fc->queue, mail->uid, horizon) < 0)
+			return -1;
+		T_BEGIN {
+			ret = folder_save_mail(fc, mail, NULL);
+		} T_END;
+		return folder_copied(fc, mail->uid, ret) < 0 ? -1 : 1;
 	}
+	if (fc->search != NULL && mailbox_search_deinit(&fc->search) < 0) {
+		mailshift_copy_fail_source(fc->copy, fc->src_box,
+					   "fetching from");
+		return -1;
+	}
+	return folder_copy_large(fc, fc->queue, (uint32_t)-1,
+				 (uint32_t)-1) < 0 ? -1 : 0;
+}
+
+/* After the last step, or a failed one: commit what was copied even when
+   the folder failed part way (it is exact, and the next pass continues
+   after it).  Returns ret, or -1 when the commit failed. */
+static int folder_stream_end(struct mailshift_folder_copy *fc, int ret)
+{
+	if (!fc->streaming)
+		return ret < 0 ? -1 : 0;
+	if (fc->search != NULL)
+		(void)mailbox_search_deinit(&fc->search);
+	if (fc->queue != NULL)
+		mailshift_body_queue_deinit(&fc->queue);
+	if (fc->src_t != NULL)
+		(void)mailbox_transaction_commit(&fc->src_t);
+	if (fc->dest_t != NULL && folder_commit(fc) < 0)
+		ret = -1;
 	return ret < 0 ? -1 : 0;
 }
 
@@ -1060,48 +1066,36 @@ static int mailshift_copy_verify_folder(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
-int
-mailshift_copy_folder(struct mailshift_copy *copy,
-		      const struct mailshift_source_folder *folder)
+/* Open the old folder and its copy, bring the copies up to date and begin
+   streaming what is new.  Returns 1 (step it), 0 when the folder is done
+   with (*ret_r its result), -1 likewise. */
+static int folder_begin(struct mailshift_folder_copy *fc)
 {
-	struct mailshift_folder_copy fc;
+	struct mailshift_copy *copy = fc->copy;
+	const struct mailshift_source_folder *folder = fc->folder;
 	struct mail_namespace *ns;
-	int ret = -1;
-
-	if (!copy->params->verify && folder_unchanged(copy, folder)) {
-		copy->progress.msgs_done += folder->status.messages;
-		copy->progress.folders_unchanged++;
-		return 0;
-	}
-
-	i_zero(&fc);
-	fc.copy = copy;
-	fc.folder = folder;
-	t_array_init(&fc.present_uids, 8);
 
 	ns = mail_namespace_find(copy->params->source_user->namespaces,
 				 folder->map.src_vname);
-	fc.src_box = mailbox_alloc(ns->list, folder->map.src_vname,
-				   MAILBOX_FLAG_READONLY);
-	if (mailbox_sync(fc.src_box, 0) < 0) {
+	fc->src_box = mailbox_alloc(ns->list, folder->map.src_vname,
+				    MAILBOX_FLAG_READONLY);
+	if (mailbox_sync(fc->src_box, 0) < 0) {
 		enum mail_error mail_error;
-		(void)mailbox_get_last_error(fc.src_box, &mail_error);
+		(void)mailbox_get_last_error(fc->src_box, &mail_error);
 		if (mail_error == MAIL_ERROR_NOTFOUND) {
 			/* deleted on the old server since LIST */
-			mailbox_free(&fc.src_box);
 			return 0;
 		}
-		mailshift_copy_fail_source(copy, fc.src_box, "opening");
-		mailbox_free(&fc.src_box);
+		mailshift_copy_fail_source(copy, fc->src_box, "opening");
 		return -1;
 	}
-	mailbox_get_open_status(fc.src_box, STATUS_UIDVALIDITY |
+	mailbox_get_open_status(fc->src_box, STATUS_UIDVALIDITY |
 				STATUS_UIDNEXT | STATUS_MESSAGES |
-				STATUS_HIGHESTMODSEQ, &fc.src_status);
+				STATUS_HIGHESTMODSEQ, &fc->src_status);
 
-	switch (folder_open_dest(&fc)) {
+	switch (folder_open_dest(fc)) {
 	case -1:
-		goto out;
+		return -1;
 	case 1:
 		e_info(copy->params->dest_user->event,
 		       "mailshift: folder %s was deleted or renamed on the new "
@@ -1109,40 +1103,92 @@ mailshift_copy_folder(struct mailshift_copy *copy,
 		       "(remove %s from ~/.mailshift-folders to copy it again)",
 		       folder->map.dest_vname, folder->map.dest_vname);
 		copy->progress.folders_deleted_here++;
-		ret = 0;
-		goto out;
+		return 0;
 	}
-	fc.guid_prefix = mailshift_copy_guid_prefix(
+	fc->guid_prefix = mailshift_copy_guid_prefix(
 		mailshift_copy_guid_name(copy, folder),
-		fc.src_status.uidvalidity);
-	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity &&
-	    fc.state_found && copy->params->add_only) {
+		fc->src_status.uidvalidity);
+	if (fc->state.src_uidvalidity != fc->src_status.uidvalidity &&
+	    fc->state_found && copy->params->add_only) {
 		/* re-matching may expunge copies here: not after cutover */
 		e_warning(copy->params->dest_user->event,
 			  "mailshift: folder %s: the old server changed its "
 			  "UIDVALIDITY after cutover; not sweeping it (copy "
 			  "what is new there by hand, e.g. doveadm import)",
 			  folder->map.src_vname);
-		ret = 0;
-		goto out;
+		return 0;
 	}
-	if (fc.state.src_uidvalidity != fc.src_status.uidvalidity) {
-		if (folder_rematch_uidvalidity(&fc) < 0)
-			goto out;
+	if (fc->state.src_uidvalidity != fc->src_status.uidvalidity) {
+		if (folder_rematch_uidvalidity(fc) < 0)
+			return -1;
 	} else {
-		if (folder_recover_and_delta(&fc) < 0)
-			goto out;
+		if (folder_recover_and_delta(fc) < 0)
+			return -1;
 	}
-	if (folder_copy_mails(&fc) < 0)
-		goto out;
-	ret = folder_finish(&fc);
-	if (ret == 0 && copy->params->verify)
-		ret = mailshift_copy_verify_folder(&fc);
-out:
-	if (fc.dest_t != NULL)
-		mailbox_transaction_rollback(&fc.dest_t);
-	if (fc.dest_box != NULL)
-		mailbox_free(&fc.dest_box);
-	mailbox_free(&fc.src_box);
+	fc->begun = TRUE;
+	return folder_stream_begin(fc);
+}
+
+struct mailshift_folder_copy *
+mailshift_folder_copy_begin(struct mailshift_copy *copy,
+			    const struct mailshift_source_folder *folder,
+			    int *ret_r)
+{
+	struct mailshift_folder_copy *fc;
+	int ret;
+
+	if (!copy->params->verify && folder_unchanged(copy, folder)) {
+		copy->progress.msgs_done += folder->status.messages;
+		copy->progress.folders_unchanged++;
+		*ret_r = 0;
+		return NULL;
+	}
+
+	fc = i_new(struct mailshift_folder_copy, 1);
+	fc->copy = copy;
+	fc->folder = folder;
+	t_array_init(&fc->present_uids, 8);
+	ret = folder_begin(fc);
+	if (ret > 0)
+		return fc;
+	*ret_r = mailshift_folder_copy_end(&fc, ret);
+	return NULL;
+}
+
+int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
+{
+	return folder_stream_step(fc);
+}
+
+int mailshift_folder_copy_end(struct mailshift_folder_copy **_fc, int ret)
+{
+	struct mailshift_folder_copy *fc = *_fc;
+
+	*_fc = NULL;
+	ret = folder_stream_end(fc, ret);
+	if (ret == 0 && fc->begun)
+		ret = folder_finish(fc);
+	if (ret == 0 && fc->begun && fc->copy->params->verify)
+		ret = mailshift_copy_verify_folder(fc);
+	if (fc->dest_t != NULL)
+		mailbox_transaction_rollback(&fc->dest_t);
+	if (fc->dest_box != NULL)
+		mailbox_free(&fc->dest_box);
+	if (fc->src_box != NULL)
+		mailbox_free(&fc->src_box);
+	i_free(fc);
 	return ret;
+}
+
+int mailshift_copy_folder(struct mailshift_copy *copy,
+			  const struct mailshift_source_folder *folder)
+{
+	struct mailshift_folder_copy *fc;
+	int ret;
+
+	fc = mailshift_folder_copy_begin(copy, folder, &ret);
+	if (fc == NULL)
+		return ret;
+	while ((ret = mailshift_folder_copy_step(fc)) > 0) ;
+	return mailshift_folder_copy_end(&fc, ret);
 }

@@ -15,6 +15,7 @@
 struct mail_duplicate_db;
 struct mailshift_folder_list;
 struct mailshift_message_ids;
+struct mailshift_body_queue;
 
 struct mailshift_source_folder {
 	struct mailshift_folder map;
@@ -117,7 +118,17 @@ struct mailshift_folder_copy {
 	/* how many old messages imapc fetches ahead in this folder
 	   (folder_prefetch_window()) */
 	unsigned int prefetch_window;
+
+	/* while the new messages stream (mailshift_folder_copy_step()) */
+	struct mailbox_transaction_context *src_t;
+	struct mailshift_body_queue *queue;
+	struct mail_search_context *search;
+	unsigned int fetch_ahead;
+
 	bool state_found;
+	/* the copies are up to date: the folder is finished at its end */
+	bool begun;
+	bool streaming;
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
@@ -161,7 +172,21 @@ struct mailbox *mailshift_copy_dest_alloc(struct mailshift_copy *copy,
 					  const char *vname);
 /* The new folders' states, read ahead while the old server greets us. */
 void mailshift_copy_read_dest_states(struct mailshift_copy *copy);
-/* Copy folder.  Returns 0, or -1 with the error in copy. */
+/* One old folder's copy in three parts, so that a pass can copy several
+   at once, each over its own imapc connection (mailshift-copy.c):
+   begin opens both folders and brings the copies up to date, and returns
+   the copy to step, or NULL when the folder is done with (*ret_r: 0 or
+   -1); each step copies one old message (1 while more are left, 0 when
+   all are, -1); end commits what was copied, finishes the folder after a
+   last step that returned 0, and returns the folder's result (0 or -1,
+   with copy->error). */
+struct mailshift_folder_copy *
+mailshift_folder_copy_begin(struct mailshift_copy *copy,
+			    const struct mailshift_source_folder *folder,
+			    int *ret_r);
+int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
+int mailshift_folder_copy_end(struct mailshift_folder_copy **fc, int ret);
+/* All three for one folder.  Returns 0, or -1 with the error in copy. */
 int mailshift_copy_folder(struct mailshift_copy *copy,
 			  const struct mailshift_source_folder *folder);
 

@@ -87,9 +87,35 @@ struct mailshift_body_queue {
 	bool draining;
 };
 
-/* imapc's untagged handlers take no context; a pass copies one folder at
-   a time. */
-static struct mailshift_body_queue *mailshift_body_current;
+/* imapc's untagged handlers take no context but the mailbox: the queues
+   of the folders a pass copies at once, one per imapc connection. */
+#define MAILSHIFT_BODY_MAX_QUEUES 16
+static struct mailshift_body_queue *mailshift_body_queues[MAILSHIFT_BODY_MAX_QUEUES];
+
+static struct mailshift_body_queue **
+mailshift_body_queue_slot(const struct imapc_mailbox *mbox)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(mailshift_body_queues); i++) {
+		if (mailshift_body_queues[i] != NULL &&
+		    mailshift_body_queues[i]->mbox == mbox)
+			return &mailshift_body_queues[i];
+	}
+	return NULL;
+}
+
+static struct mailshift_body_queue **mailshift_body_queue_free_slot(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(mailshift_body_queues); i++) {
+		if (mailshift_body_queues[i] == NULL)
+			return &mailshift_body_queues[i];
+	}
+	i_panic("mailshift: more than %u large-message queues at once",
+		MAILSHIFT_BODY_MAX_QUEUES);
+}
 
 static void mailshift_body_fail(struct mailshift_body_entry *entry,
 				const char *error)
@@ -197,9 +223,10 @@ mailshift_body_size_seen(struct mailshift_body_queue *queue, uint32_t uid,
 
 static void
 mailshift_body_untagged(const struct imapc_untagged_reply *reply,
-			struct imapc_mailbox *mbox ATTR_UNUSED)
+			struct imapc_mailbox *mbox)
 {
-	struct mailshift_body_queue *queue = mailshift_body_current;
+	struct mailshift_body_queue **slot = mailshift_body_queue_slot(mbox);
+	struct mailshift_body_queue *queue = slot == NULL ? NULL : *slot;
 	struct mailshift_body_entry *entry;
 	const struct imap_arg *list;
 	const char *key, *value, *p, *size = NULL;
@@ -332,10 +359,10 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      struct mailshift_body_queue **queue_r)
 {
 	struct mailshift_body_queue *queue;
+	struct mailshift_body_queue **slot;
 	const struct mailshift_body_size *sizes;
 	unsigned int i, count;
 
-	i_assert(mailshift_body_current == NULL);
 	queue = i_new(struct mailshift_body_queue, 1);
 	queue->t = t;
 	queue->wanted_fields = wanted_fields;
@@ -349,7 +376,9 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 	queue->mbox = IMAPC_MAILBOX(t->box);
 	queue->first_uid = first_uid;
 	queue->skip = skip;
-	mailshift_body_current = queue;
+	i_assert(mailshift_body_queue_slot(queue->mbox) == NULL);
+	slot = mailshift_body_queue_free_slot();
+	*slot = queue;
 	imapc_mailbox_register_untagged(queue->mbox, "FETCH",
 					mailshift_body_untagged);
 	if (mailshift_body_ask_sizes(queue) < 0)
@@ -402,7 +431,7 @@ void mailshift_body_queue_deinit(struct mailshift_body_queue **_queue)
 	*_queue = NULL;
 	if (queue->mbox != NULL) {
 		/* the replies still on their way point at the entries */
-		mailshift_body_current = NULL;
+		*mailshift_body_queue_slot(queue->mbox) = NULL;
 		queue->draining = TRUE;
 		while (queue->pending > 0)
 			imapc_client_run(queue->mbox->storage->client->client);
