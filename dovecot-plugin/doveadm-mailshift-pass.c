@@ -68,6 +68,10 @@ struct mailshift_sync_user {
 
 	/* the connection slot held for the pass, or -1 */
 	int slot_fd;
+	/* the slots of its further connections
+	   (mailshift_source_connections_per_user) */
+	int extra_slot_fds[MAILSHIFT_COPY_MAX_CONNECTIONS - 1];
+	unsigned int extra_slots;
 	/* the first attempt's connection, opened before the user's lock
 	   was taken (mailshift_sync_open_early()) */
 	bool early_opened;
@@ -309,6 +313,29 @@ static void mailshift_sync_close_early(struct mailshift_sync_user *su)
 		su->early_opened = FALSE;
 	}
 	mailshift_slot_release(&su->slot_fd);
+	while (su->extra_slots > 0)
+		mailshift_slot_release(&su->extra_slot_fds[--su->extra_slots]);
+}
+
+/* How many connections the pass may open: up to
+   mailshift_source_connections_per_user, as far as slots are free at once
+   (it never waits for more than its first). */
+static unsigned int mailshift_sync_connections(struct mailshift_sync_user *su)
+{
+	unsigned int wanted = I_MIN(su->set->source_connections_per_user,
+				    MAILSHIFT_COPY_MAX_CONNECTIONS);
+	const char *error;
+	int fd;
+
+	while (1 + su->extra_slots < wanted) {
+		if (mailshift_slot_try_acquire(su->set->state_dir,
+					       su->set->source_host,
+					       su->set->source_max_connections,
+					       &fd, &error) <= 0)
+			break;
+		su->extra_slot_fds[su->extra_slots++] = fd;
+	}
+	return 1 + su->extra_slots;
 }
 
 /* Open the old server for an attempt: the first takes what
@@ -371,6 +398,7 @@ mailshift_sync_attempts(struct mailshift_sync_user *su,
 	params.context = su;
 	params.add_only = su->sweep;
 	params.verify = su->cmd->mode == MAILSHIFT_PASS_CUTOVER;
+	params.connections = mailshift_sync_connections(su);
 
 	i_zero(&earlier);
 	for (attempt = 1; attempt <= MAILSHIFT_PASS_ATTEMPTS; attempt++) {

@@ -135,6 +135,7 @@ struct mailshift_folder_copy {
 /* the bytes of ordinary messages imapc is to fetch ahead, and the most
    messages that may take (folder_prefetch_window()) */
 #define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
+
 #define MAILSHIFT_PREFETCH_MAX_MAILS 1000
 
 /* A step failed: the error its box (or list) has, for the pass to report

@@ -251,39 +251,101 @@ static int mailshift_copy_prepare(struct mailshift_copy *copy)
 	return 0;
 }
 
-/* Every folder in turn; then the checks for duplicates a killed pass may
-   have left, and the subscriptions.  Returns 0 or -1 (the first failure
+/* The end of one folder: counted, and a failure logged and noted.
+   Returns FALSE when the pass is to stop: the old server is gone, or
+   refuses us (the other folders would fail the same way, slowly), or the
+   pass's owner aborted it. */
+static bool mailshift_copy_folder_done(struct mailshift_copy *copy, int ret)
+{
+	if (ret < 0) {
+		copy->progress.folders_failed++;
+		e_error(copy->params->dest_user->event,
+			"mailshift: %s", copy->error);
+		mailshift_copy_note_failure(copy);
+	}
+	copy->progress.folders_done++;
+	return ret >= 0 ||
+		(copy->error_class != MAILSHIFT_SOURCE_ERR_UNREACHABLE &&
+		 copy->error_class != MAILSHIFT_SOURCE_ERR_AUTH &&
+		 !copy->aborted);
+}
+
+/* How many folders are copied at once: one per connection the pass may
+   open.  A sweep copies one at a time: whether a message was delivered
+   here already is known only once the folder that copied it committed. */
+static unsigned int mailshift_copy_lanes(const struct mailshift_copy *copy)
+{
+	if (copy->params->add_only || copy->params->connections <= 1)
+		return 1;
+	return I_MIN(copy->params->connections, MAILSHIFT_COPY_MAX_CONNECTIONS);
+}
+
+/* Every folder, up to mailshift_copy_lanes() of them at once, each over
+   its own imapc connection (imapc opens one per selected folder): one
+   message from each in turn, so that while this process saves one, the
+   old server sends the others and sets up the next folder.  The \All
+   folder comes alone, after the others: it copies only what none of them
+   holds.  Returns 0 or -1 (the first failure noted). */
+static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
+{
+	struct mailshift_folder_copy *lanes[MAILSHIFT_COPY_MAX_CONNECTIONS];
+	const struct mailshift_source_folder *folders;
+	unsigned int i, l, count, active = 0, max = mailshift_copy_lanes(copy);
+	bool go_on = TRUE, failed = FALSE;
+	int ret;
+
+	folders = array_get(&copy->folders, &count);
+	for (i = 0;;) {
+		while (go_on && active < max && i < count &&
+		       !(folders[i].all_mail && active > 0)) {
+			const struct mailshift_source_folder *folder =
+				&folders[i++];
+
+			if (folder->noselect) {
+				ret = mailshift_copy_create_noselect(
+					copy, folder->map.dest_vname);
+			} else {
+				lanes[active] = mailshift_folder_copy_begin(
+					copy, folder, &ret);
+				if (lanes[active] != NULL) {
+					active++;
+					continue;
+				}
+			}
+			failed = failed || ret < 0;
+			go_on = mailshift_copy_folder_done(copy, ret);
+		}
+		if (active == 0)
+			break;
+		for (l = 0; l < active; ) {
+			ret = go_on ? mailshift_folder_copy_step(lanes[l]) : -1;
+			if (ret > 0) {
+				l++;
+				continue;
+			}
+			if (!go_on) {
+				/* stopped by another folder: keep what was
+				   copied, count nothing */
+				(void)mailshift_folder_copy_end(&lanes[l], -1);
+			} else {
+				ret = mailshift_folder_copy_end(&lanes[l], ret);
+				failed = failed || ret < 0;
+				go_on = mailshift_copy_folder_done(copy, ret);
+			}
+			lanes[l] = lanes[--active];
+		}
+	}
+	return failed ? -1 : 0;
+}
+
+/* Every folder; then the checks for duplicates a killed pass may have
+   left, and the subscriptions.  Returns 0 or -1 (the first failure
    noted). */
 static int mailshift_copy_folders(struct mailshift_copy *copy)
 {
-	const struct mailshift_source_folder *folder;
 	const struct mailshift_source_folder *const *suspect;
-	int ret = 0;
 
-	array_foreach(&copy->folders, folder) {
-		int folder_ret;
-
-		if (folder->noselect)
-			folder_ret = mailshift_copy_create_noselect(
-				copy, folder->map.dest_vname);
-		else
-			folder_ret = mailshift_copy_folder(copy, folder);
-		if (folder_ret < 0) {
-			ret = -1;
-			copy->progress.folders_failed++;
-			e_error(copy->params->dest_user->event,
-				"mailshift: %s", copy->error);
-			mailshift_copy_note_failure(copy);
-			/* the old server is gone: the other folders would
-			   fail the same way, slowly */
-			if (copy->error_class == MAILSHIFT_SOURCE_ERR_UNREACHABLE ||
-			    copy->error_class == MAILSHIFT_SOURCE_ERR_AUTH ||
-			    copy->aborted)
-				break;
-		}
-		copy->progress.folders_done++;
-	}
-	if (ret < 0)
+	if (mailshift_copy_folders_at_once(copy) < 0)
 		return -1;
 	/* last, so that a storage rebuild triggered anywhere during this
 	   pass has already happened */

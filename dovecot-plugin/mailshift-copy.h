@@ -41,6 +41,9 @@ struct mailshift_progress {
 	uint64_t msgs_verified, msgs_missing, msgs_gone_here;
 };
 
+/* the most connections one pass opens (mailshift_source_connections_per_user) */
+#define MAILSHIFT_COPY_MAX_CONNECTIONS 8
+
 struct mailshift_copy_params {
 	const struct mailshift_settings *set;
 	struct mail_user *dest_user;
@@ -54,6 +57,10 @@ struct mailshift_copy_params {
 	/* Open every folder, also one that looks unchanged, and compare it
 	   with its copies after copying (mailshift-folder-verify.h). */
 	bool verify;
+	/* How many connections to the old server the pass may open, at most
+	   MAILSHIFT_COPY_MAX_CONNECTIONS: it copies that many folders at
+	   once, one over each (0 or 1: one). */
+	unsigned int connections;
 
 	/* called after each committed batch; returning -1 aborts the pass
 	   (e.g. the lease on the user's lock was lost) */

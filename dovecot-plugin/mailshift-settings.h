@@ -46,6 +46,7 @@ struct mailshift_settings {
 	   whose UIDLs do not derive from IMAP UIDs; 0: not asked */
 	unsigned int source_pop3_port;
 	unsigned int source_max_connections;
+	unsigned int source_connections_per_user;
 	unsigned long long source_max_bytes_per_sec;
 	unsigned int source_prefetch;
 	unsigned int source_timeout_secs;
