@@ -15,7 +15,7 @@
 #include "doveadm-mailshift.h"
 #include "doveadm-mailshift-doveconf.h"
 #include "doveadm-mailshift-users.h"
-#include "doveadm-mailshift-server-watch.h"
+#include "doveadm-mailshift-servers.h"
 #include "state-store.h"
 
 #include <sys/stat.h>
@@ -26,7 +26,7 @@
 struct doveadm_mailshift_users {
 	struct doveadm_mail_cmd_context *ctx;
 	pool_t pool;
-	bool collected, watching;
+	bool collected, started;
 
 	ARRAY_TYPE(const_string) names;
 	unsigned int next;
@@ -34,7 +34,7 @@ struct doveadm_mailshift_users {
 	unsigned int skipped;
 	string_t *skipped_names;
 
-	struct doveadm_mailshift_server_watch *server_watch;
+	struct doveadm_mailshift_servers *servers;
 };
 
 struct doveadm_mailshift_users *
@@ -248,11 +248,10 @@ int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 	unsigned int count;
 	int ret = 0;
 
-	if (!users->watching) {
+	if (!users->started) {
 		/* the first user: doveadm hands it to a server next */
-		users->watching = TRUE;
-		users->server_watch =
-			doveadm_mailshift_server_watch_start(ctx->set);
+		users->started = TRUE;
+		users->servers = doveadm_mailshift_servers_begin(ctx->set);
 	}
 	if (ctx->users_list_input != NULL) {
 		/* -F: the admin's list, as doveadm reads it */
@@ -286,7 +285,7 @@ int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 
 void doveadm_mailshift_users_deinit(struct doveadm_mailshift_users *users)
 {
-	doveadm_mailshift_server_watch_stop(&users->server_watch);
+	doveadm_mailshift_servers_end(&users->servers);
 }
 
 unsigned int

@@ -36,7 +36,7 @@ int doveadm_mailshift_users_next(struct doveadm_mailshift_users *users,
 				 const char **username_r);
 
 /* Ends what the command's users need while doveadm servers run them
-   (doveadm-mailshift-server-watch.h); for the deinit vfunc. */
+   (doveadm-mailshift-servers.h); for the deinit vfunc. */
 void doveadm_mailshift_users_deinit(struct doveadm_mailshift_users *users);
 
 /* Userdb users left out (see above): their number, and up to a few of
