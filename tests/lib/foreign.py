@@ -65,6 +65,7 @@ import threading
 import time
 
 import corpus
+import harness
 import imapwire
 import rig
 
@@ -232,8 +233,7 @@ class _Server:
              path], stdout=errf, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         errf.close()
-        rig._live.append(self)
-        rig._install_signal_handlers()
+        harness.track(self)
         deadline = time.time() + timeout
         while self._ns_fd is None and time.time() < deadline:
             try:
@@ -276,8 +276,7 @@ class _Server:
         return pids
 
     def stop(self):
-        if self in rig._live:
-            rig._live.remove(self)
+        harness.untrack(self)
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

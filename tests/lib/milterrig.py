@@ -33,14 +33,11 @@ private_dir  a new directory for files OpenDKIM signs with, on a path no
 """
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -50,10 +47,10 @@ MILTER_BIN = os.path.join(BUILD, "milter", "mailshift-milter")
 
 import imapwire                                # noqa: E402
 from milterclient import MilterClient          # noqa: E402
-from mstest import check, expect, finish, TestFailure, _soft_failures  # noqa: E402,F401
+import harness                                 # noqa: E402
+# the harness's, under the names the tests import from here
+from harness import check, expect, TestFailure  # noqa: E402,F401
 from postfixrig import MASTER_CF               # noqa: E402
-
-_live = []
 
 
 def _private_chain(path):
@@ -195,7 +192,8 @@ class Milter:
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen([MILTER_BIN, "-c", self.conf],
                                      stdout=self.logf, stderr=self.logf)
-        _live.append(self)
+        # at the test's end, not ~5 s of libmilter's wind-down (stop())
+        harness.track(self, stop=lambda: self.stop(graceful=False))
         if self.spec.startswith("unix:"):
             wait_unix(self.spec[5:], self.proc, "mailshift-milter")
         else:
@@ -216,8 +214,8 @@ class Milter:
     def stop(self, graceful=True):
         """SIGTERM and wait for the exit (LeakSanitizer runs then, in the
         ASan build).  libmilter needs ~5 s to wind down its worker pool
-        after a session, so run()'s clean-up uses graceful=False: SIGTERM,
-        half a second, SIGKILL.  Memory errors are reported when they
+        after a session, so the harness's clean-up uses graceful=False:
+        SIGTERM, half a second, SIGKILL.  Memory errors are reported when they
         happen either way; t-milter-postfix-milter-down-tempfails stops
         its milter gracefully."""
         if self.proc is None:
@@ -235,8 +233,7 @@ class Milter:
                 self.proc.wait()
         self.proc = None
         self.logf.close()
-        if self in _live:
-            _live.remove(self)
+        harness.untrack(self)
         log = self.log()
         check("Sanitizer" not in log and "runtime error" not in log,
               "mailshift-milter ran without a sanitizer report",
@@ -339,8 +336,7 @@ class _Daemon:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
-        if self in _live:
-            _live.remove(self)
+        harness.untrack(self)
 
 
 class Unbound(_Daemon):
@@ -388,7 +384,7 @@ class Unbound(_Daemon):
         self.proc = subprocess.Popen(
             ["unbound", "-d", "-c", os.path.join(self.dir, "unbound.conf")],
             stdout=self.logf, stderr=self.logf)
-        _live.append(self)
+        harness.track(self)
         end = time.time() + 15
         name = next(iter(self.records))
         while time.time() < end:
@@ -515,12 +511,12 @@ class Postfix:
         r = self.postfix("start")
         check(r.returncode == 0, "postfix -c %s start" % self.conf,
               r.stdout + r.stderr)
-        _live.append(self)
+        harness.track(self)
         wait_port(self.port, None, "Postfix smtpd")
 
     def stop(self):
-        if self in _live:
-            _live.remove(self)
+        if any(o is self for o in harness.live()):
+            harness.untrack(self)
             self.postfix("stop")
 
     def swaks(self, data, sender="alice@example.test", to="bob@example.net",
@@ -633,7 +629,7 @@ service auth {{
                                      stdout=logf, stderr=subprocess.STDOUT,
                                      env=env, start_new_session=True)
         logf.close()
-        _live.append(self)
+        harness.track(self)
         wait_port(self.port, self.proc, "dovecot (auth)")
 
 
@@ -641,38 +637,12 @@ service auth {{
 # -- running a test -------------------------------------------------------
 
 def run(name, body):
-    """Run body(tmp) in a fresh temp dir; print PASS/FAIL and exit."""
-    tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
-    t0 = time.time()
-    ok = False
-    # run-all's timeout sends SIGTERM: unwind, so that `finally` stops
-    # Postfix, unbound and the milters instead of leaving them running.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
-    try:
-        body(tmp)
-        for thing in list(_live):
-            if isinstance(thing, Milter):
-                thing.stop(graceful=False)
-            else:
-                thing.stop()
-        check(not _soft_failures, "every expectation held",
-              _soft_failures)
-        ok = True
-    except Exception:
-        traceback.print_exc()
-        for thing in list(_live):
-            if isinstance(thing, Milter) and os.path.exists(thing.log_path):
-                print("--- milter log tail ---\n%s" % thing.log()[-2500:])
-    finally:
-        for thing in list(_live):
-            try:
-                if isinstance(thing, Milter):
-                    thing.stop(graceful=False)
-                else:
-                    thing.stop()
-            except Exception:
-                traceback.print_exc()
-                ok = False
-        if os.environ.get("MS_KEEP_TMP") != "1":
-            shutil.rmtree(tmp, ignore_errors=True)
-    finish(name, t0, ok)
+    """harness.run(name, body): body(tmp) in a fresh temp dir, PASS/FAIL;
+    on a failure the milters' log tails."""
+    harness.run(name, body, on_failure=_milter_logs)
+
+
+def _milter_logs(tmp):
+    for thing in harness.live():
+        if isinstance(thing, Milter) and os.path.exists(thing.log_path):
+            print("--- milter log tail ---\n%s" % thing.log()[-2500:])

@@ -23,18 +23,17 @@ through tests/integration/run-all, which bind-mounts $BUILD/modules/doveadm
 over Dovecot's doveadm module dir).
 """
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
-import traceback
 
 import corpus
+import harness
 import imapcompare
 import imapwire
 import rig
+# the harness's, under the names the tests import from here
+from harness import TestFailure, check, expect, finish, on_cleanup
 
 MASTER_PASSWORD = "master-pw"            # the old rig's master password
 USER = "alice"
@@ -64,36 +63,6 @@ EX_UNAVAILABLE = 69
 EX_TEMPFAIL = 75
 EX_NOPERM = 77
 EX_CONFIG = 78
-
-
-class TestFailure(AssertionError):
-    pass
-
-
-_soft_failures = []
-
-
-def check(cond, what, detail=None):
-    """Assert one line of the specification; prints it when it holds,
-    stops the test when it does not."""
-    if not cond:
-        msg = what
-        if detail is not None:
-            msg += "\n" + str(detail)
-        raise TestFailure(msg)
-    print("  ok: " + what, flush=True)
-
-
-def expect(cond, what, detail=None):
-    """Like check(), but the test goes on (and fails at the end), so that
-    one report shows every line of the specification that does not hold."""
-    if cond:
-        print("  ok: " + what, flush=True)
-        return True
-    print("  NOT OK: " + what + ("\n" + str(detail) if detail is not None
-                                 else ""), flush=True)
-    _soft_failures.append(what)
-    return False
 
 
 class SyncRun:
@@ -582,73 +551,45 @@ class ConnectionSampler(threading.Thread):
         self.join()
 
 
-_cleanups = []
-
-
-def on_cleanup(fn):
-    """fn(failed) runs when run() ends, newest first, before the temp dir
-    goes: other rigs stop what they started there (and show their logs
-    when the test failed)."""
-    _cleanups.append(fn)
-
-
 def run(name, body, *, old_tls=False, old_options=None, old=None):
-    """Run body(migration) in a fresh temp dir; print PASS/FAIL, exit.
-    old: old(tmp) -> a started OLD server in place of the Courier-style
-    Dovecot (e.g. lambda tmp: foreign.Cyrus(tmp, "old").start())."""
-    tmp = tempfile.mkdtemp(prefix="ms-%s-" % name)
-    t0 = time.time()
-    m = None
-    ok = False
-    try:
-        m = Migration(tmp, old_tls=old_tls, old_options=old_options,
-                      old=old(tmp) if old else None)
-        body(m)
-        for r in m.transcript:
-            if "Panic:" in r.stderr or (isinstance(r.rc, int) and r.rc < 0):
-                expect(False, "doveadm did not crash (%s: exit %s)"
-                       % (" ".join(r.argv[-4:]), r.rc),
-                       "\n".join(ln for ln in r.stderr.splitlines()
-                                  if "Panic" in ln or "Fatal" in ln))
-        if _soft_failures:
-            raise TestFailure("%d expectation(s) failed: %s"
-                              % (len(_soft_failures),
-                                 "; ".join(_soft_failures)))
-        ok = True
-    except Exception:
-        traceback.print_exc()
-        if m is not None:
-            for r in m.transcript[-6:]:
-                print("--- doveadm run ---\n%s" % r)
-            for inst in ("old", "new"):
-                p = os.path.join(tmp, inst, "dovecot.log")
-                if os.path.exists(p):
-                    with open(p, errors="replace") as f:
-                        print("--- %s dovecot.log tail ---\n%s"
-                              % (inst, f.read()[-2500:]))
-            if not isinstance(m.old, rig.Dovecot):
-                print("--- old server's logs, tail ---\n%s"
-                      % m.old.log_text()[-2500:])
-    finally:
-        for fn in reversed(_cleanups):
-            try:
-                fn(not ok)
-            except Exception:
-                traceback.print_exc()
-        for d in list(rig._live):
-            d.stop()
-        if os.environ.get("MS_KEEP_TMP") != "1":
-            shutil.rmtree(tmp, ignore_errors=True)
-    finish(name, t0, ok)
+    """Run body(migration) in a fresh temp dir under harness.run(): PASS/
+    FAIL, exit.  old: old(tmp) -> a started OLD server in place of the
+    Courier-style Dovecot (e.g. lambda tmp: foreign.Cyrus(tmp,
+    "old").start())."""
+    def setup(tmp):
+        return Migration(tmp, old_tls=old_tls, old_options=old_options,
+                         old=old(tmp) if old else None)
+    harness.run(name, body, setup=setup, after=_no_crashes,
+                on_failure=_failure_report)
 
 
-def finish(name, t0, ok):
-    """The verdict run-all looks for (PASS/FAIL name), and the exit code."""
-    print("%s %s (%.1fs)" % ("PASS" if ok else "FAIL", name, time.time() - t0))
-    sys.exit(0 if ok else 1)
+def _no_crashes(m):
+    """Every test's last expectation: no doveadm run it made crashed."""
+    for r in m.transcript:
+        if "Panic:" in r.stderr or (isinstance(r.rc, int) and r.rc < 0):
+            expect(False, "doveadm did not crash (%s: exit %s)"
+                   % (" ".join(r.argv[-4:]), r.rc),
+                   "\n".join(ln for ln in r.stderr.splitlines()
+                             if "Panic" in ln or "Fatal" in ln))
 
 
-__all__ = ["check", "expect", "run", "on_cleanup", "finish", "Migration", "big_messages", "new_messages",
+def _failure_report(m):
+    """The last doveadm runs and the servers' log tails."""
+    for r in m.transcript[-6:]:
+        print("--- doveadm run ---\n%s" % r)
+    for inst in ("old", "new"):
+        p = os.path.join(m.tmp, inst, "dovecot.log")
+        if os.path.exists(p):
+            with open(p, errors="replace") as f:
+                print("--- %s dovecot.log tail ---\n%s"
+                      % (inst, f.read()[-2500:]))
+    if not isinstance(m.old, rig.Dovecot):
+        print("--- old server's logs, tail ---\n%s"
+              % m.old.log_text()[-2500:])
+
+
+__all__ = ["check", "expect", "TestFailure", "run", "on_cleanup", "finish",
+           "Migration", "big_messages", "new_messages",
            "login_service_command",
            "wait_until", "parse_tab_rows", "add_user", "ConnectionSampler",
            "imapwire", "EX_OK", "EX_UNAVAILABLE",

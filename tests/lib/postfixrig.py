@@ -40,7 +40,6 @@ adapt host names, ports and TLS to the rig.  main=, master= and
 qmgr_opts= apply in stock mode too (master= lines are appended).
 """
 
-import atexit
 import email.parser
 import json
 import os
@@ -50,37 +49,17 @@ import shutil
 import socket
 import signal
 import subprocess
-import tempfile
 import time
 
+import harness
 import imapwire
 
-_running = []
-
-
-def stop_all():
-    """Stops every instance this process started, newest first."""
-    for obj in reversed(list(_running)):
-        try:
-            obj.stop()
-        except Exception:
-            pass
-
-
-atexit.register(stop_all)
-
-
 def run(name, main):
-    """Runs main(tmp) in a fresh temp dir and prints PASS name.  Whatever
-    happens, every instance is stopped while its directory still exists
-    (an atexit handler would run after the directory is gone, and
-    "postfix stop" needs its config)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            main(tmp)
-        finally:
-            stop_all()
-    print("PASS " + name)
+    """harness.run(name, main): main(tmp) in a fresh temp dir, PASS/FAIL,
+    every instance stopped while its directory still exists ("postfix
+    stop" needs its config)."""
+    harness.run(name, main)
+
 
 BUILD = os.environ.get("BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
@@ -328,7 +307,7 @@ class Postfix:
         self.postfix("start")
         self.started = True
         self.master_pid = self._master_pid()
-        _running.append(self)
+        harness.track(self)
         if not wait_until(lambda: self._port_open(), 20):
             raise RuntimeError("postfix %s: smtpd not listening on %d" %
                                (self.name, self.port))
@@ -356,8 +335,7 @@ class Postfix:
             # master's exit is what "stopped" means
             wait_until(lambda: pid is None or
                        not os.path.exists("/proc/%d" % pid), 10, 0.05)
-        if self in _running:
-            _running.remove(self)
+        harness.untrack(self)
 
     def _master_pid(self):
         try:
@@ -478,7 +456,7 @@ class Policyd:
         self.proc = subprocess.Popen([POLICYD, "-c", self.conf],
                                      stdout=logf, stderr=logf, env=env)
         logf.close()
-        _running.append(self)
+        harness.track(self)
         if not wait_until(lambda: os.path.exists(self.socket), 10):
             raise RuntimeError("mailshift-policyd did not start:\n" +
                                self.log_text())
@@ -489,8 +467,7 @@ class Policyd:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
-        if self in _running:
-            _running.remove(self)
+        harness.untrack(self)
 
     def command(self, *args, input=None):
         return subprocess.run([POLICYD, "-c", self.conf] + list(args),
@@ -562,7 +539,7 @@ class PgServer:
                  "-c unix_socket_directories=%s -c fsync=off" %
                  (self.port, self.dir), "start")
         self.running = True
-        _running.append(self)
+        harness.track(self)
         if not os.path.exists(self.dir + "/created"):
             self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port),
                      "-U", "postgres", "mailshift")
@@ -574,8 +551,7 @@ class PgServer:
             self.running = False
             self._pg("pg_ctl", "-D", self.dir + "/data", "-m",
                      "immediate", "-w", "stop")
-        if self in _running:
-            _running.remove(self)
+        harness.untrack(self)
 
     def init_store(self, uri=None):
         """`mailshift-policyd init-store` with the owner role (uri; default

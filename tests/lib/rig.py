@@ -17,7 +17,6 @@ Environment:
                              import_environment); the servers never get
                              the preload.
 """
-import atexit
 import grp
 import imaplib
 import os
@@ -26,11 +25,10 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 import uuid
 
+import harness
 import imapwire
 
 MAIL_UID = MAIL_GID = 65534
@@ -39,32 +37,6 @@ DEFAULT_USERS = {"alice": "pw-alice", "bob": "pw-bob"}
 DEFAULT_SPECIAL_USE = {"Sent": "\\Sent", "Drafts": "\\Drafts",
                        "Trash": "\\Trash", "Junk": "\\Junk",
                        "Archive": "\\Archive"}
-
-_live = []
-
-
-def _atexit_stop():
-    for d in list(_live):
-        d.stop()
-
-
-atexit.register(_atexit_stop)
-
-
-def _on_term(signum, frame):
-    sys.exit(128 + signum)          # runs finally blocks and atexit
-
-
-def _install_signal_handlers():
-    """SIGTERM/SIGINT (also when inherited as ignored, as in background
-    jobs) stop the servers instead of leaving them running."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _on_term)
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, _on_term)
-
 
 def asan_env():
     """Extra environment for running instrumented plugins, or {}."""
@@ -314,8 +286,7 @@ passdb {{
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True)
         logf.close()
-        _live.append(self)
-        _install_signal_handlers()
+        harness.track(self)
         ports = [self.port, self.pop3_port] + (
             [self.imaps_port] if self.tls else []) + (
             [self.lmtp_port] if self.lmtp_port else [])
@@ -340,8 +311,7 @@ passdb {{
             return False
 
     def stop(self):
-        if self in _live:
-            _live.remove(self)
+        harness.untrack(self)
         if not self.proc or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)

@@ -66,6 +66,7 @@ import threading
 import time
 
 import faultproxy
+import harness
 import imapwire
 import milterrig
 import mstest
@@ -181,7 +182,7 @@ class System:
         self.stream = Stream(self.old_pf.port, USERS)
         self.submitter = Submitter(self)
         self.cron = Cron(m)
-        mstest.on_cleanup(self._cleanup)
+        harness.on_cleanup(self._cleanup)
 
     def _postfix(self, name, milter, snippet, substitutions, **main):
         """A host's Postfix: Debian's stock main.cf and master.cf, the
@@ -326,8 +327,10 @@ class System:
         check(r.rc == 0, "the cron job's last sync -A exits 0", r)
 
     def _cleanup(self, failed):
-        """mstest.run's clean-up: stop what this rig started (while tmp
-        still exists); on failure show the logs that tell why."""
+        """The harness's clean-up, before it stops the servers and daemons
+        (tracked): stop the threads, feeds and proxy this rig started
+        (while tmp still exists); on failure show the logs that tell
+        why."""
         for t in (self.stream, self.submitter, self.cron):
             t.stop()
         if failed:
@@ -338,12 +341,6 @@ class System:
                 print("--- %s tail ---\n%s" % (what, text[-2500:]))
         for feed in self.feeds:
             feed.stop()
-        postfixrig.stop_all()
-        for thing in list(milterrig._live):
-            if isinstance(thing, milterrig.Milter):
-                thing.stop(graceful=False)
-            else:
-                thing.stop()
         self.proxy.close()
 
     def sanitizer_reports(self):
