@@ -10,7 +10,7 @@
         check(r.action == "continue", "signed mail continues", r)
         milterrig.check_verifies(r.message, m.records, tmp)
 
-    milterrig.run("t-milter-name", main)      # PASS/FAIL, clean-up
+    milterrig.run("t-milter-name", main)      # harness.run + milter logs
 
 Milter       mailshift-milter ($BUILD/milter/mailshift-milter, so that
              `make check-asan` runs the ASan build) with its own keys
@@ -22,9 +22,11 @@ Milter       mailshift-milter ($BUILD/milter/mailshift-milter, so that
              on a sanitizer report in its log.
 Unbound      a real DNS server (Debian's unbound) on a free loopback port
              serving the keys' TXT records (the milter's dns_check).
-Postfix      a real Postfix started as `postfix -c DIR start`, smtpd on a
-             free loopback port, milter in smtpd_milters, delivery into a
-             maildir; swaks sends.
+postfix()    a postfixrig.Postfix (`postfix -c DIR start`, smtpd on a
+             free loopback port) with the milter in smtpd_milters and
+             non_smtpd_milters, delivery into bob's maildir; .swaks()
+             sends, .delivered() reads.
+DovecotAuth  a Dovecot that only authenticates, for Postfix's SASL.
 dkimpy_results / opendkim_results: the two independent verifiers, fed
              the published records directly (dkimpy's dnsfunc, OpenDKIM's
              TestPublicKeys), as research/postfix-milter.md 4.7 describes.
@@ -50,7 +52,7 @@ from milterclient import MilterClient          # noqa: E402
 import harness                                 # noqa: E402
 # the harness's, under the names the tests import from here
 from harness import check, expect, TestFailure  # noqa: E402,F401
-from postfixrig import MASTER_CF               # noqa: E402
+import postfixrig                              # noqa: E402
 
 
 def _private_chain(path):
@@ -431,143 +433,36 @@ class Unbound(_Daemon):
 
 
 
-# -- a real Postfix (master.cf: postfixrig's) ------------------------------
+# -- a real Postfix -------------------------------------------------------
 
-def _delivery_order(name):
-    """Sort key for virtual(8)'s maildir names, SECONDS.VdevIinoMusec.host:
-    the order of delivery, not of inode numbers."""
-    m = re.match(r"(\d+)\.\S*?M(\d+)\.", name)
-    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-
-
-class Postfix:
-    """A private Postfix: `postfix -c DIR start` with its own queue,
-    smtpd on a free loopback port with smtpd_milters = the milter and
-    milter_default_action = tempfail, mail for bob@example.net delivered
-    by virtual(8) into DIR/mail/example.net/bob/ (a maildir)."""
-
-    def __init__(self, tmp, milter_spec, name="postfix", mynetworks=None,
-                 extra=None):
-        os.chmod(tmp, 0o755)    # postfix and nobody must reach their dirs
-        self.dir = os.path.join(tmp, name)
-        self.conf = os.path.join(self.dir, "conf")
-        self.maildir = os.path.join(self.dir, "mail", "example.net", "bob")
-        self.port = imapwire.free_port()
-        for d in (self.conf, os.path.join(self.dir, "mail"),
-                  os.path.join(self.dir, "queue")):
-            os.makedirs(d, exist_ok=True)
-        os.chmod(self.dir, 0o755)
-        os.chown(os.path.join(self.dir, "mail"), 65534, 65534)
-        with open(os.path.join(self.conf, "vmailbox"), "w") as f:
-            f.write("bob@example.net example.net/bob/\n")
-        # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"; a UNIX
-        # socket by its absolute path (this Postfix is not chrooted)
-        if milter_spec.startswith("unix:"):
-            self.milter = milter_spec
-        else:
-            port = milter_spec.split("@")[0].split(":")[1]
-            self.milter = "inet:127.0.0.1:%s" % port
-        settings = {
-            "compatibility_level": "3.6",
-            "queue_directory": os.path.join(self.dir, "queue"),
-            "data_directory": os.path.join(self.dir, "data"),
-            "maillog_file": os.path.join(self.dir, "maillog"),
-            "maillog_file_prefixes": self.dir,
-            "inet_interfaces": "127.0.0.1", "inet_protocols": "ipv4",
-            "myhostname": "mx.example.test", "mydomain": "example.test",
-            "myorigin": "example.test", "mydestination": "",
-            "mynetworks": mynetworks or "127.0.0.0/8",
-            "smtp_dns_support_level": "disabled",
-            "alias_maps": "", "alias_database": "",
-            "virtual_mailbox_domains": "example.net",
-            "virtual_mailbox_base": os.path.join(self.dir, "mail"),
-            "virtual_mailbox_maps": "texthash:" +
-                os.path.join(self.conf, "vmailbox"),
-            "virtual_uid_maps": "static:65534",
-            "virtual_gid_maps": "static:65534",
-            "smtpd_relay_restrictions":
-                "permit_mynetworks, reject_unauth_destination",
-            "smtpd_milters": self.milter,
-            "non_smtpd_milters": self.milter,
-            "milter_default_action": "tempfail",
-            "milter_mail_macros":
-                "i {auth_type} {auth_authen} {auth_author} {mail_addr}",
-            "disable_mime_output_conversion": "yes",
-            "smtputf8_enable": "no",
-        }
-        settings.update(extra or {})
-        with open(os.path.join(self.conf, "main.cf"), "w") as f:
-            for k, v in settings.items():
-                f.write("%s = %s\n" % (k, v))
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port="127.0.0.1:%d" % self.port,
-                                     qmgr_opts=""))
-
-    def postfix(self, *args):
-        return subprocess.run(["postfix", "-c", self.conf] + list(args),
-                              capture_output=True, text=True)
-
-    def start(self):
-        r = self.postfix("start")
-        check(r.returncode == 0, "postfix -c %s start" % self.conf,
-              r.stdout + r.stderr)
-        harness.track(self)
-        wait_port(self.port, None, "Postfix smtpd")
-
-    def stop(self):
-        if any(o is self for o in harness.live()):
-            harness.untrack(self)
-            self.postfix("stop")
-
-    def swaks(self, data, sender="alice@example.test", to="bob@example.net",
-              extra=()):
-        """Sends data (bytes, a whole message) by SMTP; returns the
-        CompletedProcess (stdout holds the dialogue)."""
-        path = os.path.join(self.dir, "swaks-%d.eml" % time.time_ns())
-        with open(path, "wb") as f:
-            f.write(data)
-        return subprocess.run(
-            ["swaks", "--server", "127.0.0.1:%d" % self.port,
-             "--from", sender, "--to", to, "--data", "@" + path,
-             "--timeout", "60"] + list(extra),
-            capture_output=True, text=True)
-
-    def delivered(self, count=1, timeout=20):
-        """The first count messages in bob's maildir (waits for them)."""
-        new = os.path.join(self.maildir, "new")
-        end = time.time() + timeout
-        while time.time() < end:
-            files = sorted(os.listdir(new) if os.path.isdir(new) else [],
-                           key=_delivery_order)
-            if len(files) >= count:
-                out = []
-                for name in files[:count]:
-                    with open(os.path.join(new, name), "rb") as f:
-                        out.append(f.read().replace(b"\r\n", b"\n")
-                                   .replace(b"\n", b"\r\n"))
-                return out
-            time.sleep(0.1)
-        raise TestFailure("no delivery of %d message(s) to %s after %ds; "
-                          "maillog:\n%s" % (count, new, timeout,
-                                             self.maillog()[-3000:]))
-
-    def delivered_count(self):
-        new = os.path.join(self.maildir, "new")
-        return len(os.listdir(new)) if os.path.isdir(new) else 0
-
-    def queue(self):
-        """The queue as postqueue -j lines (one JSON object each)."""
-        r = subprocess.run(["postqueue", "-c", self.conf, "-j"],
-                           capture_output=True, text=True)
-        return [ln for ln in r.stdout.splitlines() if ln.strip()]
-
-    def maillog(self):
-        try:
-            with open(os.path.join(self.dir, "maillog"),
-                      errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+def postfix(tmp, milter_spec, name="postfix", mynetworks=None, extra=None):
+    """A postfixrig.Postfix (not started) whose smtpd and sendmail pass
+    mail through the milter at milter_spec (its libmilter socket), with
+    milter_default_action = tempfail; mail for bob@example.net delivered
+    by virtual(8) into its maildir (.delivered()).  extra: more main.cf
+    settings."""
+    os.chmod(tmp, 0o755)    # postfix and nobody must reach their dirs
+    # libmilter "inet:PORT@HOST" -> Postfix "inet:HOST:PORT"; a UNIX
+    # socket by its absolute path (this Postfix is not chrooted)
+    if milter_spec.startswith("unix:"):
+        milter = milter_spec
+    else:
+        port = milter_spec.split("@")[0].split(":")[1]
+        milter = "inet:127.0.0.1:%s" % port
+    main = {
+        "mydomain": "example.test", "myorigin": "example.test",
+        "mynetworks": mynetworks or "127.0.0.0/8",
+        "smtpd_milters": milter,
+        "non_smtpd_milters": milter,
+        "milter_default_action": "tempfail",
+        "milter_mail_macros":
+            "i {auth_type} {auth_authen} {auth_author} {mail_addr}",
+        "disable_mime_output_conversion": "yes",
+    }
+    main.update(extra or {})
+    return postfixrig.Postfix(tmp, name, domains=["example.net"],
+                              users=["bob"], main=main,
+                              myhostname="mx.example.test")
 
 
 # -- SASL for Postfix ----------------------------------------------------

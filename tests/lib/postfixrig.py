@@ -169,12 +169,23 @@ def snippet_parts(text, path):
     return main, master, commands
 
 
+def _delivery_order(name):
+    """Sort key for virtual(8)'s maildir names, SECONDS.VdevIinoMusec.host:
+    the order of delivery, not of inode numbers."""
+    m = re.match(r"(\d+)\.\S*?M(\d+)\.", name)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
 class Postfix:
+    """One Postfix instance, for the policy, milter and system tests (the
+    module docstring; milterrig.postfix() makes one with a milter)."""
+
     def __init__(self, root, name, *, domains, users, main=None,
                  master=(), myhostname=None, qmgr_opts="", stock=False):
         self.name = name
         self.stock = stock
         self.dir = os.path.join(root, name)
+        self.conf = os.path.join(self.dir, "etc")     # postfix -c
         self.port = imapwire.free_port()
         self.domains = domains
         self.users = users
@@ -261,7 +272,7 @@ class Postfix:
 
     def postconf(self, *args):
         """postconf -c <this instance's etc> ARGS; raises on failure."""
-        r = subprocess.run(["postconf", "-c", self.dir + "/etc"] +
+        r = subprocess.run(["postconf", "-c", self.conf] +
                            list(args), capture_output=True, text=True,
                            timeout=60)
         if r.returncode != 0 or "warning" in r.stderr:
@@ -287,7 +298,7 @@ class Postfix:
         return os.path.join(self.dir, "queue", relative)
 
     def postfix(self, *args, check=True):
-        r = subprocess.run(["postfix", "-c", self.dir + "/etc"] + list(args),
+        r = subprocess.run(["postfix", "-c", self.conf] + list(args),
                            capture_output=True, text=True, timeout=60)
         if check and r.returncode != 0:
             raise RuntimeError("postfix %s (%s): %s%s\n%s" % (
@@ -299,7 +310,7 @@ class Postfix:
         if self.stock:
             r = subprocess.run([CONFIGURE_INSTANCE, "-"],
                                env=dict(os.environ,
-                                        MAIL_CONFIG=self.dir + "/etc"),
+                                        MAIL_CONFIG=self.conf),
                                capture_output=True, text=True, timeout=60)
             if r.returncode != 0:
                 raise RuntimeError("%s (%s): %s%s" % (
@@ -346,12 +357,12 @@ class Postfix:
 
     def flush(self):
         """postqueue -f: deliver deferred mail now."""
-        subprocess.run(["postqueue", "-c", self.dir + "/etc", "-f"],
+        subprocess.run(["postqueue", "-c", self.conf, "-f"],
                        capture_output=True, timeout=30)
 
     def queue(self):
         """postqueue -j, as a list of dicts."""
-        r = subprocess.run(["postqueue", "-c", self.dir + "/etc", "-j"],
+        r = subprocess.run(["postqueue", "-c", self.conf, "-j"],
                            capture_output=True, text=True, timeout=30)
         return [json.loads(line) for line in r.stdout.splitlines() if line]
 
@@ -397,6 +408,52 @@ class Postfix:
 
     def count(self, user, msgid):
         return self.message_ids(user).count(msgid)
+
+    def maildir(self, user=None):
+        """user's maildir (default: the first of users)."""
+        return os.path.join(self.dir, "mail", user or self.users[0])
+
+    def delivered(self, count=1, user=None, timeout=20):
+        """The first count messages (bytes, CRLF) in user's maildir
+        (default: the first of users), in the order of delivery; waits
+        for them."""
+        new = os.path.join(self.maildir(user), "new")
+        files = wait_until(lambda: len(self._new_files(new)) >= count and
+                           self._new_files(new), timeout)
+        if not files:
+            raise harness.TestFailure(
+                "no delivery of %d message(s) to %s after %ds; maillog:\n%s"
+                % (count, new, timeout, self.log_text()[-3000:]))
+        out = []
+        for name in files[:count]:
+            with open(os.path.join(new, name), "rb") as f:
+                out.append(f.read().replace(b"\r\n", b"\n")
+                           .replace(b"\n", b"\r\n"))
+        return out
+
+    @staticmethod
+    def _new_files(new):
+        return sorted(os.listdir(new) if os.path.isdir(new) else [],
+                      key=_delivery_order)
+
+    def delivered_count(self, user=None):
+        """Messages in user's maildir/new (default: the first of users)."""
+        return len(self._new_files(os.path.join(self.maildir(user), "new")))
+
+    def swaks(self, data, sender="alice@example.test", to=None, extra=()):
+        """Sends data (bytes, a whole message) by SMTP to smtpd, to the
+        first of users at the first of domains by default; returns the
+        CompletedProcess (stdout holds the dialogue).  The module's
+        swaks() builds the message itself."""
+        path = os.path.join(self.dir, "swaks-%d.eml" % time.time_ns())
+        with open(path, "wb") as f:
+            f.write(data)
+        to = to or "%s@%s" % (self.users[0], self.domains[0])
+        return subprocess.run(
+            ["swaks", "--server", "127.0.0.1:%d" % self.port,
+             "--from", sender, "--to", to, "--data", "@" + path,
+             "--timeout", "60"] + list(extra),
+            capture_output=True, text=True)
 
     def wait_delivered(self, user, msgid, timeout=20):
         return wait_until(lambda: self.count(user, msgid) >= 1, timeout)
