@@ -54,13 +54,6 @@ import time
 import harness
 import imapwire
 
-def run(name, main):
-    """harness.run(name, main): main(tmp) in a fresh temp dir, PASS/FAIL,
-    every instance stopped while its directory still exists ("postfix
-    stop" needs its config)."""
-    harness.run(name, main)
-
-
 BUILD = os.environ.get("BUILD") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build")
 POLICYD = os.path.join(BUILD, "postfix-policy", "mailshift-policyd")
