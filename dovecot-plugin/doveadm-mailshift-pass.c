@@ -21,6 +21,7 @@
 #include "mail-storage-settings.h"
 #include "mail-storage-service.h"
 #include "doveadm-mail.h"
+#include "doveadm-util.h"
 #include "doveadm-print.h"
 #include "mailshift-settings.h"
 #include "mailshift-source.h"
@@ -319,13 +320,19 @@ static void mailshift_sync_close_early(struct mailshift_sync_user *su)
 
 /* How many connections the pass may open: up to
    mailshift_source_connections_per_user, as far as slots are free at once
-   (it never waits for more than its first). */
+   (it never waits for more than its first).  One in a doveadm server:
+   there the doveadm client's fan-out (doveadm_worker_count) already runs
+   users side by side, and a slot one pass took for a second connection
+   would keep the next user's pass waiting. */
 static unsigned int mailshift_sync_connections(struct mailshift_sync_user *su)
 {
 	unsigned int wanted = I_MIN(su->set->source_connections_per_user,
 				    MAILSHIFT_COPY_MAX_CONNECTIONS);
 	const char *error;
 	int fd;
+
+	if (doveadm_server)
+		return 1;
 
 	while (1 + su->extra_slots < wanted) {
 		if (mailshift_slot_try_acquire(su->set->state_dir,
