@@ -691,7 +691,7 @@ folder_horizon(struct mailshift_folder_copy *fc, uint32_t seq)
    did not (fc->present_uids, and those below first): the ordinary ones as
    imapc prefetches them, the large ones from a queue that fetches them
    ahead, all in UID order so that the old UIDs can be kept (steps in
-   folder_stream_step()).  Returns 0 or -1. */
+   mailshift_folder_copy_step()).  Returns 0 or -1. */
 static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 {
 	struct mailshift_copy *copy = fc->copy;
@@ -757,7 +757,6 @@ static int folder_stream_begin(struct mailshift_folder_copy *fc)
 	}
 	copy->progress.msgs_done += seq_range_count(&fc->present_uids);
 
-	fc->streaming = TRUE;
 	fc->src_t = mailbox_transaction_begin(fc->src_box, 0, "mailshift read");
 	if (strcasecmp(fc->folder->map.src_vname, "INBOX") == 0 &&
 	    mailshift_pop3_uidl_prepare(copy->params->set, fc->src_t) < 0) {
@@ -773,7 +772,7 @@ static int folder_stream_begin(struct mailshift_folder_copy *fc)
 
 /* Copy the next old message, and the large ones before it.  Returns 1
    while there are more, 0 when all are copied, -1. */
-static int folder_stream_step(struct mailshift_folder_copy *fc)
+int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
 {
 	struct mail *mail;
 	uint32_t horizon;
@@ -805,14 +804,15 @@ static int folder_stream_step(struct mailshift_folder_copy *fc)
    after it).  Returns ret, or -1 when the commit failed. */
 static int folder_stream_end(struct mailshift_folder_copy *fc, int ret)
 {
-	if (!fc->streaming)
+	if (fc->src_t == NULL) {
+		/* never streamed: nothing of this pass's to commit */
 		return ret < 0 ? -1 : 0;
+	}
 	if (fc->search != NULL)
 		(void)mailbox_search_deinit(&fc->search);
 	if (fc->queue != NULL)
 		mailshift_body_queue_deinit(&fc->queue);
-	if (fc->src_t != NULL)
-		(void)mailbox_transaction_commit(&fc->src_t);
+	(void)mailbox_transaction_commit(&fc->src_t);
 	if (fc->dest_t != NULL && folder_commit(fc) < 0)
 		ret = -1;
 	return ret < 0 ? -1 : 0;
@@ -1153,11 +1153,6 @@ mailshift_folder_copy_begin(struct mailshift_copy *copy,
 		return fc;
 	*ret_r = mailshift_folder_copy_end(&fc, ret);
 	return NULL;
-}
-
-int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
-{
-	return folder_stream_step(fc);
 }
 
 int mailshift_folder_copy_end(struct mailshift_folder_copy **_fc, int ret)

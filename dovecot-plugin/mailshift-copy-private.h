@@ -128,7 +128,6 @@ struct mailshift_folder_copy {
 	bool state_found;
 	/* the copies are up to date: the folder is finished at its end */
 	bool begun;
-	bool streaming;
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
