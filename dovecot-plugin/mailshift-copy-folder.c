@@ -653,21 +653,24 @@ static const enum mail_fetch_field stream_fields =
 	MAIL_FETCH_FLAGS | MAIL_FETCH_RECEIVED_DATE;
 static const char *const key_headers[] = { "Message-ID", NULL };
 
-/* How many old messages imapc fetches ahead: as many as make about
-   MAILSHIFT_PREFETCH_BYTES, given the mean size of the folder's ordinary
-   messages, and never fewer than mailshift_source_prefetch.  Counted in
-   messages alone, a window of small ones is less than a round trip's worth
-   of bytes across a WAN, and the old server waits for every next FETCH;
-   counted in bytes, memory stays bounded whatever the folder holds. */
+/* How many old messages imapc fetches ahead: as many as cost about
+   MAILSHIFT_PREFETCH_BYTES of memory here, given the mean size of the
+   folder's ordinary messages and what each message in the window costs
+   besides its body, and never fewer than mailshift_source_prefetch.
+   Counted in messages alone, a window of small ones is less than a round
+   trip's worth of bytes across a WAN, and the old server waits for every
+   next FETCH; counted in bytes, memory stays bounded whatever the folder
+   holds. */
 static unsigned int
 folder_prefetch_window(const struct mailshift_folder_copy *fc,
 		       const struct mailshift_body_queue *queue)
 {
 	unsigned int window = fc->copy->params->set->source_prefetch;
-	uoff_t mean = mailshift_body_queue_small_mean(queue);
+	uoff_t cost = mailshift_body_queue_small_mean(queue) +
+		MAILSHIFT_PREFETCH_MAIL_COST;
 
-	if (mean > 0 && MAILSHIFT_PREFETCH_BYTES / mean > window)
-		window = MAILSHIFT_PREFETCH_BYTES / mean;
+	if (MAILSHIFT_PREFETCH_BYTES / cost > window)
+		window = MAILSHIFT_PREFETCH_BYTES / cost;
 	return I_MIN(window, MAILSHIFT_PREFETCH_MAX_MAILS);
 }
 
@@ -1066,6 +1069,45 @@ static int mailshift_copy_verify_folder(struct mailshift_folder_copy *fc)
 	return 0;
 }
 
+/* Open the old folder (EXAMINE, and imapc's FETCH of every flag) and
+   take its status.  Returns 1, 0 when it was deleted on the old server
+   since LIST, -1. */
+static int folder_open_source(struct mailshift_folder_copy *fc)
+{
+	struct mail_namespace *ns;
+	enum mail_error mail_error;
+
+	ns = mail_namespace_find(fc->copy->params->source_user->namespaces,
+				 fc->folder->map.src_vname);
+	fc->src_box = mailbox_alloc(ns->list, fc->folder->map.src_vname,
+				    MAILBOX_FLAG_READONLY);
+	if (mailbox_sync(fc->src_box, 0) < 0) {
+		(void)mailbox_get_last_error(fc->src_box, &mail_error);
+		if (mail_error == MAIL_ERROR_NOTFOUND)
+			return 0;
+		mailshift_copy_fail_source(fc->copy, fc->src_box, "opening");
+		return -1;
+	}
+	mailbox_get_open_status(fc->src_box, STATUS_UIDVALIDITY |
+				STATUS_UIDNEXT | STATUS_MESSAGES |
+				STATUS_HIGHESTMODSEQ, &fc->src_status);
+	return 1;
+}
+
+/* An old folder that the listing's STATUS shows empty needs no opening
+   the first time it is copied: its copy is only created, with its
+   UIDVALIDITY and UIDNEXT, and each opening is round trips that hold
+   up every folder streaming beside it.  Once copied into, it is opened
+   as any other (its copies may need expunging). */
+static bool folder_empty_at_listing(const struct mailshift_folder_copy *fc)
+{
+	const struct mailshift_source_folder *folder = fc->folder;
+
+	return folder->have_status && folder->status.messages == 0 &&
+		folder->status.uidvalidity != 0 &&
+		!fc->copy->params->verify;
+}
+
 /* Open the old folder and its copy, bring the copies up to date and begin
    streaming what is new.  Returns 1 (step it), 0 when the folder is done
    with (*ret_r its result), -1 likewise. */
@@ -1073,26 +1115,16 @@ static int folder_begin(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
 	const struct mailshift_source_folder *folder = fc->folder;
-	struct mail_namespace *ns;
+	bool opened = FALSE;
+	int ret;
 
-	ns = mail_namespace_find(copy->params->source_user->namespaces,
-				 folder->map.src_vname);
-	fc->src_box = mailbox_alloc(ns->list, folder->map.src_vname,
-				    MAILBOX_FLAG_READONLY);
-	if (mailbox_sync(fc->src_box, 0) < 0) {
-		enum mail_error mail_error;
-		(void)mailbox_get_last_error(fc->src_box, &mail_error);
-		if (mail_error == MAIL_ERROR_NOTFOUND) {
-			/* deleted on the old server since LIST */
-			return 0;
-		}
-		mailshift_copy_fail_source(copy, fc->src_box, "opening");
-		return -1;
+	if (folder_empty_at_listing(fc))
+		fc->src_status = folder->status;
+	else {
+		if ((ret = folder_open_source(fc)) <= 0)
+			return ret;
+		opened = TRUE;
 	}
-	mailbox_get_open_status(fc->src_box, STATUS_UIDVALIDITY |
-				STATUS_UIDNEXT | STATUS_MESSAGES |
-				STATUS_HIGHESTMODSEQ, &fc->src_status);
-
 	switch (folder_open_dest(fc)) {
 	case -1:
 		return -1;
@@ -1105,6 +1137,13 @@ static int folder_begin(struct mailshift_folder_copy *fc)
 		copy->progress.folders_deleted_here++;
 		return 0;
 	}
+	if (!opened && !fc->state_found) {
+		/* nothing here to bring up to date, nothing there to copy */
+		fc->begun = TRUE;
+		return 0;
+	}
+	if (!opened && (ret = folder_open_source(fc)) <= 0)
+		return ret;
 	fc->guid_prefix = mailshift_copy_guid_prefix(
 		mailshift_copy_guid_name(copy, folder),
 		fc->src_status.uidvalidity);
@@ -1173,17 +1212,4 @@ int mailshift_folder_copy_end(struct mailshift_folder_copy **_fc, int ret)
 		mailbox_free(&fc->src_box);
 	i_free(fc);
 	return ret;
-}
-
-int mailshift_copy_folder(struct mailshift_copy *copy,
-			  const struct mailshift_source_folder *folder)
-{
-	struct mailshift_folder_copy *fc;
-	int ret;
-
-	fc = mailshift_folder_copy_begin(copy, folder, &ret);
-	if (fc == NULL)
-		return ret;
-	while ((ret = mailshift_folder_copy_step(fc)) > 0) ;
-	return mailshift_folder_copy_end(&fc, ret);
 }

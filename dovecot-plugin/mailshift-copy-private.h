@@ -131,9 +131,12 @@ struct mailshift_folder_copy {
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
-/* the bytes of ordinary messages imapc is to fetch ahead, and the most
-   messages that may take (folder_prefetch_window()) */
+/* the memory the messages imapc fetches ahead may take, what each costs
+   besides its body (a mail's own pools, of which Dovecot gives each 16 kB
+   and more, and its event), and the most messages a window holds
+   (folder_prefetch_window()) */
 #define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
+#define MAILSHIFT_PREFETCH_MAIL_COST (24 * 1024)
 
 #define MAILSHIFT_PREFETCH_MAX_MAILS 1000
 
@@ -186,8 +189,5 @@ mailshift_folder_copy_begin(struct mailshift_copy *copy,
 			    int *ret_r);
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_end(struct mailshift_folder_copy **fc, int ret);
-/* All three for one folder.  Returns 0, or -1 with the error in copy. */
-int mailshift_copy_folder(struct mailshift_copy *copy,
-			  const struct mailshift_source_folder *folder);
 
 #endif
