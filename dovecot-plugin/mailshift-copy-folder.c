@@ -354,6 +354,7 @@ static void folder_record_saved(struct mailshift_folder_copy *fc)
 		}
 	}
 	array_clear(&fc->saved_keys);
+	p_clear(fc->saved_keys_pool);
 }
 
 /* Is this message here already by another way?  A sweep brings mail the
@@ -484,9 +485,12 @@ static void folder_saved(struct mailshift_folder_copy *fc, struct mail *mail,
 	copy->progress.bytes_done += size;
 	fc->uncommitted_bytes += size;
 	if (key != NULL) {
-		if (!array_is_created(&fc->saved_keys))
-			p_array_init(&fc->saved_keys, copy->pool, 8);
-		key = p_strdup(copy->pool, key);
+		if (!array_is_created(&fc->saved_keys)) {
+			i_array_init(&fc->saved_keys, 64);
+			fc->saved_keys_pool = pool_alloconly_create(
+				"mailshift saved keys", 4096);
+		}
+		key = p_strdup(fc->saved_keys_pool, key);
 		array_push_back(&fc->saved_keys, &key);
 	}
 }
@@ -1210,6 +1214,10 @@ int mailshift_folder_copy_end(struct mailshift_folder_copy **_fc, int ret)
 		mailbox_free(&fc->dest_box);
 	if (fc->src_box != NULL)
 		mailbox_free(&fc->src_box);
+	if (array_is_created(&fc->saved_keys)) {
+		array_free(&fc->saved_keys);
+		pool_unref(&fc->saved_keys_pool);
+	}
 	i_free(fc);
 	return ret;
 }

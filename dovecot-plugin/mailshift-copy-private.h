@@ -112,6 +112,9 @@ struct mailshift_folder_copy {
 	   in this transaction, for a sweep's or the \All folder's record,
 	   written once it is committed */
 	ARRAY_TYPE(const_string) saved_keys;
+	/* their strings: emptied with the array at every commit, so that a
+	   pass keeps one transaction's keys, not the whole mailbox's */
+	pool_t saved_keys_pool;
 	/* non-zero while re-matching a folder whose UIDVALIDITY changed on
 	   the old server: the new UIDVALIDITY, recorded when it is done */
 	uint32_t rematch_uidvalidity;
