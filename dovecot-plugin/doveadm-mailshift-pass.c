@@ -43,6 +43,10 @@
 /* verifying passes of a cutover before it gives up on an old mailbox
    that keeps receiving mail */
 #define MAILSHIFT_CUTOVER_MAX_PASSES 5
+/* how often a pass writes its progress to the state store, and refreshes
+   its lease there, while it copies: each write is a transaction every
+   other pass of the host waits for */
+#define MAILSHIFT_PROGRESS_STORE_SECS 2
 
 struct mailshift_sync_user {
 	struct mailshift_sync_cmd_context *cmd;
@@ -64,6 +68,8 @@ struct mailshift_sync_user {
 	   is copied */
 	bool sweep;
 	bool pass_begun;
+	/* when the pass last wrote its progress to the store */
+	time_t progress_stored;
 	/* when a migrated user was cut over, from the store (0: not yet) */
 	time_t migrated_at;
 
@@ -163,6 +169,11 @@ static int mailshift_sync_progress(const struct mailshift_progress *p,
 	   may go on */
 	if (p->folders_done > 0 && !su->stamp.inbox_done)
 		mailshift_sync_stamp(su, su->stamp.state, TRUE);
+	/* a pass's end writes its whole progress anyway, and the lease is
+	   minutes long */
+	if (time(NULL) - su->progress_stored < MAILSHIFT_PROGRESS_STORE_SECS)
+		return 0;
+	su->progress_stored = time(NULL);
 	mailshift_to_store_progress(p, &sp);
 	if (ms_store_user_progress(ctx->store, su->user->username, &sp,
 				   &error) < 0) {
@@ -193,6 +204,7 @@ static void mailshift_sync_pass_begin(struct mailshift_sync_user *su)
 	if (su->pass_begun)
 		return;
 	su->pass_begun = TRUE;
+	su->progress_stored = time(NULL);
 	if (ms_store_user_pass_begin(ctx->store, username, &error) < 0 ||
 	    ms_store_user_set_state(ctx->store, username, su->pass_state,
 				    NULL, &error) < 0)

@@ -14,8 +14,10 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
-/* how long a connection can miss the end of its reply */
-#define SERVERS_WAKE_INTERVAL_MSECS 1000
+/* how long a connection can miss the end of its reply: the doveadm
+   client hands its server no next user meanwhile, and such misses are
+   many in a domain */
+#define SERVERS_WAKE_INTERVAL_MSECS 20
 
 struct doveadm_mailshift_servers {
 	const struct doveadm_settings *set;
@@ -94,7 +96,7 @@ doveadm_mailshift_servers_begin(const struct doveadm_settings *set)
 	servers = i_new(struct doveadm_mailshift_servers, 1);
 	servers->set = set;
 	servers->ioloop = current_ioloop;
-	servers->to = timeout_add(SERVERS_WAKE_INTERVAL_MSECS,
+	servers->to = timeout_add_short(SERVERS_WAKE_INTERVAL_MSECS,
 				  servers_wake, servers);
 	servers_tab = dlsym(RTLD_DEFAULT, "doveadm_print_tab_vfuncs");
 	if (servers_tab != NULL) {
