@@ -11,7 +11,11 @@
    listens on a free loopback port, prints it on stdout, and relays each
    connection to TARGET_HOST (default 127.0.0.1):TARGET_PORT until it is
    killed.  Each direction buffers at most MAX_QUEUED bytes; past that it
-   stops reading, as a full TCP window would. */
+   stops reading, as a full TCP window would.
+
+   With DELAYLINE_TRACE=FILE in the environment it appends to FILE, every
+   100 ms, the bytes each connection relayed in each direction, and each
+   connection's opening and end: where a tool leaves the line idle. */
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,7 +58,12 @@ struct direction {
 struct relay {
 	struct direction up, down;	/* client->server, server->client */
 	int client_fd, server_fd;
+	unsigned int id;
+	size_t traced_up, traced_down;	/* bytes written since the last line */
 };
+
+static FILE *trace;
+static long long trace_start_ms, trace_next_ms;
 
 /* what an epoll event refers to */
 struct endpoint {
@@ -195,6 +204,10 @@ static bool direction_write(struct direction *d, long long now)
 				return errno == EAGAIN || errno == EINTR;
 			c->sent += (size_t)n;
 			d->queued -= (size_t)n;
+			if (d == &d->relay->up)
+				d->relay->traced_up += (size_t)n;
+			else
+				d->relay->traced_down += (size_t)n;
 			if (c->sent < c->len)
 				return true;
 		}
@@ -210,8 +223,30 @@ static bool direction_write(struct direction *d, long long now)
 static struct relay **relays;
 static unsigned int relay_count;
 
+static void trace_line(struct relay *relay, const char *event)
+{
+	fprintf(trace, "%.3f conn%u %s up=%zu down=%zu\n",
+		(now_ms() - trace_start_ms) / 1000.0, relay->id, event,
+		relay->traced_up, relay->traced_down);
+	relay->traced_up = relay->traced_down = 0;
+}
+
+static void trace_tick(void)
+{
+	if (trace == NULL || now_ms() < trace_next_ms)
+		return;
+	trace_next_ms = now_ms() + 100;
+	for (unsigned int i = 0; i < relay_count; i++) {
+		if (relays[i]->traced_up + relays[i]->traced_down > 0)
+			trace_line(relays[i], "bytes");
+	}
+	fflush(trace);
+}
+
 static void relay_forget(struct relay *relay)
 {
+	if (trace != NULL)
+		trace_line(relay, "end");
 	for (unsigned int i = 0; i < relay_count; i++) {
 		if (relays[i] == relay) {
 			relays[i] = relays[--relay_count];
@@ -259,6 +294,12 @@ static void relay_accept(int listen_fd, const struct sockaddr_in *target)
 	if (relays == NULL)
 		die("realloc");
 	relays[relay_count++] = relay;
+	if (trace != NULL) {
+		static unsigned int next_id;
+
+		relay->id = ++next_id;
+		trace_line(relay, "open");
+	}
 	ev.data.ptr = &relay->up;
 	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		die("epoll_ctl");
@@ -326,6 +367,12 @@ int main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("DELAYLINE_TRACE") != NULL) {
+		trace = fopen(getenv("DELAYLINE_TRACE"), "a");
+		if (trace == NULL)
+			die("DELAYLINE_TRACE");
+		trace_start_ms = now_ms();
+	}
 
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -343,7 +390,11 @@ int main(int argc, char *argv[])
 	    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &ev) < 0)
 		die("epoll");
 	for (;;) {
-		n = epoll_wait(epoll_fd, events, MAX_EVENTS, next_timeout());
+		int timeout = next_timeout();
+
+		if (trace != NULL && (timeout < 0 || timeout > 100))
+			timeout = 100;
+		n = epoll_wait(epoll_fd, events, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait");
 		for (int i = 0; i < n; i++) {
@@ -360,5 +411,6 @@ int main(int argc, char *argv[])
 			else
 				relay_forget(relay);
 		}
+		trace_tick();
 	}
 }
