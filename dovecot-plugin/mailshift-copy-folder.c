@@ -705,6 +705,7 @@ static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 	struct mailbox_header_lookup_ctx *headers = NULL;
 	struct mail_search_args *search_args;
 	ARRAY_TYPE(seq_range) large;
+	uint32_t seq;
 	int ret;
 
 	if (copy->delivered_db != NULL || copy->message_ids != NULL)
@@ -736,10 +737,20 @@ static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 		   allocated as it fills */
 		fc->search->max_mails = fc->prefetch_window + 1;
 	}
-	mail_search_args_unref(&search_args);
 	/* a FETCH for every quarter window: the old server always has at
 	   least 3/4 of the window to serve */
 	fc->fetch_ahead = I_MAX(fc->prefetch_window / 4, 1);
+	if (fc->search != NULL) {
+		/* the window now, before other folders' turns */
+		seq = mailshift_source_search_ask_ahead(fc->search,
+			&search_args->args->value.seqset,
+			fc->prefetch_window, fc->fetch_ahead);
+		if (seq != 0) {
+			mailshift_body_queue_advance(fc->queue,
+				folder_horizon(fc, seq));
+		}
+	}
+	mail_search_args_unref(&search_args);
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include "settings-parser.h"
 #include "mail-user.h"
 #include "mail-namespace.h"
+#include "mail-storage-private.h"
+#include "index-mail.h"
 #include "imap-arg.h"
 #include "mail-storage-service.h"
 #include "imapc-storage.h"
@@ -404,6 +406,45 @@ void mailshift_source_fetch_ahead(struct mailbox *box,
 	if (mbox->pending_fetch_request != NULL &&
 	    array_count(&mbox->pending_fetch_request->mails) >= min_pending)
 		imapc_mail_fetch_flush(mbox);
+}
+
+uint32_t mailshift_source_search_ask_ahead(struct mail_search_context *search,
+					   const ARRAY_TYPE(seq_range) *uids,
+					   unsigned int count,
+					   unsigned int batch)
+{
+	struct mailbox *box = search->transaction->box;
+	const struct seq_range *range;
+	uint32_t seq, seq1, seq2, first_seq = 0;
+	unsigned int asked = 0;
+
+	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return 0;
+	i_assert(array_count(&search->mails) == 0);
+	array_foreach(uids, range) {
+		mailbox_get_seq_range(box, range->seq1, range->seq2,
+				      &seq1, &seq2);
+		for (seq = seq1; seq1 != 0 && seq <= seq2 && asked < count;
+		     seq++) {
+			struct mail *mail = mail_alloc(search->transaction,
+						       search->wanted_fields,
+						       search->wanted_headers);
+
+			/* as the search allocates its own: it then takes
+			   this mail for this sequence as it is */
+			((struct mail_private *)mail)->search_mail = TRUE;
+			mail_set_seq(mail, seq);
+			index_mail_update_access_parts_pre(mail);
+			(void)mail_prefetch(mail);
+			array_push_back(&search->mails, &mail);
+			if (first_seq == 0)
+				first_seq = seq;
+			if (++asked % batch == 0)
+				imapc_mail_fetch_flush(IMAPC_MAILBOX(box));
+		}
+	}
+	imapc_mail_fetch_flush(IMAPC_MAILBOX(box));
+	return first_seq;
 }
 
 static failure_callback_t *mailshift_orig_error_handler;

@@ -7,10 +7,12 @@
    NO [THROTTLED] backoff and modified UTF-7 / separator translation, all
    measured and maintained upstream. */
 
+#include "seq-range-array.h"
 #include "mailshift-settings.h"
 
 struct mail_user;
 struct mailbox;
+struct mail_search_context;
 struct mail_storage_service_ctx;
 struct mail_storage_service_user;
 
@@ -114,6 +116,20 @@ mailshift_source_classify_error(const char *error);
    imapc. */
 void mailshift_source_fetch_ahead(struct mailbox *box,
 				  unsigned int min_pending);
+
+/* Ask the old server now for the first messages search is to return,
+   up to count of those in uids (the UIDs it searches), as count / batch
+   FETCHes of batch messages.  imapc asks only as the search goes, its
+   whole window at once with the first message, and hands that message on
+   only once all of the window arrived: asked ahead, the messages flow
+   while the pass waits for other folders, and the first is read after
+   the first batch.  The search must not have returned any message yet.
+   Returns the sequence of the first message asked for, 0 if none (or
+   search is not on imapc). */
+uint32_t mailshift_source_search_ask_ahead(struct mail_search_context *search,
+					   const ARRAY_TYPE(seq_range) *uids,
+					   unsigned int count,
+					   unsigned int batch);
 
 /* sysexits code for a class */
 int mailshift_source_error_exit_code(enum mailshift_source_error class);
