@@ -788,6 +788,24 @@ static int folder_stream_begin(struct mailshift_folder_copy *fc)
 	return 1;
 }
 
+bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc)
+{
+	struct mail *const *mails;
+	uint32_t large_uid = mailshift_body_queue_next_uid(fc->queue);
+	unsigned int count = 0;
+
+	/* a step takes the search's next message, then copies the large
+	   ones before it */
+	if (fc->search != NULL) {
+		if (!mailshift_source_search_next_arrived(fc->search))
+			return FALSE;
+		mails = array_get(&fc->search->mails, &count);
+	}
+	if (large_uid == 0 || (count > 0 && large_uid > mails[0]->uid))
+		return TRUE;
+	return mailshift_body_queue_next_ready(fc->queue);
+}
+
 /* Copy the next old message, and the large ones before it.  Returns 1
    while there are more, 0 when all are copied, -1. */
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)

@@ -190,6 +190,9 @@ struct mailshift_folder_copy *
 mailshift_folder_copy_begin(struct mailshift_copy *copy,
 			    const struct mailshift_source_folder *folder,
 			    int *ret_r);
+/* Whether the next step has its message here, so that it waits for
+   nothing from the old server. */
+bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_end(struct mailshift_folder_copy **fc, int ret);
 

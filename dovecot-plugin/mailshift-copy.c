@@ -280,17 +280,52 @@ static unsigned int mailshift_copy_lanes(const struct mailshift_copy *copy)
 	return I_MIN(copy->params->connections, MAILSHIFT_COPY_MAX_CONNECTIONS);
 }
 
+/* Which lane to step next: the first from next on whose message is here,
+   so that the pass saves what arrived instead of waiting on a folder
+   whose next message has not; else next itself, to wait for its message.
+   A lane passed over MAILSHIFT_COPY_LANE_MAX_SKIPS times in a row is
+   stepped anyway: its window is refilled only as it is stepped. */
+#define MAILSHIFT_COPY_LANE_MAX_SKIPS 64
+static unsigned int
+mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
+			 unsigned int *skips, unsigned int active,
+			 unsigned int next)
+{
+	unsigned int i, l, pick = next;
+
+	for (i = 0; i < active; i++) {
+		l = (next + i) % active;
+		if (skips[l] >= MAILSHIFT_COPY_LANE_MAX_SKIPS) {
+			pick = l;
+			break;
+		}
+	}
+	for (i = 0; i < active && pick == next; i++) {
+		l = (next + i) % active;
+		if (mailshift_folder_copy_ready(lanes[l])) {
+			pick = l;
+			break;
+		}
+	}
+	for (l = 0; l < active; l++)
+		skips[l] = l == pick ? 0 : skips[l] + 1;
+	return pick;
+}
+
 /* Every folder, up to mailshift_copy_lanes() of them at once, each over
    its own imapc connection (imapc opens one per selected folder): one
-   message from each in turn, so that while this process saves one, the
-   old server sends the others and sets up the next folder.  The \All
-   folder comes alone, after the others: it copies only what none of them
-   holds.  Returns 0 or -1 (the first failure noted). */
+   message at a time from whichever has one here (mailshift_copy_pick_lane()),
+   so that while this process saves one, the old server sends the others
+   and sets up the next folder.  The \All folder comes alone, after the
+   others: it copies only what none of them holds.  Returns 0 or -1 (the
+   first failure noted). */
 static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 {
 	struct mailshift_folder_copy *lanes[MAILSHIFT_COPY_MAX_CONNECTIONS];
+	unsigned int skips[MAILSHIFT_COPY_MAX_CONNECTIONS];
 	const struct mailshift_source_folder *folders;
-	unsigned int i, l, count, active = 0, max = mailshift_copy_lanes(copy);
+	unsigned int i, l, count, active = 0, next = 0;
+	unsigned int max = mailshift_copy_lanes(copy);
 	bool go_on = TRUE, failed = FALSE;
 	int ret;
 
@@ -308,7 +343,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 				lanes[active] = mailshift_folder_copy_begin(
 					copy, folder, &ret);
 				if (lanes[active] != NULL) {
-					active++;
+					skips[active++] = 0;
 					continue;
 				}
 			}
@@ -317,23 +352,24 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 		}
 		if (active == 0)
 			break;
-		for (l = 0; l < active; ) {
-			ret = go_on ? mailshift_folder_copy_step(lanes[l]) : -1;
-			if (ret > 0) {
-				l++;
-				continue;
-			}
-			if (!go_on) {
-				/* stopped by another folder: keep what was
-				   copied, count nothing */
-				(void)mailshift_folder_copy_end(&lanes[l], -1);
-			} else {
-				ret = mailshift_folder_copy_end(&lanes[l], ret);
-				failed = failed || ret < 0;
-				go_on = mailshift_copy_folder_done(copy, ret);
-			}
-			lanes[l] = lanes[--active];
+		l = mailshift_copy_pick_lane(lanes, skips, active,
+					     next % active);
+		ret = go_on ? mailshift_folder_copy_step(lanes[l]) : -1;
+		next = l + 1;
+		if (ret > 0)
+			continue;
+		if (!go_on) {
+			/* stopped by another folder: keep what was copied,
+			   count nothing */
+			(void)mailshift_folder_copy_end(&lanes[l], -1);
+		} else {
+			ret = mailshift_folder_copy_end(&lanes[l], ret);
+			failed = failed || ret < 0;
+			go_on = mailshift_copy_folder_done(copy, ret);
 		}
+		lanes[l] = lanes[--active];
+		skips[l] = skips[active];
+		next = l;
 	}
 	return failed ? -1 : 0;
 }

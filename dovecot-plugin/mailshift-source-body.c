@@ -21,6 +21,7 @@
 #include "imapc-client.h"
 #include "imapc-mail.h"
 #include "mailshift-search.h"
+#include "mailshift-source.h"
 #include "mailshift-source-body.h"
 
 #include <unistd.h>
@@ -548,6 +549,18 @@ void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
 		/* the metadata goes out now, not when imapc next waits */
 		imapc_mail_fetch_flush(queue->mbox);
 	}
+}
+
+bool mailshift_body_queue_next_ready(const struct mailshift_body_queue *queue)
+{
+	const struct mailshift_body_entry *entry;
+
+	if (queue->head >= queue->count)
+		return TRUE;
+	entry = &queue->entries[queue->head];
+	return entry->mail != NULL && entry->pieces != NULL &&
+		entry->requested == entry->count && entry->pending == 0 &&
+		mailshift_source_mail_arrived(entry->mail);
 }
 
 uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue)

@@ -51,6 +51,9 @@ void mailshift_body_queue_deinit(struct mailshift_body_queue **queue);
    messages keeps the two in UID order. */
 void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
 				  uint32_t horizon_uid);
+/* Whether take() has the next message without waiting: all of it and
+   its metadata have arrived. */
+bool mailshift_body_queue_next_ready(const struct mailshift_body_queue *queue);
 /* UID of the next message take() returns, 0 when none is left. */
 uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue);
 /* Wait for the next message: its mail (flags, keywords, dates, as the old

@@ -447,6 +447,27 @@ uint32_t mailshift_source_search_ask_ahead(struct mail_search_context *search,
 	return first_seq;
 }
 
+bool mailshift_source_mail_arrived(struct mail *mail)
+{
+	struct imapc_mail *imail;
+
+	if (strcmp(mail->box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return TRUE;
+	imail = IMAPC_MAIL(mail);
+	return imail->fetch_count == 0;
+}
+
+bool mailshift_source_search_next_arrived(struct mail_search_context *search)
+{
+	struct mail *const *mails;
+	unsigned int count;
+
+	/* the search returns the first of its mails next (it rotates the
+	   one it returned to the end) */
+	mails = array_get(&search->mails, &count);
+	return count > 0 && mailshift_source_mail_arrived(mails[0]);
+}
+
 static failure_callback_t *mailshift_orig_error_handler;
 static char mailshift_last_logged_error[512];
 
