@@ -841,6 +841,8 @@ int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
 static int folder_stream_end(struct mailshift_folder_copy *fc, int ret)
 {
 	if (fc->src_t == NULL) {
+		if (fc->queue != NULL)
+			mailshift_body_queue_deinit(&fc->queue);
 		/* never streamed: nothing of this pass's to commit */
 		return ret < 0 ? -1 : 0;
 	}
@@ -1114,6 +1116,11 @@ static int folder_open_source(struct mailshift_folder_copy *fc)
 				 fc->folder->map.src_vname);
 	fc->src_box = mailbox_alloc(ns->list, fc->folder->map.src_vname,
 				    MAILBOX_FLAG_READONLY);
+	if (!mailshift_folder_list_contains(fc->copy->filled_folders,
+					    fc->folder->map.dest_vname)) {
+		/* copied for the first time: all of it is to stream */
+		fc->queue = mailshift_body_queue_prepare(fc->src_box);
+	}
 	if (mailbox_sync(fc->src_box, 0) < 0) {
 		(void)mailbox_get_last_error(fc->src_box, &mail_error);
 		if (mail_error == MAIL_ERROR_NOTFOUND)

@@ -73,7 +73,7 @@ struct mailshift_body_queue {
 	ARRAY(struct mailshift_body_size) sizes;
 	uint32_t first_uid;
 	const ARRAY_TYPE(seq_range) *skip;
-	bool sizing;
+	bool sizes_asked, sizing, sizes_failed;
 	/* the other messages the sizes gave, for imapc to prefetch */
 	uoff_t small_bytes;
 	unsigned int small_count;
@@ -210,7 +210,7 @@ mailshift_body_size_seen(struct mailshift_body_queue *queue, uint32_t uid,
 	uoff_t bytes;
 
 	if (str_to_uoff(value, &bytes) < 0 || uid < queue->first_uid ||
-	    seq_range_exists(queue->skip, uid))
+	    (queue->skip != NULL && seq_range_exists(queue->skip, uid)))
 		return;
 	if (bytes <= MAILSHIFT_SOURCE_BODY_PIECE) {
 		queue->small_bytes += bytes;
@@ -295,21 +295,25 @@ static void mailshift_body_reply(const struct imapc_command_reply *reply,
 		imapc_client_stop(queue->mbox->storage->client->client);
 }
 
-/* imapc has no way to unregister a folder's handler: remove ours by its
-   address. */
+static void
+mailshift_body_exists(const struct imapc_untagged_reply *reply,
+		      struct imapc_mailbox *mbox);
+
+/* imapc has no way to unregister a folder's handlers: remove ours by
+   their addresses. */
 static void mailshift_body_unregister(struct imapc_mailbox *mbox)
 {
-	struct imapc_mailbox_event_callback *cb;
+	const struct imapc_mailbox_event_callback *cbs;
+	unsigned int i, count;
 
-	array_foreach_modifiable(&mbox->untagged_callbacks, cb) {
-		if (cb->callback == mailshift_body_untagged) {
-			array_delete(&mbox->untagged_callbacks,
-				     array_foreach_idx(&mbox->untagged_callbacks,
-						       cb), 1);
-			return;
+	cbs = array_get(&mbox->untagged_callbacks, &count);
+	for (i = count; i > 0; i--) {
+		if (cbs[i-1].callback == mailshift_body_untagged ||
+		    cbs[i-1].callback == mailshift_body_exists) {
+			array_delete(&mbox->untagged_callbacks, i-1, 1);
+			cbs = array_get(&mbox->untagged_callbacks, &count);
 		}
 	}
-	i_unreached();
 }
 
 static void
@@ -322,27 +326,77 @@ mailshift_body_sizes_reply(const struct imapc_command_reply *reply,
 		mailbox_set_critical(&queue->mbox->box,
 			"imapc: UID FETCH RFC822.SIZE failed: %s",
 			reply->text_full);
-		queue->first_uid = 0;
+		queue->sizes_failed = TRUE;
 	}
 	queue->sizing = FALSE;
 	imapc_client_stop(queue->mbox->storage->client->client);
 }
 
-/* Every size from queue->first_uid on, in one FETCH.  Returns 0 or -1. */
-static int mailshift_body_ask_sizes(struct mailshift_body_queue *queue)
+/* Every size from queue->first_uid on, in one FETCH. */
+static void mailshift_body_send_sizes(struct mailshift_body_queue *queue)
 {
 	struct imapc_command *cmd;
 
-	i_array_init(&queue->sizes, 16);
+	queue->sizes_asked = TRUE;
 	queue->sizing = TRUE;
 	cmd = imapc_client_mailbox_cmd(queue->mbox->client_box,
 				       mailshift_body_sizes_reply, queue);
 	imapc_command_set_flags(cmd, IMAPC_COMMAND_FLAG_RETRIABLE);
 	imapc_command_sendf(cmd, "UID FETCH %u:* (RFC822.SIZE)",
 			    queue->first_uid);
+}
+
+/* The sizes, asked for now unless they were when the folder was opened.
+   Returns 0 or -1. */
+static int mailshift_body_ask_sizes(struct mailshift_body_queue *queue)
+{
+	if (!queue->sizes_asked)
+		mailshift_body_send_sizes(queue);
 	while (queue->sizing)
 		imapc_client_run(queue->mbox->storage->client->client);
-	return queue->first_uid == 0 ? -1 : 0;
+	return queue->sizes_failed ? -1 : 0;
+}
+
+/* The old server's "* n EXISTS" while the folder is being opened: imapc
+   (whose handler comes first) has just asked for every message's flags;
+   the sizes go in the same round trip. */
+static void
+mailshift_body_exists(const struct imapc_untagged_reply *reply,
+		      struct imapc_mailbox *mbox)
+{
+	struct mailshift_body_queue **slot = mailshift_body_queue_slot(mbox);
+
+	if (slot != NULL && mbox->selecting && reply->num > 0 &&
+	    !(*slot)->sizes_asked)
+		mailshift_body_send_sizes(*slot);
+}
+
+static struct mailshift_body_queue *
+mailshift_body_queue_register(struct imapc_mailbox *mbox)
+{
+	struct mailshift_body_queue *queue;
+
+	queue = i_new(struct mailshift_body_queue, 1);
+	queue->mbox = mbox;
+	queue->first_uid = 1;
+	i_array_init(&queue->sizes, 16);
+	i_assert(mailshift_body_queue_slot(mbox) == NULL);
+	*mailshift_body_queue_free_slot() = queue;
+	imapc_mailbox_register_untagged(mbox, "FETCH",
+					mailshift_body_untagged);
+	return queue;
+}
+
+struct mailshift_body_queue *mailshift_body_queue_prepare(struct mailbox *box)
+{
+	struct mailshift_body_queue *queue;
+
+	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return NULL;
+	queue = mailshift_body_queue_register(IMAPC_MAILBOX(box));
+	imapc_mailbox_register_untagged(queue->mbox, "EXISTS",
+					mailshift_body_exists);
+	return queue;
 }
 
 static int mailshift_body_size_cmp(const struct mailshift_body_size *a,
@@ -359,29 +413,26 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      ARRAY_TYPE(seq_range) *large_r,
 			      struct mailshift_body_queue **queue_r)
 {
-	struct mailshift_body_queue *queue;
-	struct mailshift_body_queue **slot;
+	struct mailshift_body_queue *queue, **slot;
 	const struct mailshift_body_size *sizes;
 	unsigned int i, count;
 
-	queue = i_new(struct mailshift_body_queue, 1);
+	if (strcmp(t->box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		queue = i_new(struct mailshift_body_queue, 1);
+	else if ((slot = mailshift_body_queue_slot(IMAPC_MAILBOX(t->box))) != NULL)
+		queue = *slot;
+	else {
+		queue = mailshift_body_queue_register(IMAPC_MAILBOX(t->box));
+		queue->first_uid = first_uid;
+	}
 	queue->t = t;
 	queue->wanted_fields = wanted_fields;
 	queue->wanted_headers = wanted_headers;
 	if (wanted_headers != NULL)
 		mailbox_header_lookup_ref(wanted_headers);
 	*queue_r = queue;
-	if (strcmp(t->box->storage->name, IMAPC_STORAGE_NAME) != 0)
+	if (queue->mbox == NULL)
 		return 0;
-
-	queue->mbox = IMAPC_MAILBOX(t->box);
-	queue->first_uid = first_uid;
-	queue->skip = skip;
-	i_assert(mailshift_body_queue_slot(queue->mbox) == NULL);
-	slot = mailshift_body_queue_free_slot();
-	*slot = queue;
-	imapc_mailbox_register_untagged(queue->mbox, "FETCH",
-					mailshift_body_untagged);
 	if (mailshift_body_ask_sizes(queue) < 0)
 		return -1;
 
@@ -393,8 +444,12 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 	for (i = 0; i < count; i++) {
 		struct mailshift_body_entry *entry;
 
-		if (queue->count > 0 &&
-		    queue->entries[queue->count - 1].uid == sizes[i].uid)
+		/* (sizes asked for when the folder was opened are of all
+		   of it) */
+		if ((queue->count > 0 &&
+		     queue->entries[queue->count - 1].uid == sizes[i].uid) ||
+		    sizes[i].uid < first_uid ||
+		    seq_range_exists(skip, sizes[i].uid))
 			continue;
 		entry = &queue->entries[queue->count++];
 		entry->queue = queue;
@@ -434,7 +489,7 @@ void mailshift_body_queue_deinit(struct mailshift_body_queue **_queue)
 		/* the replies still on their way point at the entries */
 		*mailshift_body_queue_slot(queue->mbox) = NULL;
 		queue->draining = TRUE;
-		while (queue->pending > 0)
+		while (queue->pending > 0 || queue->sizing)
 			imapc_client_run(queue->mbox->storage->client->client);
 		mailshift_body_unregister(queue->mbox);
 	}

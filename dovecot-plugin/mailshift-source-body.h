@@ -39,6 +39,11 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      struct mailbox_header_lookup_ctx *wanted_headers,
 			      ARRAY_TYPE(seq_range) *large_r,
 			      struct mailshift_body_queue **queue_r);
+/* For a folder about to be opened (box allocated, not yet opened): its
+   sizes are asked for as it opens, in the round trip of imapc's FETCH of
+   its flags, not one after it; mailshift_body_queue_init() then takes
+   this queue.  NULL for a box that is not imapc's. */
+struct mailshift_body_queue *mailshift_body_queue_prepare(struct mailbox *box);
 /* The mean size of the other messages the sizes were given for (those
    imapc prefetches), 0 if none or not known. */
 uoff_t mailshift_body_queue_small_mean(const struct mailshift_body_queue *queue);
