@@ -292,19 +292,20 @@ mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
 			 unsigned int next)
 {
 	unsigned int i, l, pick = next;
+	bool picked = FALSE;
 
-	for (i = 0; i < active; i++) {
+	for (i = 0; i < active && !picked; i++) {
 		l = (next + i) % active;
 		if (skips[l] >= MAILSHIFT_COPY_LANE_MAX_SKIPS) {
 			pick = l;
-			break;
+			picked = TRUE;
 		}
 	}
-	for (i = 0; i < active && pick == next; i++) {
+	for (i = 0; i < active && !picked; i++) {
 		l = (next + i) % active;
 		if (mailshift_folder_copy_ready(lanes[l])) {
 			pick = l;
-			break;
+			picked = TRUE;
 		}
 	}
 	for (l = 0; l < active; l++)
