@@ -322,7 +322,13 @@ mailshift_body_sizes_reply(const struct imapc_command_reply *reply,
 {
 	struct mailshift_body_queue *queue = context;
 
-	if (reply->state != IMAPC_COMMAND_STATE_OK) {
+	if (reply->state == IMAPC_COMMAND_STATE_DISCONNECTED &&
+	    queue->t == NULL) {
+		/* asked for while the folder opened, which failed (imapc
+		   drops what was sent on a folder it unselects): the open's
+		   own error says why; asked for again if it opens after all */
+		queue->sizes_asked = FALSE;
+	} else if (reply->state != IMAPC_COMMAND_STATE_OK) {
 		mailbox_set_critical(&queue->mbox->box,
 			"imapc: UID FETCH RFC822.SIZE failed: %s",
 			reply->text_full);
