@@ -790,7 +790,7 @@ static int folder_stream_begin(struct mailshift_folder_copy *fc)
 
 bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc)
 {
-	struct mail *const *mails;
+	struct mail *const *mails = NULL;
 	uint32_t large_uid = mailshift_body_queue_next_uid(fc->queue);
 	unsigned int count = 0;
 
