@@ -431,6 +431,9 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 		queue = mailshift_body_queue_register(IMAPC_MAILBOX(t->box));
 		queue->first_uid = first_uid;
 	}
+	/* (a queue prepared as the folder opened has asked from UID 1 on,
+	   and may have its sizes already: they are filtered below) */
+	queue->skip = skip;
 	queue->t = t;
 	queue->wanted_fields = wanted_fields;
 	queue->wanted_headers = wanted_headers;
@@ -450,8 +453,6 @@ int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 	for (i = 0; i < count; i++) {
 		struct mailshift_body_entry *entry;
 
-		/* (sizes asked for when the folder was opened are of all
-		   of it) */
 		if ((queue->count > 0 &&
 		     queue->entries[queue->count - 1].uid == sizes[i].uid) ||
 		    sizes[i].uid < first_uid ||
