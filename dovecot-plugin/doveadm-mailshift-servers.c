@@ -97,7 +97,7 @@ doveadm_mailshift_servers_begin(const struct doveadm_settings *set)
 	servers->set = set;
 	servers->ioloop = current_ioloop;
 	servers->to = timeout_add_short(SERVERS_WAKE_INTERVAL_MSECS,
-				  servers_wake, servers);
+					servers_wake, servers);
 	servers_tab = dlsym(RTLD_DEFAULT, "doveadm_print_tab_vfuncs");
 	if (servers_tab != NULL) {
 		servers_tab_field = str_new(default_pool, 256);
