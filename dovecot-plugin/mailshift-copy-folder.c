@@ -790,18 +790,17 @@ static int folder_stream_begin(struct mailshift_folder_copy *fc)
 
 bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc)
 {
-	struct mail *const *mails = NULL;
+	struct mail *next = NULL;
 	uint32_t large_uid = mailshift_body_queue_next_uid(fc->queue);
-	unsigned int count = 0;
 
 	/* a step takes the search's next message, then copies the large
 	   ones before it */
 	if (fc->search != NULL) {
-		if (!mailshift_source_search_next_arrived(fc->search))
+		next = mailshift_source_search_next_mail(fc->search);
+		if (next == NULL || !mailshift_source_mail_arrived(next))
 			return FALSE;
-		mails = array_get(&fc->search->mails, &count);
 	}
-	if (large_uid == 0 || (count > 0 && large_uid > mails[0]->uid))
+	if (large_uid == 0 || (next != NULL && large_uid > next->uid))
 		return TRUE;
 	return mailshift_body_queue_next_ready(fc->queue);
 }
@@ -840,16 +839,15 @@ int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
    after it).  Returns ret, or -1 when the commit failed. */
 static int folder_stream_end(struct mailshift_folder_copy *fc, int ret)
 {
+	if (fc->search != NULL)
+		(void)mailbox_search_deinit(&fc->search);
+	/* (a queue may have been prepared for a folder never streamed) */
+	if (fc->queue != NULL)
+		mailshift_body_queue_deinit(&fc->queue);
 	if (fc->src_t == NULL) {
-		if (fc->queue != NULL)
-			mailshift_body_queue_deinit(&fc->queue);
 		/* never streamed: nothing of this pass's to commit */
 		return ret < 0 ? -1 : 0;
 	}
-	if (fc->search != NULL)
-		(void)mailbox_search_deinit(&fc->search);
-	if (fc->queue != NULL)
-		mailshift_body_queue_deinit(&fc->queue);
 	(void)mailbox_transaction_commit(&fc->src_t);
 	if (fc->dest_t != NULL && folder_commit(fc) < 0)
 		ret = -1;
@@ -1155,16 +1153,12 @@ static int folder_begin(struct mailshift_folder_copy *fc)
 {
 	struct mailshift_copy *copy = fc->copy;
 	const struct mailshift_source_folder *folder = fc->folder;
-	bool opened = FALSE;
 	int ret;
 
 	if (folder_empty_at_listing(fc))
 		fc->src_status = folder->status;
-	else {
-		if ((ret = folder_open_source(fc)) <= 0)
-			return ret;
-		opened = TRUE;
-	}
+	else if ((ret = folder_open_source(fc)) <= 0)
+		return ret;
 	switch (folder_open_dest(fc)) {
 	case -1:
 		return -1;
@@ -1177,13 +1171,16 @@ static int folder_begin(struct mailshift_folder_copy *fc)
 		copy->progress.folders_deleted_here++;
 		return 0;
 	}
-	if (!opened && !fc->state_found) {
-		/* nothing here to bring up to date, nothing there to copy */
-		fc->begun = TRUE;
-		return 0;
+	if (fc->src_box == NULL) {
+		if (!fc->state_found) {
+			/* nothing here to bring up to date, nothing there to
+			   copy */
+			fc->begun = TRUE;
+			return 0;
+		}
+		if ((ret = folder_open_source(fc)) <= 0)
+			return ret;
 	}
-	if (!opened && (ret = folder_open_source(fc)) <= 0)
-		return ret;
 	fc->guid_prefix = mailshift_copy_guid_prefix(
 		mailshift_copy_guid_name(copy, folder),
 		fc->src_status.uidvalidity);

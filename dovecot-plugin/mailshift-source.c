@@ -457,7 +457,7 @@ bool mailshift_source_mail_arrived(struct mail *mail)
 	return imail->fetch_count == 0;
 }
 
-bool mailshift_source_search_next_arrived(struct mail_search_context *search)
+struct mail *mailshift_source_search_next_mail(struct mail_search_context *search)
 {
 	struct mail *const *mails;
 	unsigned int count;
@@ -465,7 +465,7 @@ bool mailshift_source_search_next_arrived(struct mail_search_context *search)
 	/* the search returns the first of its mails next (it rotates the
 	   one it returned to the end) */
 	mails = array_get(&search->mails, &count);
-	return count > 0 && mailshift_source_mail_arrived(mails[0]);
+	return count > 0 ? mails[0] : NULL;
 }
 
 static failure_callback_t *mailshift_orig_error_handler;

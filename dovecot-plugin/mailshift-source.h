@@ -135,10 +135,8 @@ uint32_t mailshift_source_search_ask_ahead(struct mail_search_context *search,
 /* Whether everything imapc was asked for mail has arrived, so that
    reading it waits for nothing (TRUE for a mail not on imapc). */
 bool mailshift_source_mail_arrived(struct mail *mail);
-/* Whether the message search returns next has arrived (as
-   mailshift_source_mail_arrived()); FALSE if the search has yet to ask
-   for it. */
-bool mailshift_source_search_next_arrived(struct mail_search_context *search);
+/* The mail search returns next, NULL if it has yet to ask for it. */
+struct mail *mailshift_source_search_next_mail(struct mail_search_context *search);
 
 /* sysexits code for a class */
 int mailshift_source_error_exit_code(enum mailshift_source_error class);
