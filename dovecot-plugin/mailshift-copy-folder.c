@@ -91,6 +91,14 @@ mailshift_copy_report_homeless_role(struct mailshift_copy *copy,
 		  special_use, map->dest_vname, special_use);
 }
 
+/* Whether an earlier pass created and filled folder's copy here. */
+static bool folder_copied_before(const struct mailshift_copy *copy,
+				 const struct mailshift_source_folder *folder)
+{
+	return mailshift_folder_list_contains(copy->filled_folders,
+					      folder->map.dest_vname);
+}
+
 /* Create the new folder if it does not exist, with the old UIDVALIDITY.
    Returns 0, 1 if it must not be (the user deleted it here after it was
    filled), -1 on failure. */
@@ -109,8 +117,7 @@ static int folder_create_dest(struct mailshift_folder_copy *fc)
 		return -1;
 	}
 	if (existence == MAILBOX_EXISTENCE_NONE &&
-	    mailshift_folder_list_contains(copy->filled_folders,
-					   fc->folder->map.dest_vname)) {
+	    folder_copied_before(copy, fc->folder)) {
 		/* we filled it before and it is gone: the user deleted or
 		   renamed it here, and it stays that way */
 		return 1;
@@ -1107,15 +1114,11 @@ static int mailshift_copy_verify_folder(struct mailshift_folder_copy *fc)
    since LIST, -1. */
 static int folder_open_source(struct mailshift_folder_copy *fc)
 {
-	struct mail_namespace *ns;
 	enum mail_error mail_error;
 
-	ns = mail_namespace_find(fc->copy->params->source_user->namespaces,
-				 fc->folder->map.src_vname);
-	fc->src_box = mailbox_alloc(ns->list, fc->folder->map.src_vname,
-				    MAILBOX_FLAG_READONLY);
-	if (!mailshift_folder_list_contains(fc->copy->filled_folders,
-					    fc->folder->map.dest_vname)) {
+	fc->src_box = mailshift_source_mailbox_alloc(
+		fc->copy->params->source_user, fc->folder->map.src_vname);
+	if (!folder_copied_before(fc->copy, fc->folder)) {
 		/* copied for the first time: all of it is to stream */
 		fc->queue = mailshift_body_queue_prepare(fc->src_box);
 	}
@@ -1137,13 +1140,18 @@ static int folder_open_source(struct mailshift_folder_copy *fc)
    UIDVALIDITY and UIDNEXT, and each opening is round trips that hold
    up every folder streaming beside it.  Once copied into, it is opened
    as any other (its copies may need expunging). */
-static bool folder_empty_at_listing(const struct mailshift_folder_copy *fc)
+static bool folder_empty_at_listing(const struct mailshift_copy *copy,
+				    const struct mailshift_source_folder *folder)
 {
-	const struct mailshift_source_folder *folder = fc->folder;
-
 	return folder->have_status && folder->status.messages == 0 &&
-		folder->status.uidvalidity != 0 &&
-		!fc->copy->params->verify;
+		folder->status.uidvalidity != 0 && !copy->params->verify;
+}
+
+bool mailshift_folder_copy_streams_whole(const struct mailshift_copy *copy,
+					 const struct mailshift_source_folder *folder)
+{
+	return !folder->noselect && !folder_copied_before(copy, folder) &&
+		!folder_empty_at_listing(copy, folder);
 }
 
 /* Open the old folder and its copy, bring the copies up to date and begin
@@ -1155,7 +1163,7 @@ static int folder_begin(struct mailshift_folder_copy *fc)
 	const struct mailshift_source_folder *folder = fc->folder;
 	int ret;
 
-	if (folder_empty_at_listing(fc))
+	if (folder_empty_at_listing(copy, folder))
 		fc->src_status = folder->status;
 	else if ((ret = folder_open_source(fc)) <= 0)
 		return ret;

@@ -135,11 +135,11 @@ struct mailshift_folder_copy {
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
 /* the memory the messages imapc fetches ahead may take, what each costs
-   besides its body (a mail's own pools, of which Dovecot gives each 16 kB
-   and more, and its event), and the most messages a window holds
-   (folder_prefetch_window()) */
-#define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
-#define MAILSHIFT_PREFETCH_MAIL_COST (24 * 1024)
+   besides its body (a mail's own pools, the smaller data pool
+   mailshift_source_mailbox_alloc() gives it included, and its event),
+   and the most messages a window holds (folder_prefetch_window()) */
+#define MAILSHIFT_PREFETCH_BYTES (16 * 1024 * 1024)
+#define MAILSHIFT_PREFETCH_MAIL_COST (12 * 1024)
 
 #define MAILSHIFT_PREFETCH_MAX_MAILS 1000
 
@@ -190,6 +190,10 @@ struct mailshift_folder_copy *
 mailshift_folder_copy_begin(struct mailshift_copy *copy,
 			    const struct mailshift_source_folder *folder,
 			    int *ret_r);
+/* Whether folder is to be copied whole (the first time it is, and the
+   listing does not show it empty): it is opened and streamed. */
+bool mailshift_folder_copy_streams_whole(const struct mailshift_copy *copy,
+					 const struct mailshift_source_folder *folder);
 /* Whether the next step has its message here, so that it waits for
    nothing from the old server. */
 bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc);

@@ -163,14 +163,11 @@ mailshift_copy_dedupe(struct mailshift_copy *copy,
 {
 	struct mailbox *src_box, *dest_box;
 	struct mailbox_status status;
-	struct mail_namespace *ns;
 	const char *error;
 	int ret = 0;
 
-	ns = mail_namespace_find(copy->params->source_user->namespaces,
-				 folder->map.src_vname);
-	src_box = mailbox_alloc(ns->list, folder->map.src_vname,
-				MAILBOX_FLAG_READONLY);
+	src_box = mailshift_source_mailbox_alloc(copy->params->source_user,
+						 folder->map.src_vname);
 	dest_box = mailshift_copy_dest_alloc(copy, folder->map.dest_vname);
 	if (mailbox_sync(src_box, 0) < 0) {
 		mailshift_copy_fail_source(copy, src_box, "opening");
@@ -313,6 +310,24 @@ mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
 	return pick;
 }
 
+/* The connections the first folders a pass copies whole are to take, all
+   logging in while the first folder opens (mailshift_source_connect_more()).
+   Not for a delta pass: most of its folders are not opened at all. */
+static void
+mailshift_copy_connect_ahead(struct mailshift_copy *copy,
+			     const struct mailshift_source_folder *folders,
+			     unsigned int count, unsigned int lanes)
+{
+	unsigned int i, whole = 0;
+
+	for (i = 0; i < count && whole < lanes && !folders[i].all_mail; i++) {
+		if (mailshift_folder_copy_streams_whole(copy, &folders[i]))
+			whole++;
+	}
+	if (whole > 1)
+		mailshift_source_connect_more(copy->params->source_user, whole);
+}
+
 /* Every folder, up to mailshift_copy_lanes() of them at once, each over
    its own imapc connection (imapc opens one per selected folder): one
    message at a time from whichever has one here (mailshift_copy_pick_lane()),
@@ -331,6 +346,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 	int ret;
 
 	folders = array_get(&copy->folders, &count);
+	mailshift_copy_connect_ahead(copy, folders, count, max);
 	for (i = 0;;) {
 		while (go_on && active < max && i < count &&
 		       !(folders[i].all_mail && active > 0)) {

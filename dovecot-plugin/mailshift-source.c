@@ -361,6 +361,25 @@ void mailshift_source_connect_ahead(struct mail_user *source_user)
 	}
 }
 
+void mailshift_source_connect_more(struct mail_user *source_user,
+				   unsigned int count)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+	struct imapc_client_mailbox **holders;
+	unsigned int i;
+
+	if (client == NULL)
+		return;
+	/* a folder holds a connection from imapc_client_mailbox_open() on;
+	   these are never selected, so closing them sends nothing */
+	holders = t_new(struct imapc_client_mailbox *, count);
+	for (i = 0; i < count; i++)
+		holders[i] = imapc_client_mailbox_open(client, NULL);
+	for (i = 0; i < count; i++)
+		imapc_client_mailbox_close(&holders[i]);
+	mailshift_source_connect_ahead(source_user);
+}
+
 static void
 mailshift_source_logout_sent(const struct imapc_command_reply *reply ATTR_UNUSED,
 			     void *context ATTR_UNUSED)
@@ -393,6 +412,53 @@ void mailshift_source_hang_up(struct mail_user *source_user)
 		i_free(mailshift_login_watch.capabilities);
 		i_zero(&mailshift_login_watch);
 	}
+}
+
+/* What an old message's mail starts with; its pool grows as needed. */
+#define MAILSHIFT_SOURCE_MAIL_DATA_POOL 1024
+
+#define MAILSHIFT_SOURCE_BOX_CONTEXT(obj) \
+	MODULE_CONTEXT_REQUIRE(obj, mailshift_source_storage_module)
+static MODULE_CONTEXT_DEFINE_INIT(mailshift_source_storage_module,
+				  &mail_storage_module_register);
+
+struct mailshift_source_box {
+	union mailbox_module_context module_ctx;
+};
+
+static struct mail *
+mailshift_source_mail_alloc(struct mailbox_transaction_context *t,
+			    enum mail_fetch_field wanted_fields,
+			    struct mailbox_header_lookup_ctx *wanted_headers)
+{
+	struct mailshift_source_box *sbox = MAILSHIFT_SOURCE_BOX_CONTEXT(t->box);
+	struct mail_private *mail = (struct mail_private *)
+		sbox->module_ctx.super.mail_alloc(t, wanted_fields,
+						  wanted_headers);
+
+	pool_unref(&mail->data_pool);
+	mail->data_pool = pool_alloconly_create("mailshift source mail",
+						MAILSHIFT_SOURCE_MAIL_DATA_POOL);
+	return &mail->mail;
+}
+
+struct mailbox *mailshift_source_mailbox_alloc(struct mail_user *source_user,
+					       const char *vname)
+{
+	struct mail_namespace *ns =
+		mail_namespace_find(source_user->namespaces, vname);
+	struct mailbox *box = mailbox_alloc(ns->list, vname,
+					    MAILBOX_FLAG_READONLY);
+	struct mailshift_source_box *sbox;
+
+	if (strcmp(box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return box;
+	sbox = p_new(box->pool, struct mailshift_source_box, 1);
+	sbox->module_ctx.super = box->v;
+	box->v.mail_alloc = mailshift_source_mail_alloc;
+	MODULE_CONTEXT_SET_SELF(box, mailshift_source_storage_module,
+				&sbox->module_ctx);
+	return box;
 }
 
 void mailshift_source_fetch_ahead(struct mailbox *box,

@@ -72,6 +72,15 @@ bool mailshift_source_has_capability(struct mail_user *source_user,
    source is not imapc, is already connected, or has nothing queued yet. */
 void mailshift_source_connect_ahead(struct mail_user *source_user);
 
+/* Have count connections to the old server, the missing ones connecting
+   now (with imaps, when imapc next runs): imapc adds a connection only
+   when a folder opens while each it has holds another, and then the
+   folder's EXAMINE waits for the connection, the greeting and the login,
+   one round trip after another.  Opened ahead, a pass's second folder
+   opens on a connection that logged in while the first one opened. */
+void mailshift_source_connect_more(struct mail_user *source_user,
+				   unsigned int count);
+
 /* Say LOGOUT to the old server and close the connection without waiting
    for its BYE: the pass is over and nothing it could answer changes
    anything, so the round trip imapc would wait at deinit is saved.  Call
@@ -107,6 +116,16 @@ unsigned int mailshift_source_asked_wait_secs(const char *error);
 /* Classify an error text coming from imapc (login or later failures). */
 enum mailshift_source_error
 mailshift_source_classify_error(const char *error);
+
+/* The old folder vname of source_user, allocated read-only for copying
+   from.  On imapc its mails start with a data pool of a few hundred
+   bytes, not imapc's 16 kB (zeroed whole as each mail is allocated):
+   what a mail of an old message keeps there (flags, keywords, dates)
+   takes little, and in a prefetch window of small messages imapc's pools
+   cost more memory than the bodies do, so the same memory holds a
+   deeper window. */
+struct mailbox *mailshift_source_mailbox_alloc(struct mail_user *source_user,
+					       const char *vname);
 
 /* Send the FETCHes imapc has queued for prefetched messages of box now,
    if at least min_pending are queued.  imapc sends them only when the
