@@ -812,6 +812,12 @@ bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc)
 	return mailshift_body_queue_next_ready(fc->queue);
 }
 
+void mailshift_folder_copy_send_queued(struct mailshift_folder_copy *fc)
+{
+	if (fc->search != NULL)
+		mailshift_source_fetch_ahead(fc->src_box, 1);
+}
+
 /* Copy the next old message, and the large ones before it.  Returns 1
    while there are more, 0 when all are copied, -1. */
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)

@@ -198,6 +198,9 @@ bool mailshift_folder_copy_streams_whole(const struct mailshift_copy *copy,
    nothing from the old server. */
 bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
+/* Send the FETCHes imapc has queued for the folder's next messages now,
+   however few: the pass is about to wait. */
+void mailshift_folder_copy_send_queued(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_end(struct mailshift_folder_copy **fc, int ret);
 
 #endif

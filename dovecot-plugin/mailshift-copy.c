@@ -279,14 +279,15 @@ static unsigned int mailshift_copy_lanes(const struct mailshift_copy *copy)
 
 /* Which lane to step next: the first from next on whose message is here,
    so that the pass saves what arrived instead of waiting on a folder
-   whose next message has not; else next itself, to wait for its message.
-   A lane passed over MAILSHIFT_COPY_LANE_MAX_SKIPS times in a row is
-   stepped anyway: its window is refilled only as it is stepped. */
+   whose next message has not; else next itself, to wait for its message
+   (*ready_r FALSE).  A lane passed over MAILSHIFT_COPY_LANE_MAX_SKIPS
+   times in a row is stepped anyway: its window is refilled only as it is
+   stepped. */
 #define MAILSHIFT_COPY_LANE_MAX_SKIPS 64
 static unsigned int
 mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
 			 unsigned int *skips, unsigned int active,
-			 unsigned int next)
+			 unsigned int next, bool *ready_r)
 {
 	unsigned int i, l, pick = next;
 	bool picked = FALSE;
@@ -307,7 +308,21 @@ mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
 	}
 	for (l = 0; l < active; l++)
 		skips[l] = l == pick ? 0 : skips[l] + 1;
+	*ready_r = mailshift_folder_copy_ready(lanes[pick]);
 	return pick;
+}
+
+/* Before the pass waits on the old server (a folder opening, a message
+   not here yet): what every lane has queued goes out, so that the old
+   server has it to send meanwhile. */
+static void
+mailshift_copy_send_queued(struct mailshift_folder_copy *const *lanes,
+			   unsigned int active)
+{
+	unsigned int l;
+
+	for (l = 0; l < active; l++)
+		mailshift_folder_copy_send_queued(lanes[l]);
 }
 
 /* The connections the first folders a pass copies whole are to take, all
@@ -342,7 +357,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 	const struct mailshift_source_folder *folders;
 	unsigned int i, l, count, active = 0, next = 0;
 	unsigned int max = mailshift_copy_lanes(copy);
-	bool go_on = TRUE, failed = FALSE;
+	bool go_on = TRUE, failed = FALSE, ready;
 	int ret;
 
 	folders = array_get(&copy->folders, &count);
@@ -357,6 +372,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 				ret = mailshift_copy_create_noselect(
 					copy, folder->map.dest_vname);
 			} else {
+				mailshift_copy_send_queued(lanes, active);
 				lanes[active] = mailshift_folder_copy_begin(
 					copy, folder, &ret);
 				if (lanes[active] != NULL) {
@@ -370,7 +386,9 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 		if (active == 0)
 			break;
 		l = mailshift_copy_pick_lane(lanes, skips, active,
-					     next % active);
+					     next % active, &ready);
+		if (!ready)
+			mailshift_copy_send_queued(lanes, active);
 		ret = go_on ? mailshift_folder_copy_step(lanes[l]) : -1;
 		next = l + 1;
 		if (ret > 0)
