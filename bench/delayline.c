@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -53,6 +54,8 @@ struct direction {
 	struct chunk *head, *tail;
 	size_t queued;
 	bool src_done, dst_done;
+	/* dst took less than was due: epoll says when it takes more */
+	bool dst_full;
 };
 
 struct relay {
@@ -191,6 +194,7 @@ static bool direction_read(struct direction *d)
 /* Write what is due.  Returns false on a reset. */
 static bool direction_write(struct direction *d, long long now)
 {
+	d->dst_full = false;
 	while (d->head != NULL && d->head->due_ms <= now && !d->dst_done) {
 		struct chunk *c = d->head;
 
@@ -200,16 +204,20 @@ static bool direction_write(struct direction *d, long long now)
 		} else {
 			ssize_t n = write(d->dst, c->data + c->sent,
 					  c->len - c->sent);
-			if (n < 0)
+			if (n < 0) {
+				d->dst_full = errno == EAGAIN;
 				return errno == EAGAIN || errno == EINTR;
+			}
 			c->sent += (size_t)n;
 			d->queued -= (size_t)n;
 			if (d == &d->relay->up)
 				d->relay->traced_up += (size_t)n;
 			else
 				d->relay->traced_down += (size_t)n;
-			if (c->sent < c->len)
+			if (c->sent < c->len) {
+				d->dst_full = true;
 				return true;
+			}
 		}
 		d->head = c->next;
 		if (d->head == NULL)
@@ -286,10 +294,10 @@ static void relay_accept(int listen_fd, const struct sockaddr_in *target)
 		die("calloc");
 	relay->client_fd = fd;
 	relay->server_fd = server_fd;
-	relay->up = (struct direction){ relay, fd, server_fd, NULL, NULL, 0,
-					false, false };
-	relay->down = (struct direction){ relay, server_fd, fd, NULL, NULL, 0,
-					  false, false };
+	relay->up = (struct direction){ .relay = relay, .src = fd,
+					.dst = server_fd };
+	relay->down = (struct direction){ .relay = relay, .src = server_fd,
+					  .dst = fd };
 	relays = realloc(relays, sizeof(*relays) * (relay_count + 1));
 	if (relays == NULL)
 		die("realloc");
@@ -325,7 +333,10 @@ static bool relay_step(struct relay *relay)
 	return true;
 }
 
-/* Milliseconds until the next chunk is due, -1 if none waits. */
+/* Milliseconds until the next chunk is due, -1 if none waits.  A due
+   chunk its destination has no room for waits for epoll to say it has
+   (endpoint_watch()): waking for it at once would spin, taking a CPU
+   from the very tools the line measures whenever one pauses reading. */
 static int next_timeout(void)
 {
 	long long next = -1, now = now_ms();
@@ -334,7 +345,8 @@ static int next_timeout(void)
 		struct direction *dirs[] = { &relays[i]->up, &relays[i]->down };
 
 		for (unsigned int j = 0; j < 2; j++) {
-			if (dirs[j]->head == NULL || dirs[j]->dst_done)
+			if (dirs[j]->head == NULL || dirs[j]->dst_done ||
+			    dirs[j]->dst_full)
 				continue;
 			if (next < 0 || dirs[j]->head->due_ms < next)
 				next = dirs[j]->head->due_ms;
@@ -367,6 +379,12 @@ int main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* A chunk is larger than glibc's mmap threshold: each would be a
+	   mapping of its own, faulted in page by page and unmapped once
+	   sent, which cost the line more CPU than relaying, CPU taken from
+	   the tools it measures.  From the heap, freed chunks are reused. */
+	mallopt(M_MMAP_THRESHOLD, 2 * CHUNK_MAX);
+	mallopt(M_TRIM_THRESHOLD, MAX_QUEUED);
 	if (getenv("DELAYLINE_TRACE") != NULL) {
 		trace = fopen(getenv("DELAYLINE_TRACE"), "a");
 		if (trace == NULL)
