@@ -12,6 +12,7 @@
 #include "lib.h"
 #include "array.h"
 #include "istream.h"
+#include "istream-concat.h"
 #include "strnum.h"
 #include "imap-arg.h"
 #include "mail-storage-private.h"
@@ -25,6 +26,7 @@
 #include "mailshift-source-body.h"
 
 #include <unistd.h>
+#include <sys/stat.h>
 
 /* Bytes of large messages asked for and not yet taken: enough to keep a
    long fat link busy, bounded so that a folder of large attachments does
@@ -39,6 +41,9 @@ struct mailshift_body_piece {
 	/* bytes the old server sent for it: set, not added to, as a piece
 	   resent after a reconnect may arrive twice */
 	uoff_t received;
+	/* imapc's temp file of it (mailshift_body_piece_keep()), or -1: in
+	   the entry's own temp file, or not received */
+	int fd;
 };
 
 struct mailshift_body_entry {
@@ -50,6 +55,8 @@ struct mailshift_body_entry {
 	uoff_t size;
 	struct mailshift_body_piece *pieces;
 	unsigned int count, requested, pending;
+	/* fd and path: the temp file of the pieces that came in the reply
+	   itself, created for the first of them */
 	/* bytes of the pieces requested */
 	uoff_t asked;
 	char *error;
@@ -125,47 +132,75 @@ static void mailshift_body_fail(struct mailshift_body_entry *entry,
 		entry->error = i_strdup(error);
 }
 
+/* A piece imapc spooled to its temp file (every piece but a short last
+   one): imapc closes the file once the reply is handled, the piece keeps
+   a descriptor of its own to it (already unlinked), so that its bytes
+   are neither copied nor written again. */
+static void mailshift_body_piece_keep(struct mailshift_body_piece *piece,
+				      int imapc_fd)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(imapc_fd, &st) < 0 || (fd = dup(imapc_fd)) == -1) {
+		mailshift_body_fail(piece->entry, t_strdup_printf(
+			"keeping imapc's temp file of a piece: %m"));
+		return;
+	}
+	/* a piece resent after a reconnect replaces the first answer */
+	i_close_fd(&piece->fd);
+	piece->fd = fd;
+	piece->received = st.st_size;
+}
+
+/* A piece that came in the reply itself, into the entry's temp file. */
+static void mailshift_body_piece_write(struct mailshift_body_piece *piece,
+				       const char *data, size_t size)
+{
+	struct mailshift_body_entry *entry = piece->entry;
+	struct imapc_client *client =
+		entry->queue->mbox->storage->client->client;
+	const char *path;
+
+	i_close_fd(&piece->fd);
+	piece->received = size;
+	if (entry->fd == -1) {
+		entry->fd = imapc_client_create_temp_fd(client, &path);
+		if (entry->fd == -1) {
+			mailshift_body_fail(entry, "cannot create a temp file "
+					    "for a large message (see "
+					    "mail_temp_dir)");
+			return;
+		}
+		entry->path = i_strdup(path);
+	}
+	if (pwrite(entry->fd, data, size, piece->offset) != (ssize_t)size) {
+		mailshift_body_fail(entry, t_strdup_printf(
+			"write() to a temp file: %m"));
+	}
+}
+
 /* The piece's data: in the reply, or in a temp file where imapc spooled
    it.  Returns FALSE if arg holds none. */
 static bool
-mailshift_body_piece_write(struct mailshift_body_piece *piece,
-			   const struct imapc_untagged_reply *reply,
-			   const struct imap_arg *list, unsigned int idx)
+mailshift_body_piece_take(struct mailshift_body_piece *piece,
+			  const struct imapc_untagged_reply *reply,
+			  const struct imap_arg *list, unsigned int idx)
 {
-	struct mailshift_body_entry *entry = piece->entry;
-	uoff_t offset = piece->offset;
 	const struct imap_arg *arg = &list[idx];
-	unsigned char buf[IO_BLOCK_SIZE];
 	const char *data;
 	unsigned int i;
-	ssize_t ret;
-	uoff_t pos;
 
 	if (arg->type == IMAP_ARG_LITERAL_SIZE) {
 		for (i = 0; i < reply->file_args_count; i++) {
 			const struct imapc_arg_file *farg = &reply->file_args[i];
 			const struct imap_arg *flist;
 
-			if (!imap_arg_get_list(farg->parent_arg, &flist) ||
-			    &flist[farg->list_idx] != arg)
-				continue;
-			for (pos = 0;; pos += ret) {
-				ret = pread(farg->fd, buf, sizeof(buf), pos);
-				if (ret <= 0)
-					break;
-				if (pwrite(entry->fd, buf, ret,
-					   offset + pos) != ret) {
-					mailshift_body_fail(entry, t_strdup_printf(
-						"write() to a temp file: %m"));
-					return TRUE;
-				}
+			if (imap_arg_get_list(farg->parent_arg, &flist) &&
+			    &flist[farg->list_idx] == arg) {
+				mailshift_body_piece_keep(piece, farg->fd);
+				return TRUE;
 			}
-			if (ret < 0) {
-				mailshift_body_fail(entry, t_strdup_printf(
-					"read() of imapc's temp file: %m"));
-			}
-			piece->received = pos;
-			return TRUE;
 		}
 		return FALSE;
 	}
@@ -173,15 +208,11 @@ mailshift_body_piece_write(struct mailshift_body_piece *piece,
 		return FALSE;
 	if (data == NULL) {
 		/* NIL for a piece past the end, from some servers */
+		i_close_fd(&piece->fd);
 		piece->received = 0;
 		return TRUE;
 	}
-	if (pwrite(entry->fd, data, arg->str_len, offset) !=
-	    (ssize_t)arg->str_len) {
-		mailshift_body_fail(entry, t_strdup_printf(
-			"write() to a temp file: %m"));
-	}
-	piece->received = arg->str_len;
+	mailshift_body_piece_write(piece, data, arg->str_len);
 	return TRUE;
 }
 
@@ -269,7 +300,7 @@ mailshift_body_untagged(const struct imapc_untagged_reply *reply,
 	    offset % MAILSHIFT_SOURCE_BODY_PIECE != 0 ||
 	    offset / MAILSHIFT_SOURCE_BODY_PIECE >= entry->requested)
 		return;
-	if (!mailshift_body_piece_write(
+	if (!mailshift_body_piece_take(
 		&entry->pieces[offset / MAILSHIFT_SOURCE_BODY_PIECE],
 		reply, list, body_idx))
 		mailshift_body_fail(entry, "a FETCH BODY[] piece without data");
@@ -477,12 +508,18 @@ uoff_t mailshift_body_queue_small_mean(const struct mailshift_body_queue *queue)
 
 static void mailshift_body_entry_free(struct mailshift_body_entry *entry)
 {
+	unsigned int i;
+
 	i_assert(entry->pending == 0);
 	if (entry->mail != NULL)
 		mail_free(&entry->mail);
+	for (i = 0; i < entry->count; i++)
+		i_close_fd(&entry->pieces[i].fd);
 	i_close_fd(&entry->fd);
 	i_free(entry->path);
 	i_free(entry->pieces);
+	/* freed again with the queue: nothing left to close then */
+	entry->count = 0;
 	i_free(entry->error);
 }
 
@@ -522,29 +559,19 @@ static void mailshift_body_entry_add_pieces(struct mailshift_body_entry *entry,
 		entry->pieces[i].entry = entry;
 		entry->pieces[i].offset =
 			(uoff_t)i * MAILSHIFT_SOURCE_BODY_PIECE;
+		entry->pieces[i].fd = -1;
 	}
 	entry->count += count;
 }
 
-/* The temp file and the pieces, when the first piece is asked for.
-   Returns -1 with the entry's error set. */
+/* The pieces, when the first is asked for.  Returns -1 with the entry's
+   error set. */
 static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
 {
-	struct imapc_client *client =
-		entry->queue->mbox->storage->client->client;
-	const char *path;
-
 	if (entry->error != NULL)
 		return -1;
 	if (entry->pieces != NULL)
 		return 0;
-	entry->fd = imapc_client_create_temp_fd(client, &path);
-	if (entry->fd == -1) {
-		mailshift_body_fail(entry, "cannot create a temp file for a "
-				    "large message (see mail_temp_dir)");
-		return -1;
-	}
-	entry->path = i_strdup(path);
 	/* RFC822.SIZE is a hint (Exchange's is known to be off): one piece
 	   more than it says, which comes back empty unless the body goes on */
 	mailshift_body_entry_add_pieces(entry,
@@ -692,6 +719,41 @@ static int mailshift_body_entry_wait(struct mailshift_body_entry *entry,
 	return length == 0 ? 0 : 1;
 }
 
+/* The body of an entry all of whose pieces arrived: the pieces one after
+   the other, each from where it was kept. */
+static struct istream *
+mailshift_body_entry_stream(struct mailshift_body_entry *entry)
+{
+	struct istream **inputs, *own_file = NULL, *input;
+	struct mailshift_body_piece *piece;
+	unsigned int i, count = 0;
+
+	if (entry->fd != -1) {
+		own_file = i_stream_create_fd_autoclose(&entry->fd,
+							IO_BLOCK_SIZE);
+		i_stream_set_name(own_file, entry->path);
+	}
+	inputs = t_new(struct istream *, entry->count + 1);
+	for (i = 0; i < entry->count && entry->pieces[i].received > 0; i++) {
+		piece = &entry->pieces[i];
+		if (piece->fd != -1) {
+			inputs[count] = i_stream_create_fd_autoclose(
+				&piece->fd, IO_BLOCK_SIZE);
+		} else {
+			inputs[count] = i_stream_create_range(own_file,
+				piece->offset, piece->received);
+		}
+		count++;
+	}
+	input = i_stream_create_concat(inputs);
+	i_stream_set_name(input, t_strdup_printf(
+		"large message UID %u", entry->uid));
+	for (i = 0; i < count; i++)
+		i_stream_unref(&inputs[i]);
+	i_stream_unref(&own_file);
+	return input;
+}
+
 int mailshift_body_queue_take(struct mailshift_body_queue *queue,
 			      struct mail **mail_r, struct istream **input_r,
 			      const char **error_r)
@@ -714,10 +776,7 @@ int mailshift_body_queue_take(struct mailshift_body_queue *queue,
 	queue->bytes_ahead -= entry->asked;
 	queue->head++;
 	queue->taken = entry;
-	if (ret > 0) {
-		*input_r = i_stream_create_fd_autoclose(&entry->fd,
-							IO_BLOCK_SIZE);
-		i_stream_set_name(*input_r, entry->path);
-	}
+	if (ret > 0)
+		*input_r = mailshift_body_entry_stream(entry);
 	return ret;
 }
