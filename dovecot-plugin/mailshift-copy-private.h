@@ -138,7 +138,7 @@ struct mailshift_folder_copy {
    besides its body (a mail's own pools, the smaller data pool
    mailshift_source_mailbox_alloc() gives it included, and its event),
    and the most messages a window holds (folder_prefetch_window()) */
-#define MAILSHIFT_PREFETCH_BYTES (16 * 1024 * 1024)
+#define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
 #define MAILSHIFT_PREFETCH_MAIL_COST (12 * 1024)
 
 #define MAILSHIFT_PREFETCH_MAX_MAILS 1000
