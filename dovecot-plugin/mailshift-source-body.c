@@ -50,13 +50,13 @@ struct mailshift_body_entry {
 	struct mailshift_body_queue *queue;
 	uint32_t uid;
 	struct mail *mail;
+	/* the temp file of the pieces that came in the reply itself (a short
+	   last one), created for the first of them; -1 if none did */
 	int fd;
 	char *path;
 	uoff_t size;
 	struct mailshift_body_piece *pieces;
 	unsigned int count, requested, pending;
-	/* fd and path: the temp file of the pieces that came in the reply
-	   itself, created for the first of them */
 	/* bytes of the pieces requested */
 	uoff_t asked;
 	char *error;
