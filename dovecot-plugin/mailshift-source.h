@@ -118,8 +118,8 @@ enum mailshift_source_error
 mailshift_source_classify_error(const char *error);
 
 /* The old folder vname of source_user, allocated read-only for copying
-   from.  On imapc its mails start with a data pool of a few hundred
-   bytes, not imapc's 16 kB (zeroed whole as each mail is allocated):
+   from.  On imapc its mails start with a data pool of 1 kB, not
+   imapc's 16 kB (zeroed whole as each mail is allocated):
    what a mail of an old message keeps there (flags, keywords, dates)
    takes little, and in a prefetch window of small messages imapc's pools
    cost more memory than the bodies do, so the same memory holds a
