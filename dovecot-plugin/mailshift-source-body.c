@@ -34,6 +34,11 @@
 #define MAILSHIFT_BODY_AHEAD_BYTES (16 * MAILSHIFT_SOURCE_BODY_PIECE)
 /* Large messages whose metadata is asked for ahead of the copy. */
 #define MAILSHIFT_BODY_AHEAD_MAILS 8
+/* Pieces of one message kept in imapc's own temp files, a descriptor
+   each (mailshift_body_piece_keep()); the rest of a message larger than
+   that is copied into a temp file of its own, so that a message of
+   gigabytes needs no more descriptors than the process may open. */
+#define MAILSHIFT_BODY_KEPT_PIECES 16
 
 struct mailshift_body_piece {
 	struct mailshift_body_entry *entry;
@@ -57,6 +62,8 @@ struct mailshift_body_entry {
 	uoff_t size;
 	struct mailshift_body_piece *pieces;
 	unsigned int count, requested, pending;
+	/* pieces whose fd is imapc's temp file */
+	unsigned int kept;
 	/* bytes of the pieces requested */
 	uoff_t asked;
 	char *error;
@@ -132,6 +139,17 @@ static void mailshift_body_fail(struct mailshift_body_entry *entry,
 		entry->error = i_strdup(error);
 }
 
+/* The piece's data is about to be replaced (a piece resent after a
+   reconnect replaces the first answer). */
+static void mailshift_body_piece_forget(struct mailshift_body_piece *piece)
+{
+	if (piece->fd != -1) {
+		i_close_fd(&piece->fd);
+		piece->entry->kept--;
+	}
+	piece->received = 0;
+}
+
 /* A piece imapc spooled to its temp file (every piece but a short last
    one): imapc closes the file once the reply is handled, the piece keeps
    a descriptor of its own to it (already unlinked), so that its bytes
@@ -142,15 +160,35 @@ static void mailshift_body_piece_keep(struct mailshift_body_piece *piece,
 	struct stat st;
 	int fd;
 
+	mailshift_body_piece_forget(piece);
 	if (fstat(imapc_fd, &st) < 0 || (fd = dup(imapc_fd)) == -1) {
 		mailshift_body_fail(piece->entry, t_strdup_printf(
 			"keeping imapc's temp file of a piece: %m"));
 		return;
 	}
-	/* a piece resent after a reconnect replaces the first answer */
-	i_close_fd(&piece->fd);
 	piece->fd = fd;
+	piece->entry->kept++;
 	piece->received = st.st_size;
+}
+
+/* The entry's own temp file, created the first time; -1 with the entry's
+   error set. */
+static int mailshift_body_entry_own_fd(struct mailshift_body_entry *entry)
+{
+	struct imapc_client *client =
+		entry->queue->mbox->storage->client->client;
+	const char *path;
+
+	if (entry->fd != -1)
+		return entry->fd;
+	entry->fd = imapc_client_create_temp_fd(client, &path);
+	if (entry->fd == -1) {
+		mailshift_body_fail(entry, "cannot create a temp file for a "
+				    "large message (see mail_temp_dir)");
+		return -1;
+	}
+	entry->path = i_strdup(path);
+	return entry->fd;
 }
 
 /* A piece that came in the reply itself, into the entry's temp file. */
@@ -158,26 +196,49 @@ static void mailshift_body_piece_write(struct mailshift_body_piece *piece,
 				       const char *data, size_t size)
 {
 	struct mailshift_body_entry *entry = piece->entry;
-	struct imapc_client *client =
-		entry->queue->mbox->storage->client->client;
-	const char *path;
+	int fd;
 
-	i_close_fd(&piece->fd);
-	piece->received = size;
-	if (entry->fd == -1) {
-		entry->fd = imapc_client_create_temp_fd(client, &path);
-		if (entry->fd == -1) {
-			mailshift_body_fail(entry, "cannot create a temp file "
-					    "for a large message (see "
-					    "mail_temp_dir)");
-			return;
-		}
-		entry->path = i_strdup(path);
-	}
-	if (pwrite(entry->fd, data, size, piece->offset) != (ssize_t)size) {
+	mailshift_body_piece_forget(piece);
+	if ((fd = mailshift_body_entry_own_fd(entry)) == -1)
+		return;
+	if (pwrite(fd, data, size, piece->offset) != (ssize_t)size) {
 		mailshift_body_fail(entry, t_strdup_printf(
 			"write() to a temp file: %m"));
+		return;
 	}
+	piece->received = size;
+}
+
+/* A piece imapc spooled, copied into the entry's temp file: the message
+   already keeps MAILSHIFT_BODY_KEPT_PIECES of imapc's. */
+static void mailshift_body_piece_copy(struct mailshift_body_piece *piece,
+				      int imapc_fd)
+{
+	struct mailshift_body_entry *entry = piece->entry;
+	unsigned char buf[IO_BLOCK_SIZE];
+	ssize_t ret;
+	uoff_t pos;
+	int fd;
+
+	mailshift_body_piece_forget(piece);
+	if ((fd = mailshift_body_entry_own_fd(entry)) == -1)
+		return;
+	for (pos = 0;; pos += ret) {
+		ret = pread(imapc_fd, buf, sizeof(buf), pos);
+		if (ret <= 0)
+			break;
+		if (pwrite(fd, buf, ret, piece->offset + pos) != ret) {
+			mailshift_body_fail(entry, t_strdup_printf(
+				"write() to a temp file: %m"));
+			return;
+		}
+	}
+	if (ret < 0) {
+		mailshift_body_fail(entry, t_strdup_printf(
+			"read() of imapc's temp file: %m"));
+		return;
+	}
+	piece->received = pos;
 }
 
 /* The piece's data: in the reply, or in a temp file where imapc spooled
@@ -196,11 +257,15 @@ mailshift_body_piece_take(struct mailshift_body_piece *piece,
 			const struct imapc_arg_file *farg = &reply->file_args[i];
 			const struct imap_arg *flist;
 
-			if (imap_arg_get_list(farg->parent_arg, &flist) &&
-			    &flist[farg->list_idx] == arg) {
+			if (!imap_arg_get_list(farg->parent_arg, &flist) ||
+			    &flist[farg->list_idx] != arg)
+				continue;
+			if (piece->fd != -1 ||
+			    piece->entry->kept < MAILSHIFT_BODY_KEPT_PIECES)
 				mailshift_body_piece_keep(piece, farg->fd);
-				return TRUE;
-			}
+			else
+				mailshift_body_piece_copy(piece, farg->fd);
+			return TRUE;
 		}
 		return FALSE;
 	}
@@ -208,8 +273,7 @@ mailshift_body_piece_take(struct mailshift_body_piece *piece,
 		return FALSE;
 	if (data == NULL) {
 		/* NIL for a piece past the end, from some servers */
-		i_close_fd(&piece->fd);
-		piece->received = 0;
+		mailshift_body_piece_forget(piece);
 		return TRUE;
 	}
 	mailshift_body_piece_write(piece, data, arg->str_len);
