@@ -290,25 +290,27 @@ mailshift_copy_pick_lane(struct mailshift_folder_copy *const *lanes,
 			 unsigned int next, bool *ready_r)
 {
 	unsigned int i, l, pick = next;
-	bool picked = FALSE;
+	bool picked = FALSE, ready = FALSE;
 
 	for (i = 0; i < active && !picked; i++) {
 		l = (next + i) % active;
 		if (skips[l] >= MAILSHIFT_COPY_LANE_MAX_SKIPS) {
 			pick = l;
 			picked = TRUE;
+			ready = mailshift_folder_copy_ready(lanes[l]);
 		}
 	}
+	/* else the first ready one; none: next, which was found not ready */
 	for (i = 0; i < active && !picked; i++) {
 		l = (next + i) % active;
 		if (mailshift_folder_copy_ready(lanes[l])) {
 			pick = l;
-			picked = TRUE;
+			picked = ready = TRUE;
 		}
 	}
 	for (l = 0; l < active; l++)
 		skips[l] = l == pick ? 0 : skips[l] + 1;
-	*ready_r = mailshift_folder_copy_ready(lanes[pick]);
+	*ready_r = ready;
 	return pick;
 }
 
