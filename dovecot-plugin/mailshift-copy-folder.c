@@ -625,36 +625,44 @@ static int folder_copied(struct mailshift_folder_copy *fc,
 	return 0;
 }
 
+/* Copy the next large message the queue holds, asking for those up to
+   horizon_uid ahead.  Returns 0 or -1. */
+static int folder_copy_next_large(struct mailshift_folder_copy *fc,
+				  struct mailshift_body_queue *queue,
+				  uint32_t horizon_uid)
+{
+	uint32_t uid = mailshift_body_queue_next_uid(queue);
+	struct mail *mail;
+	struct istream *input;
+	const char *error;
+	int ret;
+
+	mailshift_body_queue_advance(queue, horizon_uid);
+	T_BEGIN {
+		ret = mailshift_body_queue_take(queue, &mail, &input, &error);
+		if (ret < 0)
+			mailshift_copy_fail_reading(fc->copy, mail, error);
+		else if (ret > 0) {
+			ret = folder_save_mail(fc, mail, input);
+			i_stream_unref(&input);
+		}
+	} T_END;
+	return folder_copied(fc, uid, ret);
+}
+
 /* Copy the large messages the queue holds below below_uid, in UID
    order, asking for those up to horizon_uid ahead.  Returns 0 or -1. */
 static int folder_copy_large(struct mailshift_folder_copy *fc,
 			     struct mailshift_body_queue *queue,
 			     uint32_t below_uid, uint32_t horizon_uid)
 {
-	struct mail *mail;
-	struct istream *input;
-	const char *error;
 	uint32_t uid;
 	int ret = 0;
 
 	while (ret == 0 &&
 	       (uid = mailshift_body_queue_next_uid(queue)) != 0 &&
-	       uid < below_uid) {
-		mailshift_body_queue_advance(queue, horizon_uid);
-		T_BEGIN {
-			ret = mailshift_body_queue_take(queue, &mail, &input,
-							&error);
-			if (ret < 0)
-				mailshift_copy_fail_reading(fc->copy, mail,
-							    error);
-			else if (ret > 0) {
-				ret = folder_save_mail(fc, mail,
-						       input);
-				i_stream_unref(&input);
-			}
-		} T_END;
-		ret = folder_copied(fc, uid, ret);
-	}
+	       uid < below_uid)
+		ret = folder_copy_next_large(fc, queue, horizon_uid);
 	return ret;
 }
 
@@ -663,6 +671,21 @@ static int folder_copy_large(struct mailshift_folder_copy *fc,
 static const enum mail_fetch_field stream_fields =
 	MAIL_FETCH_FLAGS | MAIL_FETCH_RECEIVED_DATE;
 static const char *const key_headers[] = { "Message-ID", NULL };
+
+/* Whether nothing in copying the folder's messages waits, other than
+   for the old server's replies to what it was asked: no Message-ID to
+   look up (a sweep's or the \All folder's), no pop3_migration to ask,
+   no rate to hold to by sleeping. */
+static bool folder_saves_unattended(const struct mailshift_folder_copy *fc)
+{
+	const struct mailshift_copy *copy = fc->copy;
+	const struct mailshift_settings *set = copy->params->set;
+
+	return copy->delivered_db == NULL && copy->message_ids == NULL &&
+		set->source_max_bytes_per_sec == 0 &&
+		(set->source_pop3_port == 0 ||
+		 strcasecmp(fc->folder->map.src_vname, "INBOX") != 0);
+}
 
 /* How many old messages imapc fetches ahead: as many as cost about
    MAILSHIFT_PREFETCH_BYTES of memory here, given the mean size of the
@@ -728,6 +751,7 @@ static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 		return -1;
 	}
 	fc->prefetch_window = folder_prefetch_window(fc, fc->queue);
+	fc->saves_unattended = folder_saves_unattended(fc);
 
 	search_args = mailshift_search_uids_from(first);
 	seq_range_array_remove_seq_range(&search_args->args->value.seqset,
@@ -800,6 +824,9 @@ bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc)
 	struct mail *next = NULL;
 	uint32_t large_uid = mailshift_body_queue_next_uid(fc->queue);
 
+	/* a failure to report */
+	if (fc->error_here != NULL)
+		return TRUE;
 	/* a step takes the search's next message, then copies the large
 	   ones before it */
 	if (fc->search != NULL) {
@@ -818,26 +845,86 @@ void mailshift_folder_copy_send_queued(struct mailshift_folder_copy *fc)
 		mailshift_source_fetch_ahead(fc->src_box, 1);
 }
 
+static bool folder_search_next(struct mailshift_folder_copy *fc,
+			       struct mail **mail_r)
+{
+	fc->searched = TRUE;
+	return mailbox_search_next(fc->search, mail_r);
+}
+
+/* Copy mail, which the search just returned, after the large messages
+   before it.  Returns 0 or -1. */
+static int folder_copy_searched(struct mailshift_folder_copy *fc,
+				struct mail *mail)
+{
+	uint32_t horizon;
+	int ret;
+
+	/* keep the old server busy while this message is saved */
+	mailshift_source_fetch_ahead(fc->src_box, fc->fetch_ahead);
+	horizon = folder_horizon(fc, mail->seq);
+	mailshift_body_queue_advance(fc->queue, horizon);
+	if (folder_copy_large(fc, fc->queue, mail->uid, horizon) < 0)
+		return -1;
+	T_BEGIN {
+		ret = folder_save_mail(fc, mail, NULL);
+	} T_END;
+	return folder_copied(fc, mail->uid, ret);
+}
+
+int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc)
+{
+	struct mail *next, *mail;
+	uint32_t large_uid;
+	int ret;
+
+	if (!fc->saves_unattended || fc->search == NULL ||
+	    fc->error_here != NULL)
+		return 0;
+	/* before the first message the search returns, its first is the
+	   first one asked ahead */
+	next = fc->searched ? mailshift_source_search_prefetched(fc->search) :
+		mailshift_source_search_next_mail(fc->search);
+	if (next == NULL || !mailshift_source_mail_here(next, TRUE))
+		return 0;
+	large_uid = mailshift_body_queue_next_uid(fc->queue);
+	if (large_uid != 0 && large_uid < next->uid &&
+	    !mailshift_body_queue_next_here(fc->queue))
+		return 0;
+
+	if (large_uid != 0 && large_uid < next->uid) {
+		ret = folder_copy_next_large(fc, fc->queue,
+					     folder_horizon(fc, next->seq));
+	} else {
+		if (!folder_search_next(fc, &mail))
+			i_unreached();
+		i_assert(mail == next);
+		ret = folder_copy_searched(fc, mail);
+	}
+	if (ret < 0) {
+		fc->error_here = fc->copy->error;
+		fc->error_here_class = fc->copy->error_class;
+		fc->error_here_on_source = fc->copy->error_on_source;
+		return 0;
+	}
+	fc->copy->msgs_saved_waiting++;
+	return 1;
+}
+
 /* Copy the next old message, and the large ones before it.  Returns 1
    while there are more, 0 when all are copied, -1. */
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc)
 {
 	struct mail *mail;
-	uint32_t horizon;
-	int ret;
 
-	if (fc->search != NULL && mailbox_search_next(fc->search, &mail)) {
-		/* keep the old server busy while this message is saved */
-		mailshift_source_fetch_ahead(fc->src_box, fc->fetch_ahead);
-		horizon = folder_horizon(fc, mail->seq);
-		mailshift_body_queue_advance(fc->queue, horizon);
-		if (folder_copy_large(fc, fc->queue, mail->uid, horizon) < 0)
-			return -1;
-		T_BEGIN {
-			ret = folder_save_mail(fc, mail, NULL);
-		} T_END;
-		return folder_copied(fc, mail->uid, ret) < 0 ? -1 : 1;
+	if (fc->error_here != NULL) {
+		fc->copy->error = fc->error_here;
+		fc->copy->error_class = fc->error_here_class;
+		fc->copy->error_on_source = fc->error_here_on_source;
+		return -1;
 	}
+	if (fc->search != NULL && folder_search_next(fc, &mail))
+		return folder_copy_searched(fc, mail) < 0 ? -1 : 1;
 	if (fc->search != NULL && mailbox_search_deinit(&fc->search) < 0) {
 		mailshift_copy_fail_source(fc->copy, fc->src_box,
 					   "fetching from");

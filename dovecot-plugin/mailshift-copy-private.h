@@ -53,6 +53,9 @@ struct mailshift_copy {
 
 	struct timeval pass_start;
 	uint64_t pass_bytes;
+	/* messages saved while the pass waited on the old server for
+	   another folder (mailshift_folder_copy_step_here()) */
+	unsigned int msgs_saved_waiting;
 
 	/* errors live here: they are made inside the per-message data stack
 	   frame and reported after it is gone */
@@ -128,6 +131,16 @@ struct mailshift_folder_copy {
 	struct mail_search_context *search;
 	unsigned int fetch_ahead;
 
+	/* the search returned a message */
+	bool searched;
+	/* its messages may be saved while the pass waits on the old server
+	   for another folder (folder_saves_unattended()) */
+	bool saves_unattended;
+	/* such a save failed: the error the folder's next step reports */
+	const char *error_here;
+	enum mailshift_source_error error_here_class;
+	bool error_here_on_source;
+
 	bool state_found;
 	/* the copies are up to date: the folder is finished at its end */
 	bool begun;
@@ -198,9 +211,22 @@ bool mailshift_folder_copy_streams_whole(const struct mailshift_copy *copy,
    nothing from the old server. */
 bool mailshift_folder_copy_ready(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
+/* Copy the next message only if all of it is here and copying it waits
+   for nothing, so that it can be done while the pass waits inside imapc
+   for another folder.  Returns 1 when it copied one, 0 when it left it
+   for a step.  A failure is kept for the next step to report. */
+int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc);
 /* Send the FETCHes imapc has queued for the folder's next messages now,
    however few: the pass is about to wait. */
 void mailshift_folder_copy_send_queued(struct mailshift_folder_copy *fc);
 int mailshift_folder_copy_end(struct mailshift_folder_copy **fc, int ret);
+
+/* Until _end(), whenever the pass waits inside imapc (a folder opening,
+   a message not here yet), the count folders of lanes save the messages
+   they have here (mailshift-copy-meanwhile.c), all but lanes[waiting],
+   the one that waits (count or more: none of them).  One at a time. */
+void mailshift_copy_meanwhile_begin(struct mailshift_folder_copy *const *lanes,
+				    unsigned int count, unsigned int waiting);
+void mailshift_copy_meanwhile_end(void);
 
 #endif

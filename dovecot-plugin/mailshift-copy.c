@@ -375,8 +375,11 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 					copy, folder->map.dest_vname);
 			} else {
 				mailshift_copy_send_queued(lanes, active);
+				mailshift_copy_meanwhile_begin(lanes, active,
+							       active);
 				lanes[active] = mailshift_folder_copy_begin(
 					copy, folder, &ret);
+				mailshift_copy_meanwhile_end();
 				if (lanes[active] != NULL) {
 					skips[active++] = 0;
 					continue;
@@ -389,9 +392,12 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 			break;
 		l = mailshift_copy_pick_lane(lanes, skips, active,
 					     next % active, &ready);
-		if (!ready)
+		if (!ready) {
 			mailshift_copy_send_queued(lanes, active);
+			mailshift_copy_meanwhile_begin(lanes, active, l);
+		}
 		ret = go_on ? mailshift_folder_copy_step(lanes[l]) : -1;
+		mailshift_copy_meanwhile_end();
 		next = l + 1;
 		if (ret > 0)
 			continue;
@@ -400,13 +406,20 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 			   count nothing */
 			(void)mailshift_folder_copy_end(&lanes[l], -1);
 		} else {
+			mailshift_copy_meanwhile_begin(lanes, active, l);
 			ret = mailshift_folder_copy_end(&lanes[l], ret);
+			mailshift_copy_meanwhile_end();
 			failed = failed || ret < 0;
 			go_on = mailshift_copy_folder_done(copy, ret);
 		}
 		lanes[l] = lanes[--active];
 		skips[l] = skips[active];
 		next = l;
+	}
+	if (copy->msgs_saved_waiting > 0) {
+		e_debug(copy->params->dest_user->event, "mailshift: %u "
+			"messages saved while the pass waited on the old "
+			"server for another folder", copy->msgs_saved_waiting);
 	}
 	return failed ? -1 : 0;
 }

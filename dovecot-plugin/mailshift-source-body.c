@@ -704,24 +704,6 @@ void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
 	}
 }
 
-bool mailshift_body_queue_next_ready(const struct mailshift_body_queue *queue)
-{
-	const struct mailshift_body_entry *entry;
-
-	if (queue->head >= queue->count)
-		return TRUE;
-	entry = &queue->entries[queue->head];
-	return entry->mail != NULL && entry->pieces != NULL &&
-		entry->requested == entry->count && entry->pending == 0 &&
-		mailshift_source_mail_arrived(entry->mail);
-}
-
-uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue)
-{
-	return queue->head < queue->count ?
-		queue->entries[queue->head].uid : 0;
-}
-
 /* The body's length from the pieces received: each one full up to the
    first short one, none after it.  Returns 1 if the last piece came back
    full (the body goes on past what was asked), 0 if not, -1 if the
@@ -741,6 +723,39 @@ static int mailshift_body_entry_length(const struct mailshift_body_entry *entry,
 		*length_r += entry->pieces[i].received;
 	}
 	return ended ? 0 : 1;
+}
+
+bool mailshift_body_queue_next_ready(const struct mailshift_body_queue *queue)
+{
+	const struct mailshift_body_entry *entry;
+
+	if (queue->head >= queue->count)
+		return TRUE;
+	entry = &queue->entries[queue->head];
+	return entry->mail != NULL && entry->pieces != NULL &&
+		entry->requested == entry->count && entry->pending == 0 &&
+		mailshift_source_mail_arrived(entry->mail);
+}
+
+bool mailshift_body_queue_next_here(const struct mailshift_body_queue *queue)
+{
+	const struct mailshift_body_entry *entry;
+	uoff_t length;
+
+	if (!mailshift_body_queue_next_ready(queue) ||
+	    queue->head >= queue->count)
+		return FALSE;
+	entry = &queue->entries[queue->head];
+	/* a last piece that came back full asks for more */
+	return entry->error == NULL &&
+		mailshift_body_entry_length(entry, &length) <= 0 &&
+		mailshift_source_mail_here(entry->mail, FALSE);
+}
+
+uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue)
+{
+	return queue->head < queue->count ?
+		queue->entries[queue->head].uid : 0;
 }
 
 /* Every piece of entry received; returns 1, 0 if the old server no longer

@@ -59,6 +59,9 @@ void mailshift_body_queue_advance(struct mailshift_body_queue *queue,
 /* Whether take() has the next message without waiting: all of it and
    its metadata have arrived. */
 bool mailshift_body_queue_next_ready(const struct mailshift_body_queue *queue);
+/* Whether take() has the next message without asking the old server
+   for anything more, not even a piece past what its size said. */
+bool mailshift_body_queue_next_here(const struct mailshift_body_queue *queue);
 /* UID of the next message take() returns, 0 when none is left. */
 uint32_t mailshift_body_queue_next_uid(const struct mailshift_body_queue *queue);
 /* Wait for the next message: its mail (flags, keywords, dates, as the old

@@ -523,6 +523,31 @@ bool mailshift_source_mail_arrived(struct mail *mail)
 	return imail->fetch_count == 0;
 }
 
+bool mailshift_source_mail_here(struct mail *mail, bool with_body)
+{
+	struct imapc_mail *imail;
+
+	/* only imapc's mails are known to be read without a wait */
+	if (strcmp(mail->box->storage->name, IMAPC_STORAGE_NAME) != 0)
+		return FALSE;
+	imail = IMAPC_MAIL(mail);
+	/* whatever a reply left out, imapc would ask for again and wait */
+	return imail->fetch_count == 0 && !imail->fetch_failed &&
+		!mail->expunged &&
+		imail->imail.data.received_date != (time_t)-1 &&
+		(!with_body || imail->imail.data.stream != NULL);
+}
+
+struct mail *
+mailshift_source_search_prefetched(struct mail_search_context *search)
+{
+	/* with none left unreturned, the first is the one returned last
+	   and the next would be asked for only now */
+	if (search->unused_mail_idx == 0)
+		return NULL;
+	return mailshift_source_search_next_mail(search);
+}
+
 struct mail *mailshift_source_search_next_mail(struct mail_search_context *search)
 {
 	struct mail *const *mails;

@@ -154,6 +154,14 @@ uint32_t mailshift_source_search_ask_ahead(struct mail_search_context *search,
 /* Whether everything imapc was asked for mail has arrived, so that
    reading it waits for nothing (TRUE for a mail not on imapc). */
 bool mailshift_source_mail_arrived(struct mail *mail);
+/* Whether everything the copy reads of mail is here, so that reading it
+   asks nothing of the old server, not even for what a reply left out:
+   flags, INTERNALDATE, and its body if with_body.  FALSE for a mail not
+   on imapc. */
+bool mailshift_source_mail_here(struct mail *mail, bool with_body);
+/* The mail search returns next if it was asked for already, else NULL. */
+struct mail *
+mailshift_source_search_prefetched(struct mail_search_context *search);
 /* The mail search returns next, NULL if it has yet to ask for it. */
 struct mail *mailshift_source_search_next_mail(struct mail_search_context *search);
 
