@@ -688,24 +688,39 @@ static bool folder_saves_unattended(const struct mailshift_folder_copy *fc)
 }
 
 /* How many old messages imapc fetches ahead: as many as cost about
-   MAILSHIFT_PREFETCH_BYTES of memory here, given the mean size of the
-   folder's ordinary messages and what each message in the window costs
-   besides its body, and never fewer than mailshift_source_prefetch.
-   Counted in messages alone, a window of small ones is less than a round
-   trip's worth of bytes across a WAN, and the old server waits for every
-   next FETCH; counted in bytes, memory stays bounded whatever the folder
-   holds. */
+   bytes of memory here, given the mean size of the folder's ordinary
+   messages and what each message in the window costs besides its body,
+   and never fewer than mailshift_source_prefetch.  Counted in messages
+   alone, a window of small ones is less than a round trip's worth of
+   bytes across a WAN, and the old server waits for every next FETCH;
+   counted in bytes, memory stays bounded whatever the folder holds. */
 static unsigned int
 folder_prefetch_window(const struct mailshift_folder_copy *fc,
-		       const struct mailshift_body_queue *queue)
+		       const struct mailshift_body_queue *queue, uoff_t bytes)
 {
 	unsigned int window = fc->copy->params->set->source_prefetch;
 	uoff_t cost = mailshift_body_queue_small_mean(queue) +
 		MAILSHIFT_PREFETCH_MAIL_COST;
 
-	if (MAILSHIFT_PREFETCH_BYTES / cost > window)
-		window = MAILSHIFT_PREFETCH_BYTES / cost;
+	if (bytes / cost > window)
+		window = bytes / cost;
 	return I_MIN(window, MAILSHIFT_PREFETCH_MAX_MAILS);
+}
+
+void mailshift_folder_copy_widen(struct mailshift_folder_copy *fc,
+				 uoff_t bytes)
+{
+	unsigned int window;
+
+	/* a search's window may grow, not shrink: it holds its mails */
+	if (fc->search == NULL)
+		return;
+	window = folder_prefetch_window(fc, fc->queue, bytes);
+	if (window <= fc->prefetch_window)
+		return;
+	fc->prefetch_window = window;
+	fc->search->max_mails = window + 1;
+	fc->fetch_ahead = I_MAX(window / 4, 1);
 }
 
 /* The UID of the old message prefetch_window messages after seq (the
@@ -750,7 +765,8 @@ static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 		mailshift_copy_fail_source(copy, fc->src_box, "fetching from");
 		return -1;
 	}
-	fc->prefetch_window = folder_prefetch_window(fc, fc->queue);
+	fc->prefetch_window = folder_prefetch_window(fc, fc->queue,
+						     MAILSHIFT_PREFETCH_BYTES);
 	fc->saves_unattended = folder_saves_unattended(fc);
 
 	search_args = mailshift_search_uids_from(first);

@@ -41,10 +41,15 @@ static struct mailshift_copy_meanwhile *meanwhile;
    one or MEANWHILE_MAX_USECS passed; then send what they have queued. */
 static void meanwhile_save(struct mailshift_copy_meanwhile *mw)
 {
+	struct ioloop *waiting_ioloop = current_ioloop;
 	struct timeval start;
 	unsigned int l, idle = 0;
 
 	mw->saving = TRUE;
+	/* what the saves leave behind (the new server's storage closes its
+	   files from a timeout) belongs to the pass's ioloop, as when the
+	   pass saves, not to this one that imapc destroys after its wait */
+	io_loop_set_current(mw->pass_ioloop);
 	i_gettimeofday(&start);
 	while (idle < mw->count) {
 		if (mw->next != mw->waiting &&
@@ -59,12 +64,12 @@ static void meanwhile_save(struct mailshift_copy_meanwhile *mw)
 		}
 		mw->next = (mw->next + 1) % mw->count;
 	}
-	/* also so that imapc has no timeout of its own left in this ioloop
-	   when it is destroyed */
+	/* now, not when the old server's next reply wakes imapc */
 	for (l = 0; l < mw->count; l++) {
 		if (l != mw->waiting)
 			mailshift_folder_copy_send_queued(mw->lanes[l]);
 	}
+	io_loop_set_current(waiting_ioloop);
 	mw->saving = FALSE;
 }
 

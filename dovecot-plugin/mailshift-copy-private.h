@@ -147,7 +147,9 @@ struct mailshift_folder_copy {
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
-/* the memory the messages imapc fetches ahead may take, what each costs
+/* the memory the messages imapc fetches ahead in one folder may take
+   (with fewer folders copied at once than the pass may, the others'
+   share too: mailshift_folder_copy_widen()), what each costs
    besides its body (a mail's own pools, the smaller data pool
    mailshift_source_mailbox_alloc() gives it included, and its event),
    and the most messages a window holds (folder_prefetch_window()) */
@@ -216,6 +218,10 @@ int mailshift_folder_copy_step(struct mailshift_folder_copy *fc);
    for another folder.  Returns 1 when it copied one, 0 when it left it
    for a step.  A failure is kept for the next step to report. */
 int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc);
+/* Let imapc fetch as far ahead in the folder as bytes of memory allow
+   (not less than it does already): the pass's other lanes are done. */
+void mailshift_folder_copy_widen(struct mailshift_folder_copy *fc,
+				 uoff_t bytes);
 /* Send the FETCHes imapc has queued for the folder's next messages now,
    however few: the pass is about to wait. */
 void mailshift_folder_copy_send_queued(struct mailshift_folder_copy *fc);

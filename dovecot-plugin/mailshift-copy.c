@@ -345,6 +345,21 @@ mailshift_copy_connect_ahead(struct mailshift_copy *copy,
 		mailshift_source_connect_more(copy->params->source_user, whole);
 }
 
+/* The last folders of a pass, fewer than it may copy at once: each
+   fetches ahead with the memory of the lanes that are done too, so that
+   as many bytes are on their way as before. */
+static void
+mailshift_copy_widen_lanes(struct mailshift_folder_copy *const *lanes,
+			   unsigned int active, unsigned int max)
+{
+	unsigned int l;
+
+	for (l = 0; l < active; l++) {
+		mailshift_folder_copy_widen(lanes[l],
+			(uoff_t)MAILSHIFT_PREFETCH_BYTES * max / active);
+	}
+}
+
 /* Every folder, up to mailshift_copy_lanes() of them at once, each over
    its own imapc connection (imapc opens one per selected folder): one
    message at a time from whichever has one here (mailshift_copy_pick_lane()),
@@ -359,7 +374,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 	const struct mailshift_source_folder *folders;
 	unsigned int i, l, count, active = 0, next = 0;
 	unsigned int max = mailshift_copy_lanes(copy);
-	bool go_on = TRUE, failed = FALSE, ready;
+	bool go_on = TRUE, failed = FALSE, lane_ended = FALSE, ready;
 	int ret;
 
 	folders = array_get(&copy->folders, &count);
@@ -390,6 +405,9 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 		}
 		if (active == 0)
 			break;
+		if (lane_ended && active < max)
+			mailshift_copy_widen_lanes(lanes, active, max);
+		lane_ended = FALSE;
 		l = mailshift_copy_pick_lane(lanes, skips, active,
 					     next % active, &ready);
 		if (!ready) {
@@ -415,6 +433,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 		lanes[l] = lanes[--active];
 		skips[l] = skips[active];
 		next = l;
+		lane_ended = TRUE;
 	}
 	if (copy->msgs_saved_waiting > 0) {
 		e_debug(copy->params->dest_user->event, "mailshift: %u "
