@@ -895,7 +895,7 @@ int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc)
 	int ret;
 
 	if (!fc->saves_unattended || fc->search == NULL ||
-	    fc->error_here != NULL)
+	    fc->error_here != NULL || fc->copy->aborted)
 		return 0;
 	/* before the first message the search returns, its first is the
 	   first one asked ahead */
