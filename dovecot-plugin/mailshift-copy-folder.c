@@ -41,6 +41,7 @@
 #include "istream.h"
 #include "mail-storage-private.h"
 #include "mail-search-build.h"
+#include "mailshift-dest-mdbox.h"
 #include "mailshift-folder-recover.h"
 #include "mailshift-copy-guid.h"
 #include "mailshift-folder-delta.h"
@@ -175,8 +176,10 @@ static int folder_read_dest_state(struct mailshift_folder_copy *fc)
 	   them), maildir files its uidlist does not: have the storage check
 	   itself first, as "doveadm force-resync" does.  A rebuilt index
 	   may have lost our state; recovery then goes by the copies'
-	   GUIDs. */
-	if (mailbox_sync(fc->dest_box, MAILBOX_SYNC_FLAG_FORCE_RESYNC) < 0) {
+	   GUIDs.  mdbox was checked before any folder's copy began
+	   (mailshift_copy_check_dest()). */
+	if (!mailshift_dest_is_mdbox(fc->dest_box) &&
+	    mailbox_sync(fc->dest_box, MAILBOX_SYNC_FLAG_FORCE_RESYNC) < 0) {
 		mailshift_copy_fail_dest(fc->copy, fc->dest_box, "checking");
 		return -1;
 	}
@@ -1038,6 +1041,44 @@ dest_state_read(struct mailshift_copy *copy, const char *vname,
 		mailbox_open(dest_box) == 0 &&
 		mailshift_folder_state_get(dest_box, &dest_r->state) > 0;
 	mailbox_free(&dest_box);
+}
+
+int mailshift_copy_check_dest(struct mailshift_copy *copy)
+{
+	const struct mailshift_source_folder *folder;
+	struct mailshift_dest_state *dest, read_now;
+	struct mailbox *box;
+	bool pending = FALSE;
+	int ret = 0;
+
+	box = mailshift_copy_dest_alloc(copy, "INBOX");
+	if (!mailshift_dest_is_mdbox(box)) {
+		mailbox_free(&box);
+		return 0;
+	}
+	/* a killed pass did not get to list what it filled */
+	array_foreach(&copy->folders, folder) {
+		if (folder->noselect)
+			continue;
+		dest = hash_table_lookup(copy->dest_states,
+					 folder->map.dest_vname);
+		if (dest == NULL) {
+			dest_state_read(copy, folder->map.dest_vname,
+					&read_now);
+			dest = &read_now;
+		}
+		if (dest->found &&
+		    (dest->state.flags & MAILSHIFT_FOLDER_BATCH_PENDING) != 0) {
+			pending = TRUE;
+			break;
+		}
+	}
+	if (pending && mailshift_dest_mdbox_rebuild(box) < 0) {
+		mailshift_copy_fail_dest(copy, box, "checking");
+		ret = -1;
+	}
+	mailbox_free(&box);
+	return ret;
 }
 
 /* Read the states of the folders earlier passes filled, while the old

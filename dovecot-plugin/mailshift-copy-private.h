@@ -193,6 +193,10 @@ struct mailbox *mailshift_copy_dest_alloc(struct mailshift_copy *copy,
 					  const char *vname);
 /* The new folders' states, read ahead while the old server greets us. */
 void mailshift_copy_read_dest_states(struct mailshift_copy *copy);
+/* Where a pass died in a batch, a storage that a folder's own check
+   would rebuild whole is checked now, before any folder's copy begins
+   (mailshift-dest-mdbox.h).  Returns 0, or -1 with copy->error. */
+int mailshift_copy_check_dest(struct mailshift_copy *copy);
 /* One old folder's copy in three parts, so that a pass can copy several
    at once, each over its own imapc connection (mailshift-copy.c):
    begin opens both folders and brings the copies up to date, and returns

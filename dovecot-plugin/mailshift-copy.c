@@ -450,6 +450,10 @@ static int mailshift_copy_folders(struct mailshift_copy *copy)
 {
 	const struct mailshift_source_folder *const *suspect;
 
+	if (mailshift_copy_check_dest(copy) < 0) {
+		mailshift_copy_note_failure(copy);
+		return -1;
+	}
 	if (mailshift_copy_folders_at_once(copy) < 0)
 		return -1;
 	/* last, so that a storage rebuild triggered anywhere during this
