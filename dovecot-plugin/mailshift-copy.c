@@ -364,7 +364,9 @@ mailshift_copy_widen_lanes(struct mailshift_folder_copy *const *lanes,
    its own imapc connection (imapc opens one per selected folder): one
    message at a time from whichever has one here (mailshift_copy_pick_lane()),
    so that while this process saves one, the old server sends the others
-   and sets up the next folder.  The \All folder comes alone, after the
+   and sets up the next folder; and while the pass waits on one folder (its
+   opening, a message on its way, its end), the others save what they have
+   here (mailshift-copy-meanwhile.c).  The \All folder comes alone, after the
    others: it copies only what none of them holds.  Returns 0 or -1 (the
    first failure noted). */
 static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
