@@ -895,6 +895,7 @@ int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc)
 {
 	struct mail *next, *mail;
 	uint32_t large_uid;
+	bool large_first;
 	int ret;
 
 	if (!fc->saves_unattended || fc->search == NULL ||
@@ -907,11 +908,11 @@ int mailshift_folder_copy_step_here(struct mailshift_folder_copy *fc)
 	if (next == NULL || !mailshift_source_mail_here(next, TRUE))
 		return 0;
 	large_uid = mailshift_body_queue_next_uid(fc->queue);
-	if (large_uid != 0 && large_uid < next->uid &&
-	    !mailshift_body_queue_next_here(fc->queue))
+	large_first = large_uid != 0 && large_uid < next->uid;
+	if (large_first && !mailshift_body_queue_next_here(fc->queue))
 		return 0;
 
-	if (large_uid != 0 && large_uid < next->uid) {
+	if (large_first) {
 		ret = folder_copy_next_large(fc, fc->queue,
 					     folder_horizon(fc, next->seq));
 	} else {

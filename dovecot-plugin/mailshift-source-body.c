@@ -191,22 +191,32 @@ static int mailshift_body_entry_own_fd(struct mailshift_body_entry *entry)
 	return entry->fd;
 }
 
+/* size bytes of data at offset in the entry's temp file; FALSE with the
+   entry's error set. */
+static bool mailshift_body_entry_pwrite(struct mailshift_body_entry *entry,
+					const void *data, size_t size,
+					uoff_t offset)
+{
+	int fd = mailshift_body_entry_own_fd(entry);
+
+	if (fd == -1)
+		return FALSE;
+	if (pwrite(fd, data, size, offset) != (ssize_t)size) {
+		mailshift_body_fail(entry, t_strdup_printf(
+			"write() to a temp file: %m"));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* A piece that came in the reply itself, into the entry's temp file. */
 static void mailshift_body_piece_write(struct mailshift_body_piece *piece,
 				       const char *data, size_t size)
 {
-	struct mailshift_body_entry *entry = piece->entry;
-	int fd;
-
 	mailshift_body_piece_forget(piece);
-	if ((fd = mailshift_body_entry_own_fd(entry)) == -1)
-		return;
-	if (pwrite(fd, data, size, piece->offset) != (ssize_t)size) {
-		mailshift_body_fail(entry, t_strdup_printf(
-			"write() to a temp file: %m"));
-		return;
-	}
-	piece->received = size;
+	if (mailshift_body_entry_pwrite(piece->entry, data, size,
+					piece->offset))
+		piece->received = size;
 }
 
 /* A piece imapc spooled, copied into the entry's temp file: the message
@@ -218,20 +228,15 @@ static void mailshift_body_piece_copy(struct mailshift_body_piece *piece,
 	unsigned char buf[IO_BLOCK_SIZE];
 	ssize_t ret;
 	uoff_t pos;
-	int fd;
 
 	mailshift_body_piece_forget(piece);
-	if ((fd = mailshift_body_entry_own_fd(entry)) == -1)
-		return;
 	for (pos = 0;; pos += ret) {
 		ret = pread(imapc_fd, buf, sizeof(buf), pos);
 		if (ret <= 0)
 			break;
-		if (pwrite(fd, buf, ret, piece->offset + pos) != ret) {
-			mailshift_body_fail(entry, t_strdup_printf(
-				"write() to a temp file: %m"));
+		if (!mailshift_body_entry_pwrite(entry, buf, ret,
+						 piece->offset + pos))
 			return;
-		}
 	}
 	if (ret < 0) {
 		mailshift_body_fail(entry, t_strdup_printf(
