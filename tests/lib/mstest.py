@@ -23,6 +23,7 @@ through tests/integration/run-all, which bind-mounts $BUILD/modules/doveadm
 over Dovecot's doveadm module dir).
 """
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -338,6 +339,20 @@ service mailshift-login {
             env=server.doveadm_env(), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
 
+    def sync_killed_when_grown(self, target_bytes, timeout=60):
+        """Start a pass; SIGKILL it once the new home holds target_bytes.
+        Returns True if it was killed while copying."""
+        p = self.sync_popen()
+        wait_until(lambda: p.poll() is not None or
+                   self.home_bytes() >= target_bytes, timeout, interval=0.005)
+        if p.poll() is not None:
+            p.communicate()
+            return False
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        p.communicate()
+        return True
+
     def sync_killed_at(self, paths, nth, when="after", trace=None,
                        user=USER, server=None):
         """Run a pass that kills itself with SIGKILL at its nth event on
@@ -396,6 +411,13 @@ service mailshift-login {
               "%sno duplicates: every folder holds the old number of "
               "messages (%d in all)" % (label, sum(old_counts.values())),
               "old %s\nnew %s" % (old_counts, new_counts))
+
+    def check_exact(self, label):
+        """No duplicates, and old and new compare exact with the old
+        UIDs."""
+        self.check_no_duplicates(label + ": ")
+        self.check_compare(what="%s: old and new mailboxes are identical, "
+                           "with the old UIDs" % label)
 
     def print_warnings(self, run):
         for line in run.stderr.splitlines():
