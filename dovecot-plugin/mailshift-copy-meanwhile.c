@@ -15,6 +15,7 @@
 #include "lib.h"
 #include "ioloop.h"
 #include "time-util.h"
+#include "mailshift-source.h"
 #include "mailshift-copy-private.h"
 
 /* how often a waiting ioloop looks for messages that are here, and how
@@ -25,6 +26,7 @@
 struct mailshift_copy_meanwhile {
 	struct mailshift_folder_copy *const *lanes;
 	unsigned int count, next;
+	struct mail_user *source_user;
 	/* the lane the pass waits in, which is not to be entered again */
 	unsigned int waiting;
 	/* the pass's own ioloop, in which the pass itself steps */
@@ -45,6 +47,11 @@ static void meanwhile_save(struct mailshift_copy_meanwhile *mw)
 	struct timeval start;
 	unsigned int l, idle = 0;
 
+	/* only inside imapc's wait: the new server's storage may run an
+	   ioloop of its own in the middle of its work (a save made then
+	   would take that storage's locks again) */
+	if (!mailshift_source_waiting_now(mw->source_user))
+		return;
 	mw->saving = TRUE;
 	/* what the saves leave behind (the new server's storage closes its
 	   files from a timeout) belongs to the pass's ioloop, as when the
@@ -108,6 +115,7 @@ void mailshift_copy_meanwhile_begin(struct mailshift_folder_copy *const *lanes,
 	mw = i_new(struct mailshift_copy_meanwhile, 1);
 	mw->lanes = lanes;
 	mw->count = count;
+	mw->source_user = lanes[0]->copy->params->source_user;
 	mw->waiting = waiting;
 	mw->pass_ioloop = current_ioloop;
 	meanwhile = mw;

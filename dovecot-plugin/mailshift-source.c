@@ -1,6 +1,7 @@
 /* Copyright (c) mailshift authors */
 
 #include "lib.h"
+#include "ioloop.h"
 #include "str.h"
 #include "strnum.h"
 #include "settings-parser.h"
@@ -105,6 +106,14 @@ mailshift_source_imapc_client(struct mail_user *source_user)
 	    strcmp(ns->storage->name, IMAPC_STORAGE_NAME) != 0)
 		return NULL;
 	return (IMAPC_STORAGE(ns->storage))->client->client;
+}
+
+bool mailshift_source_waiting_now(struct mail_user *source_user)
+{
+	struct imapc_client *client = mailshift_source_imapc_client(source_user);
+
+	return client != NULL && client->ioloop != NULL &&
+		client->ioloop == current_ioloop;
 }
 
 /* The capabilities the old server announced in its answer to our login

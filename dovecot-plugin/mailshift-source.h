@@ -165,6 +165,11 @@ mailshift_source_search_prefetched(struct mail_search_context *search);
 /* The mail search returns next, NULL if it has yet to ask for it. */
 struct mail *mailshift_source_search_next_mail(struct mail_search_context *search);
 
+/* Whether the ioloop running now is one imapc runs while it waits for
+   the old server's replies (not one the new server's storage runs while
+   it waits for a lock, say). */
+bool mailshift_source_waiting_now(struct mail_user *source_user);
+
 /* sysexits code for a class */
 int mailshift_source_error_exit_code(enum mailshift_source_error class);
 
