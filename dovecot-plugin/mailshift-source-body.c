@@ -39,6 +39,10 @@
    that is copied into a temp file of its own, so that a message of
    gigabytes needs no more descriptors than the process may open. */
 #define MAILSHIFT_BODY_KEPT_PIECES 16
+/* How much of a large message the save reads from its temp files at a
+   time: the save writes what each read gives, so that reads of a few kB
+   would cost the message's size over again in system calls. */
+#define MAILSHIFT_BODY_READ_SIZE (256 * 1024)
 
 struct mailshift_body_piece {
 	struct mailshift_body_entry *entry;
@@ -803,6 +807,15 @@ static int mailshift_body_entry_wait(struct mailshift_body_entry *entry,
 	return length == 0 ? 0 : 1;
 }
 
+static struct istream *mailshift_body_file_stream(int *fd)
+{
+	struct istream *input =
+		i_stream_create_fd_autoclose(fd, MAILSHIFT_BODY_READ_SIZE);
+
+	i_stream_set_init_buffer_size(input, MAILSHIFT_BODY_READ_SIZE);
+	return input;
+}
+
 /* The body of an entry all of whose pieces arrived: the pieces one after
    the other, each from where it was kept. */
 static struct istream *
@@ -813,16 +826,14 @@ mailshift_body_entry_stream(struct mailshift_body_entry *entry)
 	unsigned int i, count = 0;
 
 	if (entry->fd != -1) {
-		own_file = i_stream_create_fd_autoclose(&entry->fd,
-							IO_BLOCK_SIZE);
+		own_file = mailshift_body_file_stream(&entry->fd);
 		i_stream_set_name(own_file, entry->path);
 	}
 	inputs = t_new(struct istream *, entry->count + 1);
 	for (i = 0; i < entry->count && entry->pieces[i].received > 0; i++) {
 		piece = &entry->pieces[i];
 		if (piece->fd != -1) {
-			inputs[count] = i_stream_create_fd_autoclose(
-				&piece->fd, IO_BLOCK_SIZE);
+			inputs[count] = mailshift_body_file_stream(&piece->fd);
 		} else {
 			inputs[count] = i_stream_create_range(own_file,
 				piece->offset, piece->received);
