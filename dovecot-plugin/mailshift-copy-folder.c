@@ -769,7 +769,7 @@ static int folder_stream_from(struct mailshift_folder_copy *fc, uint32_t first)
 		return -1;
 	}
 	fc->prefetch_window = folder_prefetch_window(fc, fc->queue,
-						     MAILSHIFT_PREFETCH_BYTES);
+		MAILSHIFT_PREFETCH_BYTES / I_MAX(copy->lanes, 1));
 	fc->saves_unattended = folder_saves_unattended(fc);
 
 	search_args = mailshift_search_uids_from(first);

@@ -51,6 +51,9 @@ struct mailshift_copy {
 	   (mailshift_copy_read_dest_states()); an entry is used once */
 	HASH_TABLE(const char *, struct mailshift_dest_state *) dest_states;
 
+	/* folders copied at once (mailshift_copy_lanes()) */
+	unsigned int lanes;
+
 	struct timeval pass_start;
 	uint64_t pass_bytes;
 	/* messages saved while the pass waited on the old server for
@@ -147,13 +150,14 @@ struct mailshift_folder_copy {
 };
 
 #define MAILSHIFT_COMMIT_MAX_BYTES (64 * 1024 * 1024)
-/* the memory the messages imapc fetches ahead in one folder may take
-   (with fewer folders copied at once than the pass may, the others'
-   share too: mailshift_folder_copy_widen()), what each costs
-   besides its body (a mail's own pools, the smaller data pool
-   mailshift_source_mailbox_alloc() gives it included, and its event),
-   and the most messages a window holds (folder_prefetch_window()) */
-#define MAILSHIFT_PREFETCH_BYTES (8 * 1024 * 1024)
+/* the memory the messages imapc fetches ahead may take in a pass, shared
+   by the folders copied at once (with fewer of them than the pass may
+   copy at once, each takes a larger share: mailshift_folder_copy_widen()),
+   what each message costs besides its body (a mail's own pools, the
+   smaller data pool mailshift_source_mailbox_alloc() gives it included,
+   and its event), and the most messages a window holds
+   (folder_prefetch_window()) */
+#define MAILSHIFT_PREFETCH_BYTES (16 * 1024 * 1024)
 #define MAILSHIFT_PREFETCH_MAIL_COST (12 * 1024)
 
 #define MAILSHIFT_PREFETCH_MAX_MAILS 1000

@@ -350,13 +350,13 @@ mailshift_copy_connect_ahead(struct mailshift_copy *copy,
    as many bytes are on their way as before. */
 static void
 mailshift_copy_widen_lanes(struct mailshift_folder_copy *const *lanes,
-			   unsigned int active, unsigned int max)
+			   unsigned int active)
 {
 	unsigned int l;
 
 	for (l = 0; l < active; l++) {
 		mailshift_folder_copy_widen(lanes[l],
-			(uoff_t)MAILSHIFT_PREFETCH_BYTES * max / active);
+			MAILSHIFT_PREFETCH_BYTES / active);
 	}
 }
 
@@ -375,7 +375,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 	unsigned int skips[MAILSHIFT_COPY_MAX_CONNECTIONS];
 	const struct mailshift_source_folder *folders;
 	unsigned int i, l, count, active = 0, next = 0;
-	unsigned int max = mailshift_copy_lanes(copy);
+	unsigned int max = copy->lanes = mailshift_copy_lanes(copy);
 	bool go_on = TRUE, failed = FALSE, lane_ended = FALSE, ready;
 	int ret;
 
@@ -408,7 +408,7 @@ static int mailshift_copy_folders_at_once(struct mailshift_copy *copy)
 		if (active == 0)
 			break;
 		if (lane_ended && active < max)
-			mailshift_copy_widen_lanes(lanes, active, max);
+			mailshift_copy_widen_lanes(lanes, active);
 		lane_ended = FALSE;
 		l = mailshift_copy_pick_lane(lanes, skips, active,
 					     next % active, &ready);

@@ -80,7 +80,7 @@ static const struct mailshift_setting_def mailshift_setting_defs[] = {
 	DEF(MS_SET_UINT, source_max_connections,
 	    "mailshift_source_max_connections", "10", 1, 10000),
 	DEF(MS_SET_UINT, source_connections_per_user,
-	    "mailshift_source_connections_per_user", "2", 1, 8),
+	    "mailshift_source_connections_per_user", "3", 1, 8),
 	DEF(MS_SET_SIZE, source_max_bytes_per_sec,
 	    "mailshift_source_max_bytes_per_sec", "0", 0, 0),
 	DEF(MS_SET_UINT, source_prefetch, "mailshift_source_prefetch",
