@@ -25,6 +25,10 @@ static int mailshift_folder_cmp(const struct mailshift_source_folder *a,
 	/* the \All folder last: it takes what no other folder holds */
 	if (a->all_mail != b->all_mail)
 		return a->all_mail ? 1 : -1;
+	/* the largest first: copied several at once, the folders then end
+	   about together, and no large one is left to stream alone */
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
 	return strcmp(a->map.src_vname, b->map.src_vname);
 }
 
@@ -153,6 +157,7 @@ static int mailshift_copy_list_source_at_once(struct mailshift_copy *copy)
 		folder->noselect = entry->noselect;
 		folder->status = entry->status;
 		folder->have_status = entry->have_status;
+		folder->size = entry->size;
 	}
 	return 1;
 }

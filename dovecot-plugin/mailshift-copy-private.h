@@ -22,6 +22,8 @@ struct mailshift_source_folder {
 	/* STATUS of the old folder when the pass began */
 	struct mailbox_status status;
 	bool have_status;
+	/* its size in bytes, 0 if the old server did not say */
+	uoff_t size;
 	bool noselect;
 	/* the old server's \All folder (mailshift_source_all_mail) */
 	bool all_mail;

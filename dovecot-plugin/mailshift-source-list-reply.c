@@ -17,6 +17,7 @@ struct mailshift_remote_folder {
 	const char *special_use;
 	bool listed, noselect, subscribed, have_status;
 	struct mailbox_status status;
+	uoff_t size;
 };
 
 struct mailshift_list_replies {
@@ -137,15 +138,17 @@ bool mailshift_list_replies_add_status(struct mailshift_list_replies *replies,
 	struct mailbox_status status;
 	const struct imap_arg *list;
 	const char *remote_name;
+	uoff_t size;
 
 	if ((remote_name = mailshift_list_reply_name(&args[0])) == NULL ||
 	    !imap_arg_get_list(&args[1], &list))
 		return FALSE;
 	i_zero(&status);
-	if (!mailshift_source_parse_status(list, modseqs, &status))
+	if (!mailshift_source_parse_status(list, modseqs, &status, &size))
 		return FALSE;
 	folder = mailshift_list_folder(replies, remote_name);
 	folder->status = status;
+	folder->size = size;
 	folder->have_status = TRUE;
 	return TRUE;
 }
@@ -225,6 +228,7 @@ int mailshift_list_replies_get(struct mailshift_list_replies *replies,
 		entry->subscribed = folder->subscribed;
 		entry->have_status = folder->have_status && !folder->noselect;
 		entry->status = folder->status;
+		entry->size = folder->size;
 	}
 	return 0;
 }

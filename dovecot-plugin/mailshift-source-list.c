@@ -155,7 +155,8 @@ static void mailshift_list_start(void *context)
 		mailshift_source_has_capability(user, "CONDSTORE") ||
 		mailshift_source_has_capability(user, "QRESYNC"),
 		ctx->list->set->parsed_features);
-	items = mailshift_source_status_items(ctx->modseqs);
+	items = mailshift_source_status_items(ctx->modseqs,
+		mailshift_source_has_capability(user, "STATUS=SIZE"));
 	pattern = mailshift_list_pattern(ctx->list);
 	mailshift_list_send(ctx, t_strdup_printf(
 		"LIST \"\" %s RETURN (SUBSCRIBED %sSTATUS (%s))", pattern,

@@ -38,6 +38,8 @@ struct mailshift_source_entry {
 	/* the STATUS came with the listing */
 	bool have_status;
 	struct mailbox_status status;
+	/* its size in bytes, where the old server has STATUS=SIZE; else 0 */
+	uoff_t size;
 };
 ARRAY_DEFINE_TYPE(mailshift_source_entry, struct mailshift_source_entry);
 

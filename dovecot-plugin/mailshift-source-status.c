@@ -45,18 +45,22 @@ bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
 	return condstore_or_qresync && (features & IMAPC_FEATURE_MODSEQ) != 0;
 }
 
-const char *mailshift_source_status_items(bool modseqs)
+const char *mailshift_source_status_items(bool modseqs, bool sizes)
 {
-	return modseqs ? "MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ" :
-		"MESSAGES UIDNEXT UIDVALIDITY";
+	return t_strconcat("MESSAGES UIDNEXT UIDVALIDITY",
+			   modseqs ? " HIGHESTMODSEQ" : "",
+			   sizes ? " SIZE" : "", NULL);
 }
 
 bool mailshift_source_parse_status(const struct imap_arg *list,
-				   bool modseqs, struct mailbox_status *status)
+				   bool modseqs, struct mailbox_status *status,
+				   uoff_t *size_r)
 {
 	const char *key, *value;
 	unsigned int i;
 
+	if (size_r != NULL)
+		*size_r = 0;
 	for (i = 0; list[i].type != IMAP_ARG_EOL; i += 2) {
 		uint64_t num;
 
@@ -67,6 +71,9 @@ bool mailshift_source_parse_status(const struct imap_arg *list,
 		if (strcasecmp(key, "HIGHESTMODSEQ") == 0) {
 			if (modseqs)
 				status->highest_modseq = num;
+		} else if (strcasecmp(key, "SIZE") == 0) {
+			if (size_r != NULL)
+				*size_r = num;
 		} else if (num > (uint32_t)-1) {
 			return FALSE;
 		} else if (strcasecmp(key, "MESSAGES") == 0) {
@@ -102,7 +109,7 @@ mailshift_status_untagged(const struct imapc_untagged_reply *reply,
 	}
 	if (cmd != NULL &&
 	    mailshift_source_parse_status(list, batch->modseqs,
-					  &cmd->folder->status))
+					  &cmd->folder->status, NULL))
 		cmd->answered = TRUE;
 }
 
@@ -212,7 +219,7 @@ void mailshift_source_status_many(struct mail_user *source_user,
 			mailbox_free(&batch.cmds[i].box);
 		return;
 	}
-	items = mailshift_source_status_items(batch.modseqs);
+	items = mailshift_source_status_items(batch.modseqs, FALSE);
 	mailshift_status_current = &batch;
 	imapc_storage_client_register_untagged(batch.client, "STATUS",
 					       mailshift_status_untagged);

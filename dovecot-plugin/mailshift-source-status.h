@@ -39,14 +39,17 @@ bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
    without them imapc numbers its own, which say nothing of changes made
    on the old server. */
 bool mailshift_source_has_modseqs(struct mailbox *box);
-/* The STATUS items a pass asks for, with or without HIGHESTMODSEQ. */
-const char *mailshift_source_status_items(bool modseqs);
+/* The STATUS items a pass asks for, with or without HIGHESTMODSEQ, and
+   with the folder's SIZE in bytes (RFC 8438) if sizes. */
+const char *mailshift_source_status_items(bool modseqs, bool sizes);
 
 /* Read a STATUS reply's attribute list (MESSAGES, UIDNEXT, UIDVALIDITY,
-   and HIGHESTMODSEQ when modseqs) into status.  FALSE if it is not a
+   and HIGHESTMODSEQ when modseqs) into status, and its SIZE into *size_r
+   (0 without one) unless size_r is NULL.  FALSE if it is not a
    well-formed list of numbers. */
 bool mailshift_source_parse_status(const struct imap_arg *list,
-				   bool modseqs, struct mailbox_status *status);
+				   bool modseqs, struct mailbox_status *status,
+				   uoff_t *size_r);
 
 /* Remove an untagged handler added with
    imapc_storage_client_register_untagged(): imapc's own unregister removes

@@ -33,9 +33,12 @@ void fuzz_one(const uint8_t *data, size_t size)
 		if (!imap_arg_get_list(&args[i], &list))
 			continue;
 		for (unsigned int modseqs = 0; modseqs < 2; modseqs++) {
+			uoff_t folder_size;
+
 			i_zero(&status);
 			if (!mailshift_source_parse_status(list, modseqs != 0,
-							   &status))
+							   &status,
+							   &folder_size))
 				continue;
 			if (modseqs == 0 && status.highest_modseq != 0)
 				abort();
