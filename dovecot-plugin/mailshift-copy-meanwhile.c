@@ -49,9 +49,12 @@ static void meanwhile_save(struct mailshift_copy_meanwhile *mw)
 
 	/* only inside imapc's wait: the new server's storage may run an
 	   ioloop of its own in the middle of its work (a save made then
-	   would take that storage's locks again) */
-	if (!mailshift_source_waiting_now(mw->source_user))
+	   would take that storage's locks again).  That ioloop stays armed,
+	   without the timeout, until it is destroyed. */
+	if (!mailshift_source_waiting_now(mw->source_user)) {
+		timeout_remove(&mw->to);
 		return;
+	}
 	mw->saving = TRUE;
 	/* what the saves leave behind (the new server's storage closes its
 	   files from a timeout) belongs to the pass's ioloop, as when the
