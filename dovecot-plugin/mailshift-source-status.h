@@ -40,7 +40,7 @@ bool mailshift_source_wants_modseqs(bool condstore_or_qresync,
    on the old server. */
 bool mailshift_source_has_modseqs(struct mailbox *box);
 /* The STATUS items a pass asks for, with or without HIGHESTMODSEQ, and
-   with the folder's SIZE in bytes (RFC 8438) if sizes. */
+   with the folder's SIZE in bytes (STATUS=SIZE) if sizes. */
 const char *mailshift_source_status_items(bool modseqs, bool sizes);
 
 /* Read a STATUS reply's attribute list (MESSAGES, UIDNEXT, UIDVALIDITY,
