@@ -29,7 +29,7 @@
    Memory is bounded by the prefetch window, not by the mailbox, nor by
    the largest message: imapc 2.3.19 reads each FETCH BODY[] literal into
    memory (its temp-file spool for large literals does not take them),
-   so messages over a piece (1 MB) are fetched in pieces into
+   so messages over 1 MB are fetched in pieces of up to 4 MB into
    temp files instead, by a queue that asks for them ahead of the copy
    while imapc prefetches the others (mailshift-source-body.h); the copy
    saves both in UID order. */

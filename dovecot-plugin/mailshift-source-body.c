@@ -31,7 +31,7 @@
 /* Bytes of large messages asked for and not yet taken: enough to keep a
    long fat link busy, bounded so that a folder of large attachments does
    not fill mail_temp_dir. */
-#define MAILSHIFT_BODY_AHEAD_BYTES (16 * MAILSHIFT_SOURCE_BODY_PIECE)
+#define MAILSHIFT_BODY_AHEAD_BYTES (16 * 1024 * 1024)
 /* Large messages whose metadata is asked for ahead of the copy. */
 #define MAILSHIFT_BODY_AHEAD_MAILS 8
 /* Pieces of one message kept in imapc's own temp files, a descriptor
@@ -316,7 +316,7 @@ mailshift_body_size_seen(struct mailshift_body_queue *queue, uint32_t uid,
 	if (str_to_uoff(value, &bytes) < 0 || uid < queue->first_uid ||
 	    (queue->skip != NULL && seq_range_exists(queue->skip, uid)))
 		return;
-	if (bytes <= MAILSHIFT_SOURCE_BODY_PIECE) {
+	if (bytes <= MAILSHIFT_SOURCE_BODY_LARGE) {
 		queue->small_bytes += bytes;
 		queue->small_count++;
 		return;
@@ -645,11 +645,12 @@ static int mailshift_body_entry_open(struct mailshift_body_entry *entry)
 		return -1;
 	if (entry->pieces != NULL)
 		return 0;
-	/* RFC822.SIZE is a hint (Exchange's is known to be off): one piece
-	   more than it says, which comes back empty unless the body goes on */
+	/* RFC822.SIZE is a hint (Exchange's is known to be off): a last piece
+	   that comes back full asks for more (mailshift_body_entry_wait()).
+	   Not one piece past the end it gives: on an old Dovecot that one
+	   costs a read of the last piece. */
 	mailshift_body_entry_add_pieces(entry,
-		(entry->size + MAILSHIFT_SOURCE_BODY_PIECE - 1) /
-		MAILSHIFT_SOURCE_BODY_PIECE + 1);
+		entry->size / MAILSHIFT_SOURCE_BODY_PIECE + 1);
 	return 0;
 }
 

@@ -6,9 +6,17 @@
    three times over while it hands it on (its input buffer, the parser's
    copy, the mail's own buffer): a large message costs a pass several
    times its size, and one of a few hundred MB could not be copied within
-   the login service's vsz_limit.  Messages larger than MAILSHIFT_SOURCE_BODY_PIECE
-   are fetched here as BODY.PEEK[]<offset.length> pieces written to temp
-   files in mail_temp_dir, so they cost the memory of a piece.
+   the login service's vsz_limit.  Messages larger than
+   MAILSHIFT_SOURCE_BODY_LARGE are fetched here as BODY.PEEK[]<offset.length>
+   pieces written to temp files in mail_temp_dir, so they cost the memory
+   of a piece (imapc's input buffer and its parser's copy of it, on each
+   connection that fetched one).
+
+   A piece is larger than the bound on what imapc prefetches whole, as an
+   old Dovecot storing bare LFs (its default) finds where a piece starts
+   by reading the message on from the start of the piece asked for
+   before: every piece but a message's last costs the old server a second
+   read of it, and a message that fits in one costs none.
 
    Across a WAN a message fetched only when the copy reaches it costs
    round trips in which nothing flows, so a queue asks for the large
@@ -23,12 +31,15 @@
 struct istream;
 struct mailshift_body_queue;
 
-#define MAILSHIFT_SOURCE_BODY_PIECE (1024 * 1024)
+/* Messages larger than this are fetched in pieces, not prefetched by
+   imapc. */
+#define MAILSHIFT_SOURCE_BODY_LARGE (1024 * 1024)
+#define MAILSHIFT_SOURCE_BODY_PIECE (4 * 1024 * 1024)
 
 /* The messages of t's old folder from UID first_uid on that are larger
-   than a piece, less those in skip, in UID order: the old server is asked
-   for every size with one UID FETCH RFC822.SIZE, and their UIDs are added
-   to large_r.  Their mails are allocated with wanted_fields and
+   than MAILSHIFT_SOURCE_BODY_LARGE, less those in skip, in UID order: the
+   old server is asked for every size with one UID FETCH RFC822.SIZE, and
+   their UIDs are added to large_r.  Their mails are allocated with wanted_fields and
    wanted_headers.  One queue per imapc connection at a time; a box that
    is not imapc's has none.  Returns 0, or -1 with the error in the box's
    storage (*queue_r is set in both cases). */

@@ -22,6 +22,7 @@ The doveadm mailshift plugin must be loadable by `doveadm` (run the tests
 through tests/integration/run-all, which bind-mounts $BUILD/modules/doveadm
 over Dovecot's doveadm module dir).
 """
+import glob
 import os
 import signal
 import subprocess
@@ -535,16 +536,20 @@ class ConnectionSampler(threading.Thread):
     """Counts, every `interval` s, the client-side TCP connections to
     127.0.0.1:`port` that are ESTABLISHED (/proc/net/tcp, like
     `ss -tn state established dport = :port`).  Use as a context manager;
-    .max, .samples, .busy (samples with at least one)."""
+    .max, .samples, .busy (samples with at least one), and .peak_owners:
+    at the peak, which processes held them ("pid comm local-port", from
+    /proc/*/fd), so that a count over a cap says whose connection it was."""
 
     def __init__(self, port, interval=0.01):
         super().__init__(daemon=True)
         self.port, self.interval = port, interval
         self.max = self.samples = self.busy = 0
+        self.peak_owners = []
         self._stop_ev = threading.Event()
 
-    def count(self):
-        n = 0
+    def sockets(self):
+        """{socket inode: local port} of the connections counted."""
+        found = {}
         want = ":%04X" % self.port
         with open("/proc/net/tcp") as f:
             next(f)
@@ -552,16 +557,42 @@ class ConnectionSampler(threading.Thread):
                 fields = line.split()
                 # local, remote (hex ip:port), state 01 = ESTABLISHED
                 if fields[2].endswith(want) and fields[3] == "01":
-                    n += 1
-        return n
+                    found[fields[9]] = int(fields[1].split(":")[1], 16)
+        return found
+
+    def count(self):
+        return len(self.sockets())
+
+    @staticmethod
+    def owners(sockets):
+        """Who holds each of sockets: ["pid comm local-port", ...]."""
+        held = []
+        for fd_dir in glob.glob("/proc/[0-9]*/fd"):
+            pid = fd_dir.split("/")[2]
+            try:
+                links = [os.readlink(os.path.join(fd_dir, fd))
+                         for fd in os.listdir(fd_dir)]
+                with open("/proc/%s/comm" % pid) as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            for link in links:
+                inode = link[len("socket:["):-1] \
+                    if link.startswith("socket:[") else None
+                if inode in sockets:
+                    held.append("%s %s %d" % (pid, comm, sockets[inode]))
+        return sorted(held)
 
     def run(self):
         while not self._stop_ev.is_set():
-            n = self.count()
+            found = self.sockets()
+            n = len(found)
             self.samples += 1
             if n:
                 self.busy += 1
-            self.max = max(self.max, n)
+            if n > self.max:
+                self.max = n
+                self.peak_owners = self.owners(found)
             self._stop_ev.wait(self.interval)
 
     def __enter__(self):
