@@ -31,15 +31,15 @@ struct sqlite_store {
 	sqlite3 *db;
 };
 
-/* journal_mode is persistent: a no-op after the first open.  But the
-   first switch of a new file, with another process opening it at the same
-   instant (a login's pass and an admin's status), can fail at once with
-   SQLITE_BUSY: SQLite does not wait where two lock upgrades could
-   deadlock.  And this is where SQLite first opens the -wal and -shm files:
-   when root creates them it gives them the store's owner only after
-   creating them, so a mail user's process opening them in between gets
-   SQLITE_CANTOPEN.  Either way the other side is done a moment later, so
-   try again for as long as the busy timeout. */
+/* journal_mode is persistent: a no-op after the first open, which
+   sqlite_store_create() made.  But a store made by an earlier mailshift
+   may switch here, and with another process opening it at the same
+   instant (a login's pass and an admin's status) that can fail at once
+   with SQLITE_BUSY (SQLite does not wait where two lock upgrades could
+   deadlock), or with SQLITE_CANTOPEN while the other, as root, has just
+   made a -wal or -shm file it has not yet given the store's owner.  The
+   other side is done a moment later, so try again for as long as the
+   busy timeout. */
 static int sqlite_store_use_wal(sqlite3 *db)
 {
 	unsigned int waited_msecs = 0;
@@ -68,16 +68,52 @@ static int sqlite_store_busy(void *context, int count)
 	return 1;
 }
 
-/* Creates an empty database file at path, SQLITE_STORE_MODE, with the
-   owner and group of its directory: whoever creates the store first, root
-   or the mail user, the other can open it.  The file is made complete
-   under a temporary name and linked into place, so that no other opener
-   ever sees it with the creator's umask or owner.  O_EXCL (mkstemp) and
-   link() never follow a symbolic link or replace a file, though the
-   directory may be writable by the mail user.  A store someone else
-   created meanwhile is not an error. */
-static int sqlite_store_create(const char *path, char *reason,
-			       size_t reason_size)
+/* The files SQLite keeps beside the store in WAL mode.  They are made
+   with the store (sqlite_store_create()) and never removed
+   (SQLITE_FCNTL_PERSIST_WAL): SQLite itself would create them as whoever
+   opens the store first after its last close, and as root it gives them
+   the store's owner only after creating them, so that a mail user's
+   process opening them in between would find them root's and fail. */
+static const char *const sqlite_store_wal_suffixes[] = { "-wal", "-shm" };
+
+/* A new store at tmp, in WAL mode before anyone else can open it: SQLite
+   removes the -wal file of an empty database at its first open. */
+static int sqlite_store_init_wal(const char *tmp, char *reason,
+				 size_t reason_size)
+{
+	char aux[PATH_MAX + 16];
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+				  NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(reason, reason_size, "create %s: %s", tmp, db == NULL ?
+			 sqlite3_errstr(rc) : sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	for (unsigned int i = 0; i < N_PARAMS(sqlite_store_wal_suffixes); i++) {
+		snprintf(aux, sizeof(aux), "%s%s", tmp,
+			 sqlite_store_wal_suffixes[i]);
+		(void)unlink(aux);
+	}
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* Creates the file at path, SQLITE_STORE_MODE, with the owner and group
+   of its directory: whoever creates the store first, root or the mail
+   user, the other can open it.  The file is made complete (the store
+   itself in WAL mode, its -wal and -shm files empty) under a temporary
+   name and linked into place, so that no other opener ever sees it with
+   the creator's umask or owner.  O_EXCL (mkstemp) and link() never
+   follow a symbolic link or replace a file, though the directory may be
+   writable by the mail user.  A file someone else created meanwhile is
+   not an error. */
+static int sqlite_store_create(const char *path, bool is_store,
+			       char *reason, size_t reason_size)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 8], *slash;
 	struct stat dst;
@@ -100,6 +136,12 @@ static int sqlite_store_create(const char *path, char *reason,
 		ret = -1;
 	if (ret == 0 && fchmod(fd, SQLITE_STORE_MODE) < 0)
 		ret = -1;
+	if (ret == 0 && is_store &&
+	    sqlite_store_init_wal(tmp, reason, reason_size) < 0) {
+		close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
 	if (ret == 0 && link(tmp, path) < 0 && errno != EEXIST)
 		ret = -1;
 	if (ret < 0)
@@ -110,42 +152,72 @@ static int sqlite_store_create(const char *path, char *reason,
 	return ret;
 }
 
-/* Checks that the store at path is a plain file this process may read
-   and write, creating it when missing, and says what to fix when not. */
-static int sqlite_store_check_file(const char *path, char *reason,
-				   size_t reason_size)
+/* Checks that path is a plain file this process may read and write,
+   creating it when missing, and says what to fix when not.  aux: "-wal"
+   or "-shm" for those files of the store, NULL for the store. */
+static int sqlite_store_check_one(const char *path, const char *aux,
+				  char *reason, size_t reason_size)
 {
+	const char *what = aux == NULL ? "" :
+		aux[1] == 'w' ? "its -wal file " : "its -shm file ";
 	struct stat st;
 	int fd;
 
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
-		if (sqlite_store_create(path, reason, reason_size) < 0)
+		if (sqlite_store_create(path, aux == NULL, reason,
+					reason_size) < 0)
 			return -1;
 		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && errno == ELOOP) {
-		snprintf(reason, reason_size, "is a symbolic link: refusing "
-			 "it (the store must be a plain file)");
+		snprintf(reason, reason_size, "%sis a symbolic link: refusing "
+			 "it (the store %smust be a plain file)", what,
+			 aux == NULL ? "" : "and its -wal and -shm files ");
 		return -1;
 	}
 	if (fd < 0 && errno == EACCES) {
-		snprintf(reason, reason_size, "%s (every mailshift program "
-			 "reads and writes the store: give it the owner and "
-			 "group of its directory, mode %04o)", strerror(errno),
-			 SQLITE_STORE_MODE);
+		snprintf(reason, reason_size, "%s%s (every mailshift program "
+			 "reads and writes the store%s: give %s the owner and "
+			 "group of %s directory, mode %04o)", what,
+			 strerror(errno), aux == NULL ? "" :
+			 " and its -wal and -shm files",
+			 aux == NULL ? "it" : "them", aux == NULL ? "its" :
+			 "their", SQLITE_STORE_MODE);
 		return -1;
 	}
 	if (fd < 0) {
-		snprintf(reason, reason_size, "%s", strerror(errno));
+		snprintf(reason, reason_size, "%s%s", what, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, reason_size, "not a plain file");
+		snprintf(reason, reason_size, "%snot a plain file", what);
 		close(fd);
 		return -1;
 	}
 	close(fd);
+	return 0;
+}
+
+/* The store at path and its -wal and -shm files, as
+   sqlite_store_check_one(). */
+static int sqlite_store_check_file(const char *path, char *reason,
+				   size_t reason_size)
+{
+	char aux[PATH_MAX + 16];
+
+	if (sqlite_store_check_one(path, NULL, reason, reason_size) < 0)
+		return -1;
+	for (unsigned int i = 0; i < N_PARAMS(sqlite_store_wal_suffixes); i++) {
+		if (snprintf(aux, sizeof(aux), "%s%s", path,
+			     sqlite_store_wal_suffixes[i]) >= (int)sizeof(aux)) {
+			snprintf(reason, reason_size, "path too long");
+			return -1;
+		}
+		if (sqlite_store_check_one(aux, sqlite_store_wal_suffixes[i],
+					   reason, reason_size) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -163,16 +235,25 @@ static int sqlite_store_open(const char *path, struct ms_store **store_r,
 	if (sqlite_store_check_file(path, reason, reason_size) < 0)
 		return -1;
 
-	/* SQLite gives the -wal and -shm files the database file's mode,
-	   and, when root creates them, its owner and group; it opens them
-	   with O_NOFOLLOW.  NOFOLLOW here: the file checked above may have
-	   been replaced by a link since. */
+	/* SQLite opens the -wal and -shm files with O_NOFOLLOW; NOFOLLOW
+	   here too: the file checked above may have been replaced by a link
+	   since.  They persist past the last close, as they were made. */
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK) {
+		int persist = 1;
+
+		rc = sqlite3_file_control(db, NULL, SQLITE_FCNTL_PERSIST_WAL,
+					  &persist);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_handler(db, sqlite_store_busy, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite_store_use_wal(db);
+	/* a close that checkpoints empties the -wal file it keeps */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA journal_size_limit=1048576",
+				  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(reason, reason_size, "%s", db == NULL ?
 			 sqlite3_errstr(rc) : sqlite3_errmsg(db));

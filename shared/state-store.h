@@ -57,10 +57,11 @@ struct ms_user_record {
    (whatever the umask; never world-readable, it names every user) with
    the directory's owner and group when root creates it, and with the
    directory's group when another user who belongs to that group does.
-   SQLite's -wal and -shm files follow the database file's mode, and its
-   owner when root creates them.  The file is never reached through a
-   symbolic link (an error), nor created over an existing file, so root
-   may open a store in a directory the mail user can write.  A file the
+   SQLite's -wal and -shm files are made with it, the same way, and kept
+   past every close, so that none is ever root's while a mail user's
+   process opens it.  None is ever reached through a symbolic link (an
+   error), nor created over an existing file, so root may open a store
+   in a directory the mail user can write.  A file the
    caller may not read and write fails with "Permission denied" and what
    to change.  Its schema is created or upgraded here: SQLite has no
    roles, whoever may write the file may change its schema anyway.
