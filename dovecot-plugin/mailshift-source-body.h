@@ -39,9 +39,9 @@ struct mailshift_body_queue;
 /* The messages of t's old folder from UID first_uid on that are larger
    than MAILSHIFT_SOURCE_BODY_LARGE, less those in skip, in UID order: the
    old server is asked for every size with one UID FETCH RFC822.SIZE, and
-   their UIDs are added to large_r.  Their mails are allocated with wanted_fields and
-   wanted_headers.  One queue per imapc connection at a time; a box that
-   is not imapc's has none.  Returns 0, or -1 with the error in the box's
+   their UIDs are added to large_r.  Their mails are allocated with
+   wanted_fields and wanted_headers.  One queue per imapc connection at a
+   time; a box that is not imapc's has none.  Returns 0, or -1 with the error in the box's
    storage (*queue_r is set in both cases). */
 int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      uint32_t first_uid,

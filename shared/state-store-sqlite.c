@@ -158,11 +158,12 @@ static int sqlite_store_create(const char *path, bool is_store,
 static int sqlite_store_check_one(const char *path, const char *aux,
 				  char *reason, size_t reason_size)
 {
-	const char *what = aux == NULL ? "" :
-		aux[1] == 'w' ? "its -wal file " : "its -shm file ";
+	char what[32] = "";
 	struct stat st;
 	int fd;
 
+	if (aux != NULL)
+		snprintf(what, sizeof(what), "its %s file", aux);
 	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
 		if (sqlite_store_create(path, aux == NULL, reason,
@@ -171,27 +172,40 @@ static int sqlite_store_check_one(const char *path, const char *aux,
 		fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (fd < 0 && errno == ELOOP) {
-		snprintf(reason, reason_size, "%sis a symbolic link: refusing "
-			 "it (the store %smust be a plain file)", what,
-			 aux == NULL ? "" : "and its -wal and -shm files ");
+		if (aux == NULL) {
+			snprintf(reason, reason_size, "is a symbolic link: "
+				 "refusing it (the store must be a plain "
+				 "file)");
+		} else {
+			snprintf(reason, reason_size, "%s is a symbolic link: "
+				 "refusing it (the store's -wal and -shm files "
+				 "must be plain files)", what);
+		}
 		return -1;
 	}
 	if (fd < 0 && errno == EACCES) {
-		snprintf(reason, reason_size, "%s%s (every mailshift program "
-			 "reads and writes the store%s: give %s the owner and "
-			 "group of %s directory, mode %04o)", what,
-			 strerror(errno), aux == NULL ? "" :
-			 " and its -wal and -shm files",
-			 aux == NULL ? "it" : "them", aux == NULL ? "its" :
-			 "their", SQLITE_STORE_MODE);
+		if (aux == NULL) {
+			snprintf(reason, reason_size, "%s (every mailshift "
+				 "program reads and writes the store: give it "
+				 "the owner and group of its directory, mode "
+				 "%04o)", strerror(errno), SQLITE_STORE_MODE);
+		} else {
+			snprintf(reason, reason_size, "%s: %s (every mailshift "
+				 "program reads and writes the store and its "
+				 "-wal and -shm files: give them the owner and "
+				 "group of their directory, mode %04o)", what,
+				 strerror(errno), SQLITE_STORE_MODE);
+		}
 		return -1;
 	}
 	if (fd < 0) {
-		snprintf(reason, reason_size, "%s%s", what, strerror(errno));
+		snprintf(reason, reason_size, "%s%s%s", what,
+			 aux == NULL ? "" : ": ", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(reason, reason_size, "%snot a plain file", what);
+		snprintf(reason, reason_size, "%s%snot a plain file", what,
+			 aux == NULL ? "" : " is ");
 		close(fd);
 		return -1;
 	}
