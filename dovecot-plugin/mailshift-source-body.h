@@ -41,8 +41,8 @@ struct mailshift_body_queue;
    old server is asked for every size with one UID FETCH RFC822.SIZE, and
    their UIDs are added to large_r.  Their mails are allocated with
    wanted_fields and wanted_headers.  One queue per imapc connection at a
-   time; a box that is not imapc's has none.  Returns 0, or -1 with the error in the box's
-   storage (*queue_r is set in both cases). */
+   time; a box that is not imapc's has none.  Returns 0, or -1 with the
+   error in the box's storage (*queue_r is set in both cases). */
 int mailshift_body_queue_init(struct mailbox_transaction_context *t,
 			      uint32_t first_uid,
 			      const ARRAY_TYPE(seq_range) *skip,

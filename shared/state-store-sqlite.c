@@ -76,6 +76,13 @@ static int sqlite_store_busy(void *context, int count)
    process opening them in between would find them root's and fail. */
 static const char *const sqlite_store_wal_suffixes[] = { "-wal", "-shm" };
 
+/* buf = path's file of suffix; FALSE if it does not fit. */
+static bool sqlite_store_aux_path(char *buf, size_t size, const char *path,
+				  const char *suffix)
+{
+	return snprintf(buf, size, "%s%s", path, suffix) < (int)size;
+}
+
 /* A new store at tmp, in WAL mode before anyone else can open it: SQLite
    removes the -wal file of an empty database at its first open. */
 static int sqlite_store_init_wal(const char *tmp, char *reason,
@@ -96,9 +103,9 @@ static int sqlite_store_init_wal(const char *tmp, char *reason,
 	}
 	sqlite3_close(db);
 	for (unsigned int i = 0; i < N_PARAMS(sqlite_store_wal_suffixes); i++) {
-		snprintf(aux, sizeof(aux), "%s%s", tmp,
-			 sqlite_store_wal_suffixes[i]);
-		(void)unlink(aux);
+		if (sqlite_store_aux_path(aux, sizeof(aux), tmp,
+					  sqlite_store_wal_suffixes[i]))
+			(void)unlink(aux);
 	}
 	return rc == SQLITE_OK ? 0 : -1;
 }
@@ -136,20 +143,18 @@ static int sqlite_store_create(const char *path, bool is_store,
 		ret = -1;
 	if (ret == 0 && fchmod(fd, SQLITE_STORE_MODE) < 0)
 		ret = -1;
+	/* -2: failed with the reason set */
 	if (ret == 0 && is_store &&
-	    sqlite_store_init_wal(tmp, reason, reason_size) < 0) {
-		close(fd);
-		(void)unlink(tmp);
-		return -1;
-	}
+	    sqlite_store_init_wal(tmp, reason, reason_size) < 0)
+		ret = -2;
 	if (ret == 0 && link(tmp, path) < 0 && errno != EEXIST)
 		ret = -1;
-	if (ret < 0)
+	if (ret == -1)
 		snprintf(reason, reason_size, "create %s: %s", tmp,
 			 strerror(errno));
 	close(fd);
 	(void)unlink(tmp);
-	return ret;
+	return ret < 0 ? -1 : 0;
 }
 
 /* Checks that path is a plain file this process may read and write,
@@ -223,8 +228,8 @@ static int sqlite_store_check_file(const char *path, char *reason,
 	if (sqlite_store_check_one(path, NULL, reason, reason_size) < 0)
 		return -1;
 	for (unsigned int i = 0; i < N_PARAMS(sqlite_store_wal_suffixes); i++) {
-		if (snprintf(aux, sizeof(aux), "%s%s", path,
-			     sqlite_store_wal_suffixes[i]) >= (int)sizeof(aux)) {
+		if (!sqlite_store_aux_path(aux, sizeof(aux), path,
+					   sqlite_store_wal_suffixes[i])) {
 			snprintf(reason, reason_size, "path too long");
 			return -1;
 		}

@@ -62,8 +62,9 @@ struct ms_user_record {
    process opens it.  None is ever reached through a symbolic link (an
    error), nor created over an existing file, so root may open a store
    in a directory the mail user can write.  A file the caller may not
-   read and write fails with "Permission denied" and what to change.  Its schema is created or upgraded here: SQLite has no
-   roles, whoever may write the file may change its schema anyway.
+   read and write fails with "Permission denied" and what to change.  Its
+   schema is created or upgraded here: SQLite has no roles, whoever may
+   write the file may change its schema anyway.
    Returns 0; -1 with *error_r when the store cannot be reached or read
    now (try later); -2 with *error_r when it cannot be used as set up (an
    unknown store type; a schema missing, older or newer than this
